@@ -1,0 +1,29 @@
+# liveblog: make install, make demo, make test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_DB ?=
+
+.PHONY: install test lint demo bench clean
+
+$(BIN)/liveblog: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(BIN)/liveblog
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# The main job, offline: parse a sample Guardian page and print its timeline.
+demo: install
+	$(BIN)/liveblog parse samples/guardian-tallships.dcr.json --format table
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

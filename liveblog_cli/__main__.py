@@ -1,0 +1,3 @@
+from liveblog_cli.cli import main
+
+main()

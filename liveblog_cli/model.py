@@ -1,0 +1,245 @@
+"""The normalized live-blog model: plain dataclasses with one stable JSON shape.
+
+Every parser produces these; the archive, renderer and exporters only read them.
+`to_dict()` is the exact JSON shape printed by `liveblog parse` and `liveblog export`
+(documented in README.md): keys always present, always in this order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+ELEMENT_KINDS = (
+    "text",
+    "image",
+    "tweet",
+    "embed",
+    "video",
+    "audio",
+    "blockquote",
+    "pullquote",
+    "rich-link",
+    "unknown",
+)
+
+
+def iso_z(value: datetime | None) -> str | None:
+    """An aware datetime as ISO 8601 in UTC with a `Z`, to the second."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_epoch_ms(value: Any) -> datetime | None:
+    """Epoch milliseconds (the Guardian's unit) to an aware datetime; junk gives None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def parse_iso(value: Any) -> datetime | None:
+    """An ISO 8601 string (with `Z`, `+0000` or `+00:00`) to an aware UTC datetime.
+
+    A string without a zone is taken as UTC: better a known convention than a local guess.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # Python 3.11 reads "+0000" but not "+05:30" without colon in all cases; normalize both.
+    if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit() and ":" not in text[-5:]:
+        text = f"{text[:-2]}:{text[-2:]}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def stable_id(*parts: object) -> str:
+    """A short id for a block that has none of its own: the same inputs give the same id."""
+    digest = hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()
+    return f"h-{digest[:20]}"
+
+
+@dataclass
+class Element:
+    kind: str
+    text: str | None = None
+    html: str | None = None
+    url: str | None = None
+    caption: str | None = None
+    credit: str | None = None
+    alt: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "html": self.html,
+            "url": self.url,
+            "caption": self.caption,
+            "credit": self.credit,
+            "alt": self.alt,
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Element:
+        return cls(
+            kind=data.get("kind") or "unknown",
+            text=data.get("text"),
+            html=data.get("html"),
+            url=data.get("url"),
+            caption=data.get("caption"),
+            credit=data.get("credit"),
+            alt=data.get("alt"),
+            extra=dict(data.get("extra") or {}),
+        )
+
+
+@dataclass
+class Block:
+    id: str
+    title: str | None = None
+    created_at: datetime | None = None
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    key_event: bool = False
+    pinned: bool = False
+    summary: bool = False
+    authors: list[str] = field(default_factory=list)
+    elements: list[Element] = field(default_factory=list)
+    text: str = ""
+    html: str | None = None
+
+    @property
+    def sort_time(self) -> datetime | None:
+        """The time a reader sees the post under: first published, else created, else edited."""
+        return self.published_at or self.created_at or self.updated_at
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "created_at": iso_z(self.created_at),
+            "published_at": iso_z(self.published_at),
+            "updated_at": iso_z(self.updated_at),
+            "key_event": self.key_event,
+            "pinned": self.pinned,
+            "summary": self.summary,
+            "authors": list(self.authors),
+            "text": self.text,
+            "html": self.html,
+            "elements": [e.to_dict() for e in self.elements],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Block:
+        return cls(
+            id=str(data["id"]),
+            title=data.get("title"),
+            created_at=parse_iso(data.get("created_at")),
+            published_at=parse_iso(data.get("published_at")),
+            updated_at=parse_iso(data.get("updated_at")),
+            key_event=bool(data.get("key_event")),
+            pinned=bool(data.get("pinned")),
+            summary=bool(data.get("summary")),
+            authors=list(data.get("authors") or []),
+            elements=[Element.from_dict(e) for e in data.get("elements") or []],
+            text=data.get("text") or "",
+            html=data.get("html"),
+        )
+
+
+@dataclass
+class LiveBlog:
+    id: str
+    url: str | None = None
+    title: str | None = None
+    standfirst: str | None = None
+    publisher: str | None = None
+    is_live: bool | None = None
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    authors: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    source_format: str = "unknown"
+    blocks: list[Block] = field(default_factory=list)
+    # Other pages of a paginated blog, by relation ("newer", "newest", "older", "oldest"),
+    # as absolute URLs.
+    pages: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self, *, blocks: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "url": self.url,
+            "title": self.title,
+            "standfirst": self.standfirst,
+            "publisher": self.publisher,
+            "is_live": self.is_live,
+            "published_at": iso_z(self.published_at),
+            "updated_at": iso_z(self.updated_at),
+            "authors": list(self.authors),
+            "tags": list(self.tags),
+            "source_format": self.source_format,
+            "pages": dict(self.pages),
+        }
+        if blocks:
+            out["blocks"] = [b.to_dict() for b in self.blocks]
+        return out
+
+
+def merge_block(into: Block, other: Block) -> Block:
+    """Fold a second sighting of the same post into the first, losing nothing.
+
+    The same block is met on several pages, in the key-events list and in the body:
+    flags are ORed, missing fields filled, and the fuller body kept.
+    """
+    into.key_event = into.key_event or other.key_event
+    into.pinned = into.pinned or other.pinned
+    into.summary = into.summary or other.summary
+    into.title = into.title or other.title
+    into.created_at = into.created_at or other.created_at
+    into.published_at = into.published_at or other.published_at
+    if other.updated_at and (into.updated_at is None or other.updated_at > into.updated_at):
+        into.updated_at = other.updated_at
+    if not into.authors:
+        into.authors = list(other.authors)
+    if len(other.elements) > len(into.elements):
+        into.elements = other.elements
+    if len(other.text) > len(into.text):
+        into.text = other.text
+        into.html = other.html or into.html
+    into.html = into.html or other.html
+    return into
+
+
+def merge_blocks(blocks: list[Block]) -> list[Block]:
+    """Blocks with duplicates (same id) merged, first sighting's position kept."""
+    by_id: dict[str, Block] = {}
+    for block in blocks:
+        if block.id in by_id:
+            merge_block(by_id[block.id], block)
+        else:
+            by_id[block.id] = block
+    return list(by_id.values())
+
+
+def newest_first(blocks: list[Block]) -> list[Block]:
+    """Blocks ordered newest first by publication time; untimed ones keep their place at the end."""
+    floor = datetime.min.replace(tzinfo=UTC)
+    return sorted(blocks, key=lambda b: b.sort_time or floor, reverse=True)

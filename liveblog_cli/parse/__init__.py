@@ -1,0 +1,145 @@
+"""Parsing: one entry point that sniffs what it was given and calls the right extractor."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+
+from liveblog_cli.errors import ParseError
+from liveblog_cli.model import LiveBlog
+
+__all__ = ["ParseError", "decode", "parse_page"]
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Magic numbers of formats people pipe in by mistake.
+_BINARY_MAGIC = (
+    b"\x89PNG",
+    b"\x1f\x8b",
+    b"PK\x03\x04",
+    b"%PDF",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"RIFF",
+    b"\x00\x00\x00",
+)
+
+
+def decode(data: bytes, charset: str | None = None) -> str:
+    """Bytes to text: a BOM, else the declared charset, else the page's meta, else UTF-8.
+
+    Invalid sequences become U+FFFD rather than failing: a page with one bad byte is still a
+    page worth archiving.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, errors="replace")
+    candidates = [charset] if charset else []
+    m = _META_CHARSET.search(data[:4096])
+    if m:
+        candidates.append(m.group(1).decode("ascii"))
+    for name in candidates:
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            continue
+        return data.decode(name, errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f")
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """ "utf-16-le"/"utf-16-be" when NULs sit in every other byte, as in mostly-ASCII UTF-16."""
+    if len(head) < 16:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > len(odd) * 0.9 and even.count(0) < len(even) * 0.1:
+        return "utf-16-le"
+    if even.count(0) > len(even) * 0.9 and odd.count(0) < len(odd) * 0.1:
+        return "utf-16-be"
+    return None
+
+
+def _check_bytes(data: bytes) -> str | None:
+    """Reject what is not text at all; return a charset when the bytes themselves say it."""
+    if not data or not data.strip():
+        raise ParseError("empty input: nothing to parse")
+    if data.startswith(_BINARY_MAGIC):
+        raise ParseError("binary input: this looks like an image or archive, not a web page")
+    if any(data.startswith(b) for b, _ in _BOMS):
+        return None
+    head = data[:8192]
+    if b"\x00" in head:
+        utf16 = _utf16_without_bom(head)
+        if utf16:
+            return utf16
+        raise ParseError("binary input: NUL bytes in what should be text")
+    controls = sum(head.count(c) for c in _CONTROL_BYTES)
+    if controls > len(head) // 20:
+        raise ParseError("binary input: control bytes in what should be text")
+    return None
+
+
+def parse_page(data: bytes, url: str | None = None, *, charset: str | None = None) -> LiveBlog:
+    """Parse a saved or fetched page (Guardian DCR JSON, HTML, scraped copy, JSON-LD page).
+
+    Raises ParseError with a one-line reason when the input is not a live blog.
+    """
+    charset = _check_bytes(data) or charset
+    text = decode(data, charset)
+    stripped = text.lstrip()
+    if stripped[:1] in "{[":
+        return _parse_json(stripped, url)
+
+    from liveblog_cli.parse import salvage
+
+    if salvage.looks_scraped(text):
+        return salvage.parse_scraped(text, url)
+    if "<" in text:
+        return _parse_html(text, url)
+    raise ParseError("not a live blog: plain text without live-blog structure")
+
+
+def _parse_json(text: str, url: str | None) -> LiveBlog:
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise ParseError(
+            f"not a live blog: invalid JSON ({exc.msg} at line {exc.lineno})"
+        ) from None
+    from liveblog_cli.parse import guardian
+
+    if guardian.looks_like_dcr(doc):
+        return guardian.parse_dcr(doc, url)
+    raise ParseError("not a live blog: JSON in no format liveblog knows")
+
+
+def _parse_html(text: str, url: str | None) -> LiveBlog:
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        # huge_tree: deeply nested or very large pages are legitimate input, not an attack on us.
+        parser = lxml_html.HTMLParser(huge_tree=True)
+        root = lxml_html.document_fromstring(text, parser=parser)
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError(f"not a live blog: unreadable HTML ({exc})") from None
+    from liveblog_cli.parse import guardian, jsonld
+
+    if guardian.is_guardian_html(root):
+        return guardian.parse_guardian_html(root, url)
+    blog = jsonld.find_liveblog(root, url)
+    if blog is not None and blog.blocks:
+        return blog
+    raise ParseError("not a live blog: no live-blog posts found in this HTML page")

@@ -1,0 +1,434 @@
+"""Guardian live blogs: the DCR JSON (`<url>.json?dcr=true`) and the rendered HTML page.
+
+The DCR JSON is the richest source: every block on the page with typed elements, the
+key events of the whole blog, the pinned post and pagination. The HTML page carries the
+same blocks rendered as `<article id="block-...">`, the key-events carousel as island
+props JSON, and schema.org JSON-LD; we take the fullest of these and merge by block id.
+"""
+
+from __future__ import annotations
+
+import copy
+import html as htmllib
+import json
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from liveblog_cli.errors import ParseError
+from liveblog_cli.model import (
+    Block,
+    Element,
+    LiveBlog,
+    from_epoch_ms,
+    merge_blocks,
+    newest_first,
+    parse_iso,
+)
+from liveblog_cli.parse.htmlbody import body_elements
+from liveblog_cli.parse.text import clean_line, clean_text, html_to_text
+
+PUBLISHER = "The Guardian"
+_PAGE_RELS = ("newest", "newer", "older", "oldest")
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def looks_like_dcr(doc: Any) -> bool:
+    """A DCR article payload of a live blog (not any JSON that happens to have `blocks`)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("blocks"), list):
+        return False
+    return (
+        "keyEvents" in doc
+        or doc.get("contentType") == "LiveBlog"
+        or _dict(doc.get("config")).get("isLiveBlog") is True
+        or _dict(doc.get("format")).get("design") in ("LiveBlogDesign", "DeadBlogDesign")
+    )
+
+
+def _best_image_url(media: dict[str, Any]) -> str | None:
+    """The master asset if marked, else the widest one."""
+    images = [i for i in _list(media.get("allImages")) if isinstance(i, dict)]
+    master = [i for i in images if _dict(i.get("fields")).get("isMaster") in ("true", True)]
+    pool = master or images
+
+    def width(image: dict[str, Any]) -> int:
+        try:
+            return int(_dict(image.get("fields")).get("width") or 0)
+        except (TypeError, ValueError):
+            return 0
+
+    return _str(max(pool, key=width).get("url")) if pool else None
+
+
+def dcr_element(raw: Any) -> Element:
+    """One DCR page element. Unknown types are kept as `unknown` with their raw fields."""
+    raw = _dict(raw)
+    kind_name = (_str(raw.get("_type")) or "").rsplit(".", 1)[-1]
+    html = _str(raw.get("html"))
+    role = _str(raw.get("role"))
+    extra: dict[str, Any] = {"type": kind_name} if kind_name else {}
+    if role:
+        extra["role"] = role
+    if kind_name == "TextBlockElement":
+        return Element("text", text=html_to_text(html), html=html, extra=extra)
+    if kind_name in ("BlockquoteBlockElement", "PullquoteBlockElement", "QuoteBlockElement"):
+        kind = "blockquote" if kind_name == "BlockquoteBlockElement" else "pullquote"
+        if _str(raw.get("attribution")):
+            extra["attribution"] = raw["attribution"]
+        return Element(kind, text=html_to_text(html), html=html, extra=extra)
+    if kind_name == "ImageBlockElement":
+        data = _dict(raw.get("data"))
+        return Element(
+            "image",
+            url=_best_image_url(_dict(raw.get("media"))),
+            caption=html_to_text(_str(data.get("caption"))) or None,
+            credit=clean_line(_str(data.get("credit"))) or None,
+            alt=clean_line(_str(data.get("alt"))) or None,
+            extra=extra,
+        )
+    if kind_name == "TweetBlockElement":
+        if _str(raw.get("id")):
+            extra["tweet_id"] = raw["id"]
+        return Element(
+            "tweet",
+            text=html_to_text(html) or None,
+            html=html,
+            url=_str(raw.get("url")),
+            extra=extra,
+        )
+    if kind_name == "RichLinkBlockElement":
+        if _str(raw.get("prefix")):
+            extra["prefix"] = raw["prefix"]
+        return Element(
+            "rich-link",
+            text=clean_line(_str(raw.get("text"))),
+            url=_str(raw.get("url")),
+            extra=extra,
+        )
+    if kind_name in (
+        "YoutubeBlockElement",
+        "VideoYoutubeBlockElement",
+        "VideoVimeoBlockElement",
+        "VideoFacebookBlockElement",
+        "MediaAtomBlockElement",
+    ):
+        url = _str(raw.get("originalUrl")) or _str(raw.get("url"))
+        if not url and _str(raw.get("assetId")) and "Youtube" in kind_name:
+            url = f"https://www.youtube.com/watch?v={raw['assetId']}"
+        return Element(
+            "video",
+            text=None,
+            url=url,
+            caption=clean_line(
+                _str(raw.get("mediaTitle")) or _str(raw.get("title")) or _str(raw.get("caption"))
+            )
+            or None,
+            extra=extra,
+        )
+    if kind_name in (
+        "AudioBlockElement",
+        "AudioAtomBlockElement",
+        "SoundcloudBlockElement",
+        "SpotifyBlockElement",
+    ):
+        return Element(
+            "audio", html=html, url=_str(raw.get("url")) or _str(raw.get("embedUrl")), extra=extra
+        )
+    if kind_name.endswith("EmbedBlockElement") or kind_name in (
+        "InteractiveBlockElement",
+        "DocumentBlockElement",
+        "MapBlockElement",
+        "InstagramBlockElement",
+    ):
+        return Element(
+            "embed",
+            text=html_to_text(html) or None,
+            html=html,
+            url=_str(raw.get("url")) or _str(raw.get("embedUrl")),
+            extra=extra,
+        )
+    # Keep what we do not understand: a better parser can read it from the archive later.
+    extra.update({k: v for k, v in raw.items() if k not in ("_type", "elementId")})
+    return Element(
+        "unknown", text=html_to_text(html) or None, html=html, url=_str(raw.get("url")), extra=extra
+    )
+
+
+def block_text(elements: list[Element]) -> str:
+    """A block's plain text: its prose, quotes and tweets, in order, as paragraphs."""
+    parts = [
+        e.text
+        for e in elements
+        if e.text and e.kind in ("text", "blockquote", "pullquote", "tweet")
+    ]
+    return clean_text("\n\n".join(parts))
+
+
+def block_html(elements: list[Element]) -> str | None:
+    parts = [e.html for e in elements if e.html]
+    return "\n".join(parts) if parts else None
+
+
+def dcr_block(raw: Any, *, block_id: str | None = None) -> Block | None:
+    """One DCR block; None when it has no id to hold it by and none is given."""
+    raw = _dict(raw)
+    ident = block_id or _str(raw.get("id"))
+    if not ident:
+        return None
+    attributes = _dict(raw.get("attributes"))
+    elements = [dcr_element(e) for e in _list(raw.get("elements"))]
+    authors = [
+        clean_line(_str(c.get("name")))
+        for c in _list(raw.get("contributors"))
+        if isinstance(c, dict) and _str(c.get("name"))
+    ]
+    return Block(
+        id=ident,
+        title=clean_line(_str(raw.get("title"))) or None,
+        created_at=from_epoch_ms(raw.get("blockCreatedOn")),
+        published_at=from_epoch_ms(raw.get("blockFirstPublished")),
+        updated_at=from_epoch_ms(raw.get("blockLastUpdated")),
+        key_event=attributes.get("keyEvent") is True,
+        pinned=attributes.get("pinned") is True,
+        summary=attributes.get("summary") is True,
+        authors=authors,
+        elements=elements,
+        text=block_text(elements),
+        html=block_html(elements),
+    )
+
+
+def blog_id_from_url(url: str | None) -> str | None:
+    """The stable id of a blog: its URL's path without slashes at the ends."""
+    if not url:
+        return None
+    path = urlsplit(url).path.strip("/")
+    if path.endswith(".json"):
+        path = path[: -len(".json")]
+    return path or None
+
+
+def _authors_from(doc: dict[str, Any]) -> list[str]:
+    names = [
+        clean_line(_str(t.get("title")))
+        for t in _list(doc.get("tags"))
+        if isinstance(t, dict) and t.get("type") == "Contributor" and _str(t.get("title"))
+    ]
+    if names:
+        return names
+    byline = clean_line(_str(_dict(doc.get("author")).get("byline")) or _str(doc.get("byline")))
+    if not byline:
+        return []
+    return [n.strip() for n in byline.replace(" and ", ", ").split(",") if n.strip()]
+
+
+def parse_dcr(doc: dict[str, Any], url: str | None = None) -> LiveBlog:
+    """A Guardian DCR article payload to a LiveBlog."""
+    if not looks_like_dcr(doc):
+        raise ParseError("not a live blog: JSON without Guardian live-blog blocks")
+    config = _dict(doc.get("config"))
+    canonical = _str(doc.get("canonicalUrl")) or _str(doc.get("webURL"))
+    if not canonical and _str(doc.get("pageId")):
+        canonical = f"https://www.theguardian.com/{doc['pageId']}"
+    blog_url = canonical or url
+    blog_id = _str(doc.get("pageId")) or blog_id_from_url(blog_url) or blog_id_from_url(url)
+    if not blog_id:
+        raise ParseError("not a live blog: Guardian JSON without a page id or URL")
+
+    raw_blocks = list(_list(doc.get("blocks")))
+    raw_blocks += _list(doc.get("keyEvents"))
+    pinned = doc.get("pinnedPost")
+    if isinstance(pinned, dict):
+        raw_blocks.append(pinned)
+    blocks = merge_blocks([b for b in (dcr_block(r) for r in raw_blocks) if b is not None])
+
+    pages: dict[str, str] = {}
+    pagination = _dict(doc.get("pagination"))
+    base = blog_url or url or ""
+    for rel in _PAGE_RELS:
+        suffix = _str(pagination.get(rel))
+        if suffix:
+            pages[rel] = urljoin(base, suffix) if base else suffix
+
+    is_live = config.get("isLive")
+    if not isinstance(is_live, bool):
+        is_live = doc.get("isLive") if isinstance(doc.get("isLive"), bool) else None
+    updated = [b.updated_at for b in blocks if b.updated_at]
+    return LiveBlog(
+        id=blog_id,
+        url=blog_url,
+        title=clean_line(_str(doc.get("headline")) or _str(doc.get("webTitle"))) or None,
+        standfirst=html_to_text(_str(doc.get("standfirst"))) or None,
+        publisher=PUBLISHER,
+        is_live=is_live,
+        published_at=parse_iso(doc.get("webPublicationDate")),
+        updated_at=max(updated) if updated else parse_iso(doc.get("webPublicationDate")),
+        authors=_authors_from(doc),
+        tags=[t["id"] for t in _list(doc.get("tags")) if isinstance(t, dict) and _str(t.get("id"))],
+        source_format="guardian-dcr",
+        blocks=newest_first(blocks),
+        pages=pages,
+    )
+
+
+# --- HTML pages -------------------------------------------------------------------------------
+
+
+def _island_props(root: Any) -> list[dict[str, Any]]:
+    """JSON props of the page's islands (`<gu-island props="...">`), as dicts."""
+    out = []
+    for node in root.iter("gu-island"):
+        props = node.get("props")
+        if not props:
+            continue
+        try:
+            value = json.loads(props)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            out.append({"name": node.get("name") or "", **value})
+    return out
+
+
+def _article_block(node: Any) -> Block | None:
+    """A rendered block: `<article id="block-<id>">` with a title, `<time>` and body."""
+    ident = (node.get("id") or "")[len("block-") :]
+    if not ident:
+        return None
+    classes = f" {node.get('class') or ''} ".lower()
+    title_node = next(iter(node.xpath(".//h2|.//h3")), None)
+    title = clean_line(title_node.text_content()) if title_node is not None else None
+    times = [parse_iso(t.get("datetime")) for t in node.xpath(".//time[@datetime]")]
+    times = [t for t in times if t]
+    stamps = [
+        from_epoch_ms(_int(t.get("data-timestamp") or t.get("data-relativeformat")))
+        for t in node.xpath(".//*[@data-timestamp]")
+    ]
+    times += [t for t in stamps if t]
+    authors = [
+        clean_line(a.text_content())
+        for a in node.xpath(
+            ".//*[@rel='author' or contains(@class,'contributor') or @data-link-name='contributor']"
+        )
+    ]
+    bodies = node.xpath(".//*[contains(@class,'block-elements')]")
+    if bodies:
+        elements = body_elements(bodies[0])
+    else:
+        # No body wrapper: everything but the header is the body.
+        from lxml import html as lxml_html
+
+        wrapper = lxml_html.Element("div")
+        for child in node:
+            if (
+                child.tag not in ("header", "h2", "h3", "time", "footer")
+                and child is not title_node
+            ):
+                wrapper.append(copy.deepcopy(child))
+        elements = body_elements(wrapper)
+    text = block_text(elements)
+    return Block(
+        id=ident,
+        title=title or None,
+        published_at=min(times) if times else None,
+        updated_at=max(times) if len(times) > 1 else None,
+        key_event="key-event" in classes or node.get("data-key-event") == "true",
+        pinned="pinned" in classes or node.get("data-pinned") == "true",
+        summary="summary" in classes or node.get("data-summary") == "true",
+        authors=[a for a in authors if a],
+        elements=elements,
+        text=text,
+        html=block_html(elements),
+    )
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def is_guardian_html(root: Any) -> bool:
+    if root.xpath("//gu-island") or root.xpath("//article[starts-with(@id,'block-')]"):
+        return True
+    canonical = root.xpath("string(//link[@rel='canonical']/@href)")
+    return "theguardian.com" in canonical and "/live/" in canonical
+
+
+def parse_guardian_html(root: Any, url: str | None = None) -> LiveBlog:
+    """A rendered Guardian live-blog page: island props + rendered blocks + JSON-LD, merged."""
+    from liveblog_cli.parse import jsonld
+
+    canonical = root.xpath("string(//link[@rel='canonical']/@href)").strip() or None
+    blog_url = canonical or url
+    raw_blocks: list[Any] = []
+    embedded_doc: dict[str, Any] | None = None
+    for props in _island_props(root):
+        raw_blocks += _list(props.get("keyEvents"))
+        if isinstance(props.get("pinnedPost"), dict):
+            raw_blocks.append(props["pinnedPost"])
+        raw_blocks += [b for b in _list(props.get("blocks")) if isinstance(b, dict)]
+        if looks_like_dcr(props.get("article")):
+            embedded_doc = props["article"]
+    if embedded_doc is not None:
+        return parse_dcr(embedded_doc, blog_url)
+
+    island_blocks = [b for b in (dcr_block(r) for r in raw_blocks) if b is not None]
+    rendered = [
+        b
+        for b in (_article_block(n) for n in root.xpath("//article[starts-with(@id,'block-')]"))
+        if b is not None
+    ]
+    linked = jsonld.find_liveblog(root, blog_url)
+    # Island JSON is the fullest, then the rendered article, then JSON-LD: merge in that order.
+    blocks = merge_blocks(island_blocks + rendered + (linked.blocks if linked else []))
+    if not blocks:
+        raise ParseError("not a live blog: Guardian page without any live-blog posts")
+    title = linked.title if linked and linked.title else None
+    if not title:
+        h1 = root.xpath("string(//h1)")
+        title = clean_line(h1) or clean_line(root.xpath("string(//title)")) or None
+    meta_desc = root.xpath("string(//meta[@name='description']/@content)")
+    updated = [b.updated_at or b.sort_time for b in blocks if b.updated_at or b.sort_time]
+    return LiveBlog(
+        id=blog_id_from_url(blog_url) or (linked.id if linked else "") or "guardian-page",
+        url=blog_url,
+        title=title,
+        standfirst=(linked.standfirst if linked else None) or clean_line(meta_desc) or None,
+        publisher=PUBLISHER,
+        is_live=linked.is_live if linked else None,
+        published_at=linked.published_at if linked else None,
+        updated_at=max(updated) if updated else None,
+        authors=linked.authors if linked else [],
+        tags=[],
+        source_format="guardian-html",
+        blocks=newest_first(blocks),
+        pages=_html_pages(root, blog_url),
+    )
+
+
+def _html_pages(root: Any, base: str | None) -> dict[str, str]:
+    pages: dict[str, str] = {}
+    for rel in _PAGE_RELS:
+        href = root.xpath(f"string(//a[@rel='{rel}']/@href|//link[@rel='{rel}']/@href)")
+        if not href:
+            href = root.xpath(f"string(//a[@data-link-name='{rel}']/@href)")
+        if href:
+            href = htmllib.unescape(href)
+            pages[rel] = urljoin(base, href) if base else href
+    if "older" not in pages:
+        href = root.xpath("string(//link[@rel='next']/@href|//a[@rel='next']/@href)")
+        if href:
+            pages["older"] = urljoin(base, href) if base else href
+    return pages

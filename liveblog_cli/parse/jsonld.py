@@ -1,0 +1,183 @@
+"""schema.org `LiveBlogPosting` from JSON-LD, wherever a page puts it.
+
+JSON-LD is what most publishers give search engines: one `LiveBlogPosting` with each post
+as a `liveBlogUpdate` (`BlogPosting`, `NewsArticle`, `Article`, ...). It may sit in `@graph`,
+in a list, or in one of several script tags, one of which may not even be valid JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from liveblog_cli.model import Block, Element, LiveBlog, merge_blocks, parse_iso, stable_id
+from liveblog_cli.parse.text import clean_line, clean_text, html_to_text
+
+_UPDATE_TYPES = {
+    "BlogPosting",
+    "NewsArticle",
+    "Article",
+    "ReportageNewsArticle",
+    "LiveBlogUpdate",
+    "SocialMediaPosting",
+    "AnalysisNewsArticle",
+    "CreativeWork",
+}
+
+
+def scripts(root: Any) -> Iterator[Any]:
+    """Every JSON-LD value in the page; a script that is not valid JSON is skipped, not fatal."""
+    for node in root.xpath("//script[@type]"):
+        if (node.get("type") or "").split(";")[0].strip().lower() != "application/ld+json":
+            continue
+        text = (node.text or "").strip()
+        if not text:
+            continue
+        try:
+            yield json.loads(text)
+        except ValueError:
+            continue
+
+
+def _walk(value: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > 20:
+        return
+    if isinstance(value, list):
+        for item in value:
+            yield from _walk(item, depth + 1)
+    elif isinstance(value, dict):
+        yield value
+        if "@graph" in value:
+            yield from _walk(value["@graph"], depth + 1)
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    value = obj.get("@type")
+    values = value if isinstance(value, list) else [value]
+    return {v.rsplit("/", 1)[-1] for v in values if isinstance(v, str)}
+
+
+def _names(value: Any) -> list[str]:
+    """Authors given as a string, an object, or a list of either."""
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, str) and clean_line(name):
+            names.append(clean_line(name))
+    return names
+
+
+def _images(value: Any) -> list[Element]:
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        if isinstance(item, str) and item:
+            out.append(Element("image", url=item))
+        elif isinstance(item, dict) and isinstance(item.get("url") or item.get("contentUrl"), str):
+            out.append(
+                Element(
+                    "image",
+                    url=item.get("url") or item.get("contentUrl"),
+                    caption=clean_line(item.get("caption"))
+                    if isinstance(item.get("caption"), str)
+                    else None,
+                    credit=clean_line(item.get("creditText"))
+                    if isinstance(item.get("creditText"), str)
+                    else None,
+                )
+            )
+    return out
+
+
+def anchor_id(value: Any) -> str | None:
+    """A post id from `url`/`@id`: the fragment of a URL, or a bare id as is."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    if "#" in value:
+        fragment = value.rsplit("#", 1)[1].strip()
+        return fragment or None
+    if "://" not in value and "/" not in value:
+        return value
+    return None
+
+
+def update_block(obj: dict[str, Any], index: int) -> Block:
+    """One `liveBlogUpdate` as a Block; `index` only breaks ties for posts with no identity."""
+    title = clean_line(obj.get("headline")) if isinstance(obj.get("headline"), str) else None
+    body = obj.get("articleBody") if isinstance(obj.get("articleBody"), str) else ""
+    text = html_to_text(body) if "<" in body else clean_text(body)
+    published = parse_iso(obj.get("datePublished"))
+    ident = anchor_id(obj.get("@id")) or anchor_id(obj.get("url"))
+    if not ident:
+        ident = stable_id(title or "", obj.get("datePublished") or "", text[:200] or index)
+    elements = [Element("text", text=text)] if text else []
+    elements += _images(obj.get("image"))
+    return Block(
+        id=ident,
+        title=title or None,
+        published_at=published,
+        created_at=parse_iso(obj.get("dateCreated")),
+        updated_at=parse_iso(obj.get("dateModified")),
+        authors=_names(obj.get("author")),
+        elements=elements,
+        text=text,
+    )
+
+
+def liveblog_objects(root: Any) -> list[dict[str, Any]]:
+    return [o for value in scripts(root) for o in _walk(value) if "LiveBlogPosting" in _types(o)]
+
+
+def _is_live(obj: dict[str, Any]) -> bool | None:
+    end = parse_iso(obj.get("coverageEndTime"))
+    if end is not None:
+        return end > datetime.now(UTC)
+    return True if parse_iso(obj.get("coverageStartTime")) else None
+
+
+def blog_from_object(obj: dict[str, Any], url: str | None) -> LiveBlog:
+    updates = obj.get("liveBlogUpdate")
+    updates = updates if isinstance(updates, list) else [updates] if updates else []
+    blocks = [update_block(u, i) for i, u in enumerate(updates) if isinstance(u, dict)]
+    main = obj.get("mainEntityOfPage")
+    if isinstance(main, dict):
+        main = main.get("@id")
+    blog_url = next(
+        (
+            u
+            for u in (obj.get("url"), main, obj.get("@id"), url)
+            if isinstance(u, str) and "://" in u
+        ),
+        url,
+    )
+    publisher = obj.get("publisher")
+    publisher_names = _names(publisher) if publisher else []
+    path = urlsplit(blog_url).path.strip("/") if blog_url else ""
+    return LiveBlog(
+        id=path or stable_id(obj.get("headline") or "", obj.get("datePublished") or ""),
+        url=blog_url,
+        title=clean_line(obj.get("headline")) if isinstance(obj.get("headline"), str) else None,
+        standfirst=clean_line(obj.get("description")) or None
+        if isinstance(obj.get("description"), str)
+        else None,
+        publisher=publisher_names[0] if publisher_names else None,
+        is_live=_is_live(obj),
+        published_at=parse_iso(obj.get("datePublished")) or parse_iso(obj.get("coverageStartTime")),
+        updated_at=parse_iso(obj.get("dateModified")),
+        authors=_names(obj.get("author")),
+        source_format="jsonld",
+        blocks=merge_blocks(blocks),
+    )
+
+
+def find_liveblog(root: Any, url: str | None = None) -> LiveBlog | None:
+    """The page's LiveBlogPosting (the one with most updates), or None."""
+    candidates = [blog_from_object(o, url) for o in liveblog_objects(root)]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda b: len(b.blocks))
