@@ -21,9 +21,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The main job, offline: parse a sample Guardian page and print its timeline.
+# The main job, offline: archive a sample Guardian page, then show its timeline.
 demo: install
-	$(BIN)/liveblog parse samples/guardian-tallships.dcr.json --format table
+	$(BIN)/liveblog parse samples/guardian-tallships.dcr.json --save > /dev/null
+	$(BIN)/liveblog show uk-news/live/2026/jun/13/port-elstow-tall-ships-festival-live
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -58,6 +58,64 @@ def root(
     """Archive news live blogs: fetch, parse, keep every edit, show and export."""
 
 
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        envvar="LIVEBLOG_DB",
+        help="The archive file (default: in your user data directory; env LIVEBLOG_DB).",
+        show_default=False,
+    ),
+]
+
+
+def open_archive(db: Path | None, *, readonly: bool = False):  # type: ignore[no-untyped-def]
+    from liveblog_cli.archive import Archive, default_path
+
+    return Archive(db or default_path(), readonly=readonly)
+
+
+def parse_when(value: str | None, option: str):  # type: ignore[no-untyped-def]
+    """An ISO date/time, or a duration back from now (`90m`, `6h`, `2d`)."""
+    if value is None:
+        return None
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    from liveblog_cli.model import parse_iso
+
+    m = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", value)
+    if m:
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[m[2]]
+        return datetime.now(UTC) - timedelta(**{unit: int(m[1])})
+    moment = parse_iso(value)
+    if moment is None:
+        raise fail(f"{option}: not a date, time or duration: {value!r}", EXIT_USAGE)
+    return moment
+
+
+def parse_zone(name: str | None):  # type: ignore[no-untyped-def]
+    if name is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise fail(
+            f"--tz: unknown time zone {name!r} (try Europe/London, UTC)", EXIT_USAGE
+        ) from None
+
+
+SinceOption = Annotated[
+    str | None,
+    typer.Option(help="Only posts at or after this time (ISO date/time, or 90m, 6h, 2d ago)."),
+]
+UntilOption = Annotated[str | None, typer.Option(help="Only posts at or before this time.")]
+KeyEventsOption = Annotated[bool, typer.Option("--key-events", help="Only key events.")]
+LimitOption = Annotated[int | None, typer.Option(min=1, help="At most this many posts.")]
+
+
 def read_input(source: str) -> bytes:
     """The bytes of FILE, or of stdin for `-`."""
     if source == "-":
@@ -91,12 +149,21 @@ def parse(
             help="json (whole blog), jsonl (a block a line) or table (a summary for people).",
         ),
     ] = ParseFormat.json,
+    save: Annotated[bool, typer.Option("--save", help="Also store it in the archive.")] = False,
+    db: DbOption = None,
 ) -> None:
     """Parse a saved live-blog page offline and print what it holds."""
     from liveblog_cli import output
     from liveblog_cli.parse import parse_page
 
-    blog = parse_page(read_input(source), url)
+    data = read_input(source)
+    blog = parse_page(data, url)
+    if save:
+        from liveblog_cli.archive import FetchInfo
+
+        with open_archive(db) as archive:
+            report = archive.save(blog, raw=data, fetch=FetchInfo(url=url or blog.url))
+        sys.stderr.write(report.summary() + "\n")
     if output_format is ParseFormat.json:
         output.write_json(blog.to_dict(), sys.stdout)
     elif output_format is ParseFormat.jsonl:
@@ -105,6 +172,178 @@ def parse(
         from liveblog_cli.render import blog_summary
 
         blog_summary(blog, output.console())
+
+
+@app.command("list")
+def list_blogs(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON array on stdout.")] = False,
+) -> None:
+    """The archived blogs: id, title, counts, first and last post, last fetch."""
+    from liveblog_cli import output
+
+    with open_archive(db) as archive:
+        blogs = archive.list_blogs()
+    if as_json:
+        output.write_json(blogs, sys.stdout)
+        return
+    from liveblog_cli.render import blogs_table
+
+    blogs_table(blogs, output.console())
+
+
+@app.command()
+def show(
+    blog: Annotated[str, typer.Argument(help="Blog id, URL, or an unambiguous prefix.")],
+    db: DbOption = None,
+    key_events: KeyEventsOption = False,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    limit: LimitOption = None,
+    oldest_first: Annotated[
+        bool, typer.Option("--oldest-first", help="Oldest post first.")
+    ] = False,
+    tz: Annotated[
+        str | None, typer.Option("--tz", help="Show times in this zone (default: your local zone).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The blog and its posts as JSON.")
+    ] = False,
+) -> None:
+    """The timeline of one blog, newest first, with its key events on top."""
+    from liveblog_cli import output
+
+    zone = parse_zone(tz)
+    with open_archive(db) as archive:
+        blog_id = archive.resolve(blog)
+        meta = archive.blog(blog_id)
+        blocks = list(
+            archive.blocks(
+                blog_id,
+                since=parse_when(since, "--since"),
+                until=parse_when(until, "--until"),
+                key_events=key_events,
+                limit=limit,
+                oldest_first=oldest_first,
+            )
+        )
+    if as_json:
+        output.write_json({**meta, "blocks": blocks}, sys.stdout)
+        return
+    from datetime import datetime
+
+    from liveblog_cli.render import timeline
+
+    timeline(
+        meta,
+        blocks,
+        output.console(),
+        zone=zone or datetime.now().astimezone().tzinfo,
+        key_panel=not key_events,
+    )
+
+
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    json = "json"
+    csv = "csv"
+    md = "md"
+    html = "html"
+    atom = "atom"
+
+
+@app.command()
+def export(
+    blog: Annotated[str | None, typer.Argument(help="Blog id, URL or prefix (or --all).")] = None,
+    all_blogs: Annotated[bool, typer.Option("--all", help="Every archived blog.")] = False,
+    export_format: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.jsonl,
+    output_path: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+    ] = None,
+    db: DbOption = None,
+    key_events: KeyEventsOption = False,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    limit: LimitOption = None,
+    oldest_first: Annotated[bool, typer.Option("--oldest-first")] = False,
+) -> None:
+    """Export archived posts as jsonl (default, streamed), json, csv, md, html or atom."""
+    if (blog is None) == (not all_blogs):
+        raise fail("give one BLOG, or --all", EXIT_USAGE)
+    from liveblog_cli.archive import now_utc
+    from liveblog_cli.export import WRITERS
+    from liveblog_cli.model import iso_z
+
+    with open_archive(db) as archive:
+        blog_id = archive.resolve(blog) if blog is not None else None
+        blogs = {b["id"]: b for b in archive.list_blogs()}
+        rows = archive.blocks(
+            blog_id,
+            since=parse_when(since, "--since"),
+            until=parse_when(until, "--until"),
+            key_events=key_events,
+            limit=limit,
+            oldest_first=oldest_first,
+        )
+        writer = WRITERS[export_format.value]
+        if output_path is None:
+            writer(rows, sys.stdout, blogs=blogs, now=iso_z(now_utc()))
+            sys.stdout.flush()
+            return
+        from liveblog_cli.output import atomic_writer
+
+        with atomic_writer(output_path) as out:
+            count = writer(rows, out, blogs=blogs, now=iso_z(now_utc()))
+    sys.stderr.write(f"wrote {count} posts to {output_path}\n")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words to find (all of them) in titles and text.")],
+    blog: Annotated[str | None, typer.Option(help="Only this blog (id, URL or prefix).")] = None,
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON array on stdout.")] = False,
+) -> None:
+    """Full-text search over every archived post, best matches first."""
+    from liveblog_cli import output
+
+    with open_archive(db) as archive:
+        blog_id = archive.resolve(blog) if blog else None
+        hits = archive.search(query, blog_id=blog_id, limit=limit)
+    if as_json:
+        for hit in hits:
+            hit["snippet"] = hit["snippet"].replace("\x02", "").replace("\x03", "")
+        output.write_json(hits, sys.stdout)
+        return
+    from liveblog_cli.render import search_results
+
+    search_results(hits, output.console())
+    if not hits:
+        sys.stderr.write(f"no posts match {query!r}\n")
+
+
+@app.command()
+def history(
+    blog: Annotated[str, typer.Argument(help="Blog id, URL or prefix.")],
+    block: Annotated[str, typer.Argument(help="The block id.")],
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Revisions and diffs as JSON.")] = False,
+) -> None:
+    """Every revision of one post, with what changed between consecutive ones."""
+    from liveblog_cli import output
+    from liveblog_cli.history import with_diffs
+
+    with open_archive(db) as archive:
+        blog_id = archive.resolve(blog)
+        revisions = with_diffs(archive.revisions(blog_id, block))
+    if as_json:
+        output.write_json(revisions, sys.stdout)
+        return
+    from liveblog_cli.render import revisions_view
+
+    revisions_view(revisions, output.console())
 
 
 def main() -> None:

@@ -182,6 +182,10 @@ class LiveBlog:
     # Other pages of a paginated blog, by relation ("newer", "newest", "older", "oldest"),
     # as absolute URLs.
     pages: dict[str, str] = field(default_factory=dict)
+    # Ids of the posts this page itself shows in its body, when the source says (a Guardian
+    # page also lists key events from other pages). The archive uses it to know which part
+    # of the blog a page covered; it is bookkeeping, not part of the JSON shape.
+    body_ids: list[str] | None = field(default=None, repr=False)
 
     def to_dict(self, *, blocks: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from liveblog_cli.errors import LiveblogError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -44,3 +50,32 @@ def console(*, stderr: bool = False) -> Console:
     from rich.console import Console
 
     return Console(stderr=stderr, markup=False, emoji=False, highlight=False)
+
+
+@contextmanager
+def atomic_writer(path: Path) -> Iterator[IO[str]]:
+    """Write a file so readers see the old one or the whole new one, never a part.
+
+    The data goes to a temporary file in the same directory, is flushed to disk, and is
+    renamed over the target only when complete; on any error the target is untouched.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise LiveblogError(f"--output {path} is a directory; give a file name")
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise LiveblogError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise LiveblogError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from liveblog_cli.model import Block, LiveBlog
 
@@ -91,3 +91,186 @@ def blog_summary(blog: LiveBlog, console: Console, zone: tzinfo | None = None) -
             text(opening, "bold" if block.title else ""),
         )
     console.print(table)
+
+
+def _row_time(block: dict[str, Any], zone: tzinfo | None) -> str:
+    from liveblog_cli.model import parse_iso
+
+    return fmt_time(parse_iso(block.get("published_at") or block.get("created_at")), zone)
+
+
+def _row_flags(block: dict[str, Any]) -> str:
+    marks = []
+    if block.get("pinned"):
+        marks.append("📌 pinned")
+    if block.get("key_event"):
+        marks.append("★ key event")
+    if block.get("summary"):
+        marks.append("summary")
+    if block.get("deleted_at"):
+        marks.append(f"✗ deleted {block['deleted_at']}")
+    if (block.get("revision") or 1) > 1:
+        marks.append(f"edited ×{block['revision'] - 1}")
+    return "  ".join(marks)
+
+
+def element_line(element: dict[str, Any]) -> str | None:
+    """One line for a non-text element: what it is and where it points."""
+    kind = element.get("kind")
+    if kind == "text":
+        return None
+    url = element.get("url") or ""
+    label = element.get("caption") or (element.get("text") or "").split("\n", 1)[0]
+    if kind == "tweet":
+        label = ""
+    parts = [f"[{kind}]", label[:100], url]
+    return " ".join(p for p in parts if p) if (url or label) else f"[{kind}]"
+
+
+def timeline(
+    blog: dict[str, Any],
+    blocks: list[dict[str, Any]],
+    console: Console,
+    *,
+    zone: tzinfo | None = None,
+    key_panel: bool = True,
+) -> None:
+    """A blog's posts for reading: key events on top, then each post with its elements."""
+    from rich.panel import Panel
+    from rich.rule import Rule
+    from rich.text import Text
+
+    head = Text()
+    head.append(safe(blog.get("title") or blog["id"]), style="bold")
+    live = {True: "live", False: "closed"}.get(blog.get("is_live"), "")
+    meta = " · ".join(
+        x for x in (safe(blog.get("publisher") or ""), live, safe(blog.get("url") or "")) if x
+    )
+    if meta:
+        head.append("\n" + meta, style="dim")
+    console.print(head)
+    keys = [b for b in blocks if b.get("key_event")]
+    if key_panel and keys:
+        body = Text()
+        for i, block in enumerate(keys):
+            if i:
+                body.append("\n")
+            body.append(_row_time(block, zone), style="cyan")
+            body.append("  ")
+            body.append(safe(block.get("title") or (block.get("text") or "")[:100]))
+        console.print(Panel(body, title="Key events", title_align="left", border_style="red"))
+    for block in blocks:
+        console.print(Rule(style="dim"))
+        line = Text()
+        line.append(_row_time(block, zone), style="cyan")
+        marks = _row_flags(block)
+        if marks:
+            line.append("  " + marks, style="yellow")
+        console.print(line)
+        if block.get("title"):
+            console.print(text(block["title"], "bold"))
+        if block.get("authors"):
+            console.print(text("by " + ", ".join(block["authors"]), "dim"))
+        if block.get("text"):
+            console.print(text(block["text"]))
+        for element in block.get("elements") or []:
+            described = element_line(element)
+            if described:
+                console.print(text(described, "blue"))
+    if not blocks:
+        console.print(text("(no posts match)", "dim"))
+
+
+def blogs_table(blogs: list[dict[str, Any]], console: Console) -> None:
+    from rich.text import Text
+
+    if not blogs:
+        console.print(
+            text(
+                "the archive is empty: `liveblog fetch URL` or `liveblog parse FILE --save` "
+                "adds a blog",
+                "dim",
+            )
+        )
+        return
+    # Three lines a blog rather than a table: ids and titles are long, terminals are not.
+    for blog in blogs:
+        state = {True: "live", False: "closed"}.get(blog.get("is_live"), "state unknown")
+        head = Text()
+        head.append(safe(blog["id"]), style="bold cyan")
+        head.append(f"  {state}", style="green" if blog.get("is_live") else "dim")
+        console.print(head)
+        console.print(text("  " + (blog.get("title") or "(no title)")))
+        facts = [
+            f"{blog.get('blocks')} blocks",
+            f"{blog.get('key_events')} key events",
+            f"posts {_short(blog.get('first_post_at'))} → {_short(blog.get('last_post_at'))}",
+            f"fetched {_short(blog.get('last_fetched_at'))}",
+        ]
+        if blog.get("deleted"):
+            facts.insert(2, f"{blog['deleted']} deleted")
+        console.print(text("  " + " · ".join(facts), "dim"))
+
+
+def _short(stamp: str | None) -> str:
+    """`2026-06-13T11:02:00Z` as `2026-06-13 11:02`: enough for a table cell."""
+    return stamp[:16].replace("T", " ") if stamp else "—"
+
+
+def search_results(hits: list[dict[str, Any]], console: Console) -> None:
+    from rich.text import Text
+
+    for hit in hits:
+        head = Text()
+        head.append(safe(hit.get("published_at") or "undated"), style="cyan")
+        if hit.get("key_event"):
+            head.append("  ★", style="yellow")
+        if hit.get("deleted_at"):
+            head.append("  ✗ deleted", style="red")
+        head.append(f"  {safe(hit['blog_id'])} {safe(hit['id'])}", style="dim")
+        console.print(head)
+        if hit.get("title"):
+            console.print(text(hit["title"], "bold"))
+        snippet = Text()
+        # \x02 and \x03 mark the matched words (set by the query, never present in text).
+        for i, part in enumerate(safe_snippet(hit.get("snippet") or "").split("\x02")):
+            if i:
+                match, _, rest = part.partition("\x03")
+                snippet.append(match, style="bold reverse")
+                snippet.append(rest)
+            else:
+                snippet.append(part)
+        console.print(snippet)
+        console.print()
+
+
+def safe_snippet(value: str) -> str:
+    """Like safe(), but keeping the two match markers the search itself inserted."""
+    return _CONTROL.sub(
+        lambda m: m.group() if m.group() in "\x02\x03" else f"\\x{ord(m.group()):02x}", value
+    )
+
+
+def revisions_view(revisions: list[dict[str, Any]], console: Console) -> None:
+    from rich.text import Text
+
+    for rev in revisions:
+        console.print(text(f"revision {rev['revision']}  seen {rev['seen_at']}", "bold cyan"))
+        if rev["diff"] is None:
+            block = rev["block"]
+            if block.get("title"):
+                console.print(text(block["title"], "bold"))
+            console.print(text(block.get("text") or ""))
+        else:
+            for line in rev["diff"].split("\n"):
+                style = (
+                    "green"
+                    if line.startswith("+")
+                    else "red"
+                    if line.startswith("-")
+                    else "dim"
+                    if line.startswith("@@")
+                    else ""
+                )
+                console.print(Text(safe(line), style=style))
+        console.print()

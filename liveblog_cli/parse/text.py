@@ -55,6 +55,8 @@ def _walk(node, parts: list[str]) -> None:  # type: ignore[no-untyped-def]
                 parts.append(child.tail)
             continue
         block = tag in _BLOCK_TAGS
+        if tag in ("td", "th"):
+            parts.append(" ")
         if block:
             parts.append("\n\n" if tag not in ("br", "li", "tr", "dt", "dd") else "\n")
         if tag == "li":

@@ -1,0 +1,461 @@
+"""Export writers, one function per format. Each streams blocks (dicts) to a text stream.
+
+Blocks come from `Archive.blocks()` (the export shape: the block JSON plus `blog_id`,
+`revision`, `first_seen_at`, `last_seen_at`, `deleted_at`). Scraped content is hostile: HTML
+is sanitized, CSV cells cannot start formulas, XML gets only characters XML allows.
+"""
+
+from __future__ import annotations
+
+import csv
+import html as htmllib
+import re
+from collections.abc import Callable, Iterable
+from typing import IO, Any
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
+
+from liveblog_cli.output import dumps
+
+FORMATS = ("jsonl", "json", "csv", "md", "html", "atom")
+
+CSV_COLUMNS = (
+    "blog_id",
+    "id",
+    "published_at",
+    "updated_at",
+    "created_at",
+    "title",
+    "key_event",
+    "pinned",
+    "summary",
+    "authors",
+    "text",
+    "urls",
+    "revision",
+    "first_seen_at",
+    "last_seen_at",
+    "deleted_at",
+)
+# Characters spreadsheets treat as the start of a formula (OWASP's list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+# Not allowed in XML 1.0 documents at all.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_SAFE_SCHEMES = {"http", "https", "mailto"}
+_ALLOWED_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "cite",
+    "code",
+    "dd",
+    "del",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "ul",
+}
+_ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+    "blockquote": {"cite"},
+}
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def inert(value: Any) -> str:
+    """Text with control characters removed: exports are read in terminals too."""
+    return _CONTROL.sub("", "" if value is None else str(value))
+
+
+def sanitize_html(markup: str | None) -> str:
+    """Scraped HTML made inert: no scripts, handlers, styles, frames or unsafe URLs."""
+    if not markup:
+        return ""
+    import nh3
+
+    return nh3.clean(
+        markup,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes=_SAFE_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def safe_url(url: Any) -> str | None:
+    """A URL fit to put in an href or src: http(s) only."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    return url if re.match(r"(?i)https?://", url) and not _XML_INVALID.search(url) else None
+
+
+def csv_cell(value: Any) -> str:
+    """A cell no spreadsheet will evaluate: a leading formula character gets a `'` guard."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = inert(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def element_urls(block: dict[str, Any]) -> list[str]:
+    return [e["url"] for e in block.get("elements", []) if e.get("url")]
+
+
+def export_jsonl(blocks: Iterable[dict[str, Any]], out: IO[str], **_: Any) -> int:
+    count = 0
+    for block in blocks:
+        out.write(dumps(block))
+        out.write("\n")
+        count += 1
+    return count
+
+
+def export_json(blocks: Iterable[dict[str, Any]], out: IO[str], **_: Any) -> int:
+    """One JSON array, still written block by block."""
+    count = 0
+    out.write("[")
+    for block in blocks:
+        out.write(",\n" if count else "\n")
+        out.write(dumps(block))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def export_csv(blocks: Iterable[dict[str, Any]], out: IO[str], **_: Any) -> int:
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for block in blocks:
+        row = dict(
+            block, authors="; ".join(block.get("authors") or []), urls=" ".join(element_urls(block))
+        )
+        writer.writerow([csv_cell(row.get(c)) for c in CSV_COLUMNS])
+        count += 1
+    return count
+
+
+def _md_escape(text: str | None) -> str:
+    """Markdown text that renders as text: no raw HTML, no accidental markup."""
+    if not text:
+        return ""
+    text = htmllib.escape(inert(text), quote=False)
+    return re.sub(r"([\\`*_\[\]#|])", r"\\\1", text)
+
+
+def export_md(
+    blocks: Iterable[dict[str, Any]],
+    out: IO[str],
+    *,
+    blogs: dict[str, dict[str, Any]] | None = None,
+    **_: Any,
+) -> int:
+    count = 0
+    current = None
+    for block in blocks:
+        if block["blog_id"] != current:
+            current = block["blog_id"]
+            blog = (blogs or {}).get(current, {})
+            out.write(f"# {_md_escape(blog.get('title') or current)}\n\n")
+            if blog.get("url"):
+                out.write(f"<{blog['url']}>\n\n" if safe_url(blog["url"]) else "")
+        marks = [
+            m
+            for m, on in (
+                ("📌 pinned", block["pinned"]),
+                ("★ key event", block["key_event"]),
+                ("summary", block["summary"]),
+                ("deleted " + str(block.get("deleted_at")), block.get("deleted_at")),
+            )
+            if on
+        ]
+        when = block.get("published_at") or block.get("created_at") or "undated"
+        heading = _md_escape(block.get("title")) or ""
+        out.write(f"## {when}{' — ' + heading if heading else ''}\n\n")
+        if marks or block.get("authors"):
+            meta = marks + (
+                [f"by {_md_escape(', '.join(block['authors']))}"] if block.get("authors") else []
+            )
+            out.write(f"*{' · '.join(meta)}*\n\n")
+        for paragraph in (block.get("text") or "").split("\n\n"):
+            if paragraph.strip():
+                out.write(_md_escape(paragraph) + "\n\n")
+        for element in block.get("elements", []):
+            url = safe_url(element.get("url"))
+            if url:
+                # Angle-bracket link targets end at ">" and spaces: encode both.
+                url = url.replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
+            if element["kind"] != "text" and url:
+                label = _md_escape(element.get("caption") or element.get("text") or element["kind"])
+                out.write(f"- {element['kind']}: [{label[:120]}](<{url}>)\n")
+        out.write("\n")
+        count += 1
+    return count
+
+
+_CSP = (
+    "default-src 'none'; img-src https: http:; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+_STYLE = """
+body{font:16px/1.5 Georgia,serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#121212}
+header.blog{border-bottom:4px solid #c70000;margin-bottom:1.5rem}
+h1{font-size:2rem;line-height:1.15;margin:.2rem 0}
+.standfirst{color:#333}
+article.block{border-top:1px solid #dcdcdc;padding:.75rem 0 1rem}
+article.key-event{border-left:4px solid #c70000;padding-left:.75rem}
+article.pinned{background:#fff4f2}
+article.deleted{opacity:.6}
+.meta{font:13px/1.4 sans-serif;color:#707070}
+.badge{font:bold 12px sans-serif;color:#fff;background:#c70000;padding:1px 6px;border-radius:3px}
+h2{font-size:1.2rem;margin:.3rem 0}
+img{max-width:100%;height:auto}
+figure{margin:.5rem 0}
+figcaption{font:13px sans-serif;color:#707070}
+nav.key-events li{margin:.2rem 0}
+"""
+
+
+def _h(value: Any) -> str:
+    return htmllib.escape(inert(value), quote=True)
+
+
+def _block_body(block: dict[str, Any]) -> str:
+    parts = []
+    for element in block.get("elements", []):
+        kind = element["kind"]
+        url = safe_url(element.get("url"))
+        if kind in ("text", "blockquote", "pullquote") and element.get("html"):
+            body = sanitize_html(element["html"])
+            parts.append(f"<blockquote>{body}</blockquote>" if kind == "pullquote" else body)
+        elif kind in ("text", "blockquote", "pullquote") and element.get("text"):
+            parts.append("".join(f"<p>{_h(p)}</p>" for p in element["text"].split("\n\n")))
+        elif kind == "image" and url:
+            caption = " ".join(x for x in (element.get("caption"), element.get("credit")) if x)
+            parts.append(
+                f'<figure><img src="{_h(url)}" alt="{_h(element.get("alt") or "")}"'
+                f' loading="lazy" referrerpolicy="no-referrer">'
+                + (f"<figcaption>{_h(caption)}</figcaption>" if caption else "")
+                + "</figure>"
+            )
+        elif url:
+            label = element.get("caption") or element.get("text") or url
+            parts.append(
+                f'<p class="meta">{_h(kind)}: <a href="{_h(url)}" rel="noopener '
+                f'noreferrer nofollow">{_h(label[:200])}</a></p>'
+            )
+        elif element.get("text"):
+            parts.append(f"<p>{_h(element['text'])}</p>")
+    if not parts and block.get("text"):
+        parts.append("".join(f"<p>{_h(p)}</p>" for p in block["text"].split("\n\n")))
+    return "\n".join(parts)
+
+
+def export_html(
+    blocks: Iterable[dict[str, Any]],
+    out: IO[str],
+    *,
+    blogs: dict[str, dict[str, Any]] | None = None,
+    **_: Any,
+) -> int:
+    """One self-contained page: inline CSS, no scripts, a strict Content-Security-Policy."""
+    items = list(blocks)
+    blog_ids = list(dict.fromkeys(b["blog_id"] for b in items))
+    first = (blogs or {}).get(blog_ids[0], {}) if blog_ids else {}
+    title = first.get("title") or (blog_ids[0] if blog_ids else "liveblog export")
+    if len(blog_ids) > 1:
+        title = f"{len(blog_ids)} live blogs"
+    out.write(
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_h(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+    )
+    count = 0
+    for blog_id in blog_ids:
+        blog = (blogs or {}).get(blog_id, {})
+        rows = [b for b in items if b["blog_id"] == blog_id]
+        out.write('<header class="blog">\n')
+        if blog.get("publisher"):
+            out.write(f'<p class="meta">{_h(blog["publisher"])} · live blog archive</p>\n')
+        out.write(f"<h1>{_h(blog.get('title') or blog_id)}</h1>\n")
+        if blog.get("standfirst"):
+            out.write(f'<p class="standfirst">{_h(blog["standfirst"])}</p>\n')
+        url = safe_url(blog.get("url"))
+        if url:
+            out.write(
+                f'<p class="meta"><a href="{_h(url)}" rel="noopener noreferrer nofollow">'
+                f"{_h(url)}</a></p>\n"
+            )
+        out.write("</header>\n")
+        keys = [b for b in rows if b["key_event"]]
+        if keys:
+            out.write('<nav class="key-events"><h2>Key events</h2><ul>\n')
+            for b in keys:
+                out.write(
+                    f'<li><a href="#block-{_h(b["id"])}">{_h(b.get("published_at") or "")}'
+                    f" {_h(b.get('title') or b['text'][:80])}</a></li>\n"
+                )
+            out.write("</ul></nav>\n")
+        for block in rows:
+            classes = ["block"] + [
+                c
+                for c, on in (
+                    ("key-event", block["key_event"]),
+                    ("pinned", block["pinned"]),
+                    ("deleted", block.get("deleted_at")),
+                )
+                if on
+            ]
+            out.write(f'<article id="block-{_h(block["id"])}" class="{" ".join(classes)}">\n')
+            meta = [_h(block.get("published_at") or block.get("created_at") or "undated")]
+            if block.get("updated_at") and block["updated_at"] != block.get("published_at"):
+                meta.append(f"updated {_h(block['updated_at'])}")
+            if block.get("authors"):
+                meta.append(_h(", ".join(block["authors"])))
+            badges = "".join(
+                f' <span class="badge">{label}</span>'
+                for label, on in (
+                    ("pinned", block["pinned"]),
+                    ("key event", block["key_event"]),
+                    ("deleted", block.get("deleted_at")),
+                )
+                if on
+            )
+            out.write(f'<p class="meta"><time>{" · ".join(meta)}</time>{badges}</p>\n')
+            if block.get("title"):
+                out.write(f"<h2>{_h(block['title'])}</h2>\n")
+            out.write(_block_body(block))
+            out.write("\n</article>\n")
+            count += 1
+    out.write("</body>\n</html>\n")
+    return count
+
+
+def _x(value: Any) -> str:
+    return xml_escape(_XML_INVALID.sub("", "" if value is None else str(value)))
+
+
+def export_atom(
+    blocks: Iterable[dict[str, Any]],
+    out: IO[str],
+    *,
+    blogs: dict[str, dict[str, Any]] | None = None,
+    now: str = "",
+    **_: Any,
+) -> int:
+    """An RFC 4287 feed: one entry per block, content as escaped, sanitized HTML."""
+    items = list(blocks)
+    blog_ids = list(dict.fromkeys(b["blog_id"] for b in items))
+    blog = (blogs or {}).get(blog_ids[0], {}) if len(blog_ids) == 1 else {}
+    feed_id = safe_url(blog.get("url")) or "urn:liveblog:" + "+".join(blog_ids or ["empty"])
+    updated = (
+        max(
+            (
+                b.get("updated_at") or b.get("published_at") or b.get("last_seen_at") or ""
+                for b in items
+            ),
+            default="",
+        )
+        or now
+    )
+    out.write(
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n'
+    )
+    out.write(f"<id>{_x(feed_id)}</id>\n")
+    out.write(f"<title>{_x(blog.get('title') or 'liveblog export')}</title>\n")
+    out.write(f"<updated>{_x(updated)}</updated>\n")
+    out.write(f"<author><name>{_x(blog.get('publisher') or 'liveblog')}</name></author>\n")
+    if safe_url(blog.get("url")):
+        out.write(f'<link rel="alternate" href={quoteattr(_XML_INVALID.sub("", blog["url"]))}/>\n')
+    out.write('<generator uri="https://pypi.org/project/liveblog-cli/">liveblog</generator>\n')
+    count = 0
+    for block in items:
+        base = safe_url((blogs or {}).get(block["blog_id"], {}).get("url"))
+        entry_id = (
+            f"{base}#block-{block['id']}"
+            if base
+            else f"urn:liveblog:{block['blog_id']}:{block['id']}"
+        )
+        title = (
+            block.get("title") or (block.get("text") or "").split("\n", 1)[0][:100] or "(untitled)"
+        )
+        entry_updated = (
+            block.get("updated_at")
+            or block.get("published_at")
+            or block.get("last_seen_at")
+            or updated
+        )
+        out.write("<entry>\n")
+        out.write(f"<id>{_x(entry_id)}</id>\n<title>{_x(title)}</title>\n")
+        out.write(f"<updated>{_x(entry_updated)}</updated>\n")
+        if block.get("published_at"):
+            out.write(f"<published>{_x(block['published_at'])}</published>\n")
+        for name in block.get("authors") or []:
+            out.write(f"<author><name>{_x(name)}</name></author>\n")
+        if base:
+            out.write(f'<link rel="alternate" href={quoteattr(_XML_INVALID.sub("", entry_id))}/>\n')
+        if block.get("key_event"):
+            out.write('<category term="key-event"/>\n')
+        if block.get("pinned"):
+            out.write('<category term="pinned"/>\n')
+        out.write(f'<content type="html">{_x(_block_body(block))}</content>\n')
+        out.write("</entry>\n")
+        count += 1
+    out.write("</feed>\n")
+    return count
+
+
+WRITERS: dict[str, Callable[..., int]] = {
+    "jsonl": export_jsonl,
+    "json": export_json,
+    "csv": export_csv,
+    "md": export_md,
+    "html": export_html,
+    "atom": export_atom,
+}

@@ -1,0 +1,55 @@
+"""A block's revisions as readable text, and the diffs between consecutive ones."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+
+def revision_text(data: dict[str, Any]) -> list[str]:
+    """The parts of a block a reader cares about, one line each, for diffing."""
+    flags = [name for name in ("key_event", "pinned", "summary") if data.get(name)]
+    lines = [
+        f"title: {data.get('title') or ''}",
+        f"flags: {', '.join(flags) or '-'}",
+        f"authors: {', '.join(data.get('authors') or []) or '-'}",
+        f"published: {data.get('published_at') or '-'}",
+        f"updated: {data.get('updated_at') or '-'}",
+        "",
+    ]
+    lines += (data.get("text") or "").split("\n")
+    for element in data.get("elements") or []:
+        if element.get("kind") != "text" and element.get("url"):
+            lines.append(f"[{element['kind']}] {element['url']}")
+    return lines
+
+
+def with_diffs(revisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each revision with a unified diff against the one before it (None for the first)."""
+    out = []
+    previous: list[str] | None = None
+    for rev in revisions:
+        current = revision_text(rev["data"])
+        diff = None
+        if previous is not None:
+            diff = "\n".join(
+                difflib.unified_diff(
+                    previous,
+                    current,
+                    f"revision {rev['revision'] - 1}",
+                    f"revision {rev['revision']}",
+                    lineterm="",
+                    n=2,
+                )
+            )
+        out.append(
+            {
+                "revision": rev["revision"],
+                "seen_at": rev["seen_at"],
+                "content_hash": rev["content_hash"],
+                "diff": diff,
+                "block": rev["data"],
+            }
+        )
+        previous = current
+    return out

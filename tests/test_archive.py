@@ -1,0 +1,212 @@
+"""The archive on a real SQLite file: revisions, deletions, merging, schema, concurrency."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES, corpus_file
+from helpers import make_block, make_blog
+
+from liveblog_cli.archive import MIGRATIONS, AmbiguousBlog, Archive, BlogNotFound
+from liveblog_cli.parse import parse_page
+
+POLITICS = "guardian/politics-live-2023-12-13.dcr.json"
+
+
+def count(db: Path, sql: str, *params: object) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, params).fetchone()[0]
+
+
+def test_saving_the_same_page_twice_writes_nothing_new(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    raw = corpus_file(POLITICS).read_bytes()
+    blog = parse_page(raw)
+    with Archive(db) as archive:
+        first = archive.save(blog, raw=raw)
+        second = archive.save(parse_page(raw), raw=raw)
+    assert len(first.new) == 23 and first.total == 23
+    assert second.to_dict() | {"blog_id": ""} == {
+        "blog_id": "",
+        "new": 0,
+        "updated": 0,
+        "unchanged": 23,
+        "deleted": 0,
+        "restored": 0,
+        "total": 23,
+    }
+    assert count(db, "SELECT count(*) FROM blocks") == 23
+    assert count(db, "SELECT count(*) FROM block_revisions") == 23
+    assert count(db, "SELECT count(*) FROM snapshots") == 1  # deduplicated by hash
+    assert count(db, "SELECT count(*) FROM fetches") == 2
+
+
+def test_an_edit_keeps_both_revisions(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    blocks = [make_block(i) for i in range(3)]
+    with Archive(db) as archive:
+        archive.save(make_blog(blocks))
+        edited = [
+            make_block(0, text="Post number 0 now says something else."),
+            make_block(1, title="A corrected title"),
+            make_block(2),
+        ]
+        report = archive.save(make_blog(edited))
+        assert sorted(report.updated) == ["b0000", "b0001"] and report.unchanged == 1
+        revisions = archive.revisions("test/live/2024/may/01/blog", "b0000")
+    assert [r["revision"] for r in revisions] == [1, 2]
+    assert revisions[0]["data"]["text"] == "Post number 0 says something."
+    assert revisions[1]["data"]["text"] == "Post number 0 now says something else."
+    assert count(db, "SELECT revision FROM blocks WHERE id = 'b0000'") == 2
+
+
+def test_dropped_block_on_a_complete_page_is_marked_deleted_then_restored(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    blocks = [make_block(i) for i in range(4)]
+    with Archive(db) as archive:
+        archive.save(make_blog(blocks))
+        report = archive.save(make_blog([b for b in blocks if b.id != "b0002"]))
+        assert report.deleted == ["b0002"] and report.total == 3
+        rows = list(archive.blocks("test/live/2024/may/01/blog"))
+        deleted = [r for r in rows if r["deleted_at"]]
+        assert [r["id"] for r in deleted] == ["b0002"] and len(rows) == 4
+        back = archive.save(make_blog(blocks))
+        assert back.restored == ["b0002"] and back.total == 4
+
+
+def test_a_page_says_nothing_about_posts_outside_its_span(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    blocks = [make_block(i) for i in range(10)]
+    older = {"older": "https://news.example.org/x?page=2"}
+    with Archive(db) as archive:
+        archive.save(make_blog(blocks), complete=True)
+        # Page 1 shows posts 5..9 (and lists key event 1 from an older page); post 7 is gone.
+        page1 = [b for b in blocks if b.id in ("b0005", "b0006", "b0008", "b0009", "b0001")]
+        report = archive.save(
+            make_blog(page1, pages=older, body_ids=["b0005", "b0006", "b0008", "b0009"])
+        )
+    assert report.deleted == ["b0007"]
+
+
+def test_the_same_block_on_two_pages_is_one_row(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    with Archive(db) as archive:
+        for name in ("guardian-tallships.dcr.json", "guardian-tallships-page2.dcr.json"):
+            raw = (SAMPLES / name).read_bytes()
+            archive.save(parse_page(raw), raw=raw)
+    assert count(db, "SELECT count(*) FROM blocks") == 6
+    assert count(db, "SELECT count(*) FROM blocks WHERE deleted_at IS NOT NULL") == 0
+    assert count(db, "SELECT count(*) FROM block_revisions") == 6
+    assert count(db, "SELECT count(*) FROM (SELECT blog_id, id FROM blocks GROUP BY 1, 2)") == 6
+
+
+def test_schema_after_migrating_a_blank_file(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    Archive(db).close()
+    with sqlite3.connect(db) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {
+            "blogs",
+            "blocks",
+            "block_revisions",
+            "fetches",
+            "snapshots",
+            "blocks_fts",
+            "_sqlite_migrations",
+        } <= tables
+        block_cols = [r[1] for r in conn.execute("PRAGMA table_info(blocks)")]
+        assert block_cols[:2] == ["blog_id", "id"]
+        assert {"content_hash", "revision", "first_seen_at", "last_seen_at", "deleted_at"} <= set(
+            block_cols
+        )
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        applied = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")]
+    assert applied == [m.name for m in MIGRATIONS._migrations]
+
+
+def test_an_archive_from_an_older_version_opens_and_upgrades(tmp_path: Path) -> None:
+    """An archive whose migration table stops short gets the rest applied, data intact."""
+    db = tmp_path / "old.db"
+    with Archive(db) as archive:
+        archive.save(make_blog([make_block(1)]))
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name != '001_initial'")
+    with Archive(db) as archive:
+        assert not MIGRATIONS.pending(archive.db)
+        assert [b["id"] for b in archive.blocks(None)] == ["b0001"]
+
+
+def test_a_file_that_is_not_an_archive_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    from liveblog_cli.archive import ArchiveError
+
+    with pytest.raises(ArchiveError, match="not a liveblog archive"):
+        Archive(bad)
+
+
+def test_resolve_by_id_url_and_prefix(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        archive.save(make_blog([make_block(1)], blog_id="news/live/one"))
+        archive.save(make_blog([make_block(1)], blog_id="news/live/two"))
+        assert archive.resolve("news/live/one") == "news/live/one"
+        assert archive.resolve("https://news.example.org/news/live/two") == "news/live/two"
+        assert (
+            archive.resolve("https://news.example.org/news/live/two?page=3#b1") == "news/live/two"
+        )
+        assert archive.resolve("news/live/t") == "news/live/two"
+        with pytest.raises(AmbiguousBlog) as info:
+            archive.resolve("news/live/")
+        assert sorted(info.value.candidates) == ["news/live/one", "news/live/two"]
+        with pytest.raises(BlogNotFound):
+            archive.resolve("nothing")
+
+
+def test_search_finds_words_and_tolerates_fts_syntax(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        archive.save(
+            make_blog(
+                [
+                    make_block(1, text="The harbour bridge opened at noon."),
+                    make_block(2, text="Nothing to see."),
+                ]
+            )
+        )
+        hits = archive.search("bridge noon")
+        assert [h["id"] for h in hits] == ["b0001"]
+        assert "\x02bridge\x03" in hits[0]["snippet"]
+        assert archive.search('"unbalanced AND (') == []
+
+
+_WRITER = """
+import sys
+from liveblog_cli.archive import Archive
+sys.path.insert(0, {tests!r})
+from helpers import make_blog, make_block
+n = int(sys.argv[1])
+with Archive(sys.argv[2]) as archive:
+    for round in range(15):
+        archive.save(make_blog([make_block(i, text=f"writer {{n}} round {{round}}")
+                                for i in range(n * 50, n * 50 + 50)], blog_id=f"blog/{{n}}"))
+"""
+
+
+def test_two_processes_saving_at_once_both_succeed(tmp_path: Path) -> None:
+    db = tmp_path / "shared.db"
+    Archive(db).close()
+    script = _WRITER.format(tests=str(Path(__file__).parent))
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(n), str(db)], stderr=subprocess.PIPE)
+        for n in (1, 2)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM blocks").fetchone()[0] == 100
+        assert conn.execute("SELECT count(*) FROM block_revisions").fetchone()[0] == 100 * 15
