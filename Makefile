@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DB ?=
 
-.PHONY: install test lint demo bench clean
+.PHONY: install test lint demo bench clean check-html
 
 $(BIN)/liveblog: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ lint: install
 demo: install
 	$(BIN)/liveblog parse samples/guardian-tallships.dcr.json --save > /dev/null
 	$(BIN)/liveblog show uk-news/live/2026/jun/13/port-elstow-tall-ships-festival-live
+
+# The html export rendered by a real headless Chromium (installs Debian's if missing).
+check-html: install
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(BIN)/python -m pytest -q tests/test_html_render.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -260,6 +260,11 @@ nav.key-events li{margin:.2rem 0}
 """
 
 
+def _when(stamp: str | None) -> str:
+    """`2026-06-13T10:01:00Z` as `2026-06-13 10:01 UTC`, for people."""
+    return f"{stamp[:10]} {stamp[11:16]} UTC" if stamp and len(stamp) >= 16 else (stamp or "")
+
+
 def _h(value: Any) -> str:
     return htmllib.escape(inert(value), quote=True)
 
@@ -338,7 +343,7 @@ def export_html(
             out.write('<nav class="key-events"><h2>Key events</h2><ul>\n')
             for b in keys:
                 out.write(
-                    f'<li><a href="#block-{_h(b["id"])}">{_h(b.get("published_at") or "")}'
+                    f'<li><a href="#block-{_h(b["id"])}">{_h(_when(b.get("published_at")))}'
                     f" {_h(b.get('title') or b['text'][:80])}</a></li>\n"
                 )
             out.write("</ul></nav>\n")
@@ -353,9 +358,9 @@ def export_html(
                 if on
             ]
             out.write(f'<article id="block-{_h(block["id"])}" class="{" ".join(classes)}">\n')
-            meta = [_h(block.get("published_at") or block.get("created_at") or "undated")]
+            meta = [_h(_when(block.get("published_at") or block.get("created_at")) or "undated")]
             if block.get("updated_at") and block["updated_at"] != block.get("published_at"):
-                meta.append(f"updated {_h(block['updated_at'])}")
+                meta.append(f"updated {_h(_when(block['updated_at']))}")
             if block.get("authors"):
                 meta.append(_h(", ".join(block["authors"])))
             badges = "".join(
