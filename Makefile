@@ -21,10 +21,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The main job, offline: archive a sample Guardian page, then show its timeline.
+# The main job, offline: serve the samples on 127.0.0.1, fetch the sample blog (both pages)
+# into the default archive, show its timeline, stop the server.
 demo: install
-	$(BIN)/liveblog parse samples/guardian-tallships.dcr.json --save > /dev/null
-	$(BIN)/liveblog show uk-news/live/2026/jun/13/port-elstow-tall-ships-festival-live
+	cd samples && ../$(BIN)/python demo.py
 
 # The html export rendered by a real headless Chromium (installs Debian's if missing).
 check-html: install

@@ -201,6 +201,7 @@ class Archive:
         *,
         raw: bytes | None = None,
         fetch: FetchInfo | None = None,
+        fetches: list[tuple[FetchInfo, bytes | None]] | None = None,
         complete: bool | None = None,
         now: datetime | None = None,
     ) -> SaveReport:
@@ -212,8 +213,9 @@ class Archive:
         """
         moment = iso_z(now or now_utc())
         report = SaveReport(blog_id=blog.id)
+        if fetches is None:
+            fetches = [(fetch or FetchInfo(url=blog.url), raw)]
         with self.transaction():
-            snapshot = self._save_snapshot(raw, moment) if raw is not None else None
             self._save_blog_row(blog, moment)
             seen = self._save_blocks(blog, moment, report)
             if complete is None:
@@ -222,28 +224,32 @@ class Archive:
             report.total = self.conn.execute(
                 "SELECT count(*) FROM blocks WHERE blog_id = ? AND deleted_at IS NULL", [blog.id]
             ).fetchone()[0]
-            info = fetch or FetchInfo(url=blog.url)
-            self.conn.execute(
-                "INSERT INTO fetches (blog_id, url, fetched_at, status, etag, last_modified, "
-                "bytes, snapshot_hash, source_format, new, updated, unchanged, deleted, error) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    blog.id,
-                    info.url or blog.url,
-                    moment,
-                    info.status,
-                    info.etag,
-                    info.last_modified,
-                    len(raw) if raw is not None else None,
-                    snapshot,
-                    blog.source_format,
-                    len(report.new),
-                    len(report.updated),
-                    report.unchanged,
-                    len(report.deleted),
-                    info.error,
-                ],
-            )
+            for index, (info, body) in enumerate(fetches):
+                snapshot = self._save_snapshot(body, moment) if body is not None else None
+                # The counts belong to the save as a whole: on its first fetch row.
+                counts = (
+                    [len(report.new), len(report.updated), report.unchanged, len(report.deleted)]
+                    if index == 0
+                    else [None] * 4
+                )
+                self.conn.execute(
+                    "INSERT INTO fetches (blog_id, url, fetched_at, status, etag, last_modified, "
+                    "bytes, snapshot_hash, source_format, new, updated, unchanged, deleted, "
+                    "error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [
+                        blog.id,
+                        info.url or blog.url,
+                        moment,
+                        info.status,
+                        info.etag,
+                        info.last_modified,
+                        len(body) if body is not None else None,
+                        snapshot,
+                        blog.source_format,
+                        *counts,
+                        info.error,
+                    ],
+                )
         return report
 
     def record_fetch(
@@ -435,6 +441,24 @@ class Archive:
             report.deleted.append(block_id)
 
     # --- reading --------------------------------------------------------------------------
+
+    def has_blog(self, blog_id: str) -> bool:
+        return self._one("SELECT 1 FROM blogs WHERE id = ?", [blog_id]) is not None
+
+    def known_block_ids(self, blog_id: str, ids: list[str]) -> set[str]:
+        """Which of these block ids the archive already holds for this blog."""
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            known.update(
+                r["id"]
+                for r in self._rows(
+                    f"SELECT id FROM blocks WHERE blog_id = ? AND id IN ({marks})",
+                    [blog_id, *chunk],
+                )
+            )
+        return known
 
     def blog_ids(self) -> list[tuple[str, str | None]]:
         return [(r[0], r[1]) for r in self.conn.execute("SELECT id, url FROM blogs ORDER BY id")]

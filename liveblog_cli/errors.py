@@ -7,6 +7,7 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_DATAERR = 65  # the input is not a live blog, or is empty, binary, truncated
 EXIT_NOINPUT = 66  # an input file does not exist or cannot be read
+EXIT_UNAVAILABLE = 69  # HTTP error after retries, page too large or too slow
 EXIT_IOERR = 74  # archive error
 EXIT_TEMPFAIL = 75  # lock held, rate limited: try again later
 

@@ -1,0 +1,402 @@
+"""`liveblog fetch` against a real HTTP server on 127.0.0.1 that misbehaves on cue."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES, run_cli
+from liveserver import GuardianBlog, LiveServer, Reply, dcr_block
+
+PATH = "/world/live/2024/may/01/test-blog"
+FAST = ["--delay", "0", "--timeout", "5"]
+ENV = {"LIVEBLOG_GUARDIAN_HOSTS": "127.0.0.1"}
+
+
+def fetch(
+    db: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[bytes]:
+    return run_cli(
+        "fetch", *args, "--db", str(db), *FAST, env={**ENV, **(env or {})}, timeout=timeout
+    )
+
+
+def rows(db: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+@pytest.fixture
+def server():  # type: ignore[no-untyped-def]
+    with LiveServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def blog(server: LiveServer) -> GuardianBlog:
+    g = GuardianBlog(
+        PATH, [dcr_block(n, key=n in (12, 5, 1)) for n in range(12, 0, -1)], per_page=5
+    )
+    server.routes[PATH + ".json"] = g.route
+    return g
+
+
+def test_first_fetch_walks_every_page(
+    server: LiveServer, blog: GuardianBlog, tmp_path: Path
+) -> None:
+    db = tmp_path / "a.db"
+    result = fetch(db, server.url(PATH))
+    assert result.returncode == 0, result.stderr
+    assert b"+12 new, 0 edited, 0 deleted, 12 blocks" in result.stderr
+    assert result.stdout == b""
+    assert len(server.hits(PATH + ".json?dcr=true")) == 1
+    assert len([r for r in server.requests if "page=with" in r["path"]]) == 2
+    assert all(r["headers"]["user-agent"].startswith("liveblog/") for r in server.requests)
+    assert rows(db, "SELECT count(*) FROM blocks") == [(12,)]
+    assert rows(db, "SELECT count(*) FROM snapshots") == [(3,)]
+    assert rows(db, "SELECT count(DISTINCT id) FROM blogs") == [(1,)]
+
+
+def test_second_fetch_is_conditional_and_writes_nothing(
+    server: LiveServer, blog: GuardianBlog, tmp_path: Path
+) -> None:
+    db = tmp_path / "a.db"
+    assert fetch(db, server.url(PATH)).returncode == 0
+    before = rows(
+        db,
+        "SELECT (SELECT count(*) FROM fetches), (SELECT count(*) FROM "
+        "block_revisions), (SELECT max(last_seen_at) FROM blocks)",
+    )
+    server.requests.clear()
+    again = fetch(db, server.url(PATH), "--json")
+    assert again.returncode == 0, again.stderr
+    summary = json.loads(again.stdout)
+    assert summary[0]["not_modified"] is True and summary[0]["exit_code"] == 0
+    assert len(server.requests) == 1
+    assert "if-none-match" in server.requests[0]["headers"]
+    assert "if-modified-since" in server.requests[0]["headers"]
+    assert (
+        rows(
+            db,
+            "SELECT (SELECT count(*) FROM fetches), (SELECT count(*) FROM "
+            "block_revisions), (SELECT max(last_seen_at) FROM blocks)",
+        )
+        == before
+    )
+
+
+def test_a_new_post_on_page_one_reads_only_page_one(
+    server: LiveServer, blog: GuardianBlog, tmp_path: Path
+) -> None:
+    db = tmp_path / "a.db"
+    assert fetch(db, server.url(PATH)).returncode == 0
+    blog.blocks.insert(0, dcr_block(13, title="Breaking"))
+    server.requests.clear()
+    result = fetch(db, server.url(PATH), "--json")
+    assert result.returncode == 0, result.stderr
+    assert [r["path"] for r in server.requests] == [PATH + ".json?dcr=true"]
+    summary = json.loads(result.stdout)[0]
+    assert (summary["new"], summary["updated"], summary["deleted"], summary["total"]) == (
+        1,
+        0,
+        0,
+        13,
+    )
+
+
+def test_max_pages_bounds_the_first_walk(
+    server: LiveServer, blog: GuardianBlog, tmp_path: Path
+) -> None:
+    db = tmp_path / "a.db"
+    assert fetch(db, server.url(PATH), "--max-pages", "2").returncode == 0
+    assert rows(db, "SELECT count(*) FROM blocks") == [(10 + 1,)]  # 2 pages + a key event
+
+
+def test_json_endpoint_failing_falls_back_to_the_html_page(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    path = "/science/live/2026/mar/02/lunar-lander-touchdown-live"
+    server.routes[path + ".json"] = Reply(404, b"gone")
+    server.routes[path] = Reply(
+        200,
+        (SAMPLES / "guardian-lunar-lander.html").read_bytes(),
+        {"Content-Type": "text/html; charset=utf-8"},
+    )
+    db = tmp_path / "a.db"
+    result = fetch(db, server.url(path), "--max-pages", "1")
+    assert result.returncode == 0, result.stderr
+    assert rows(db, "SELECT source_format FROM blogs") == [("guardian-html",)]
+
+
+def test_gzip_and_redirects(server: LiveServer, tmp_path: Path) -> None:
+    page = (SAMPLES / "guardian-tallships-page2.dcr.json").read_bytes()
+    server.routes["/blog"] = Reply(301, headers={"Location": "/blog-moved"})
+    server.routes["/blog-moved"] = Reply(200, page, {"Content-Type": "application/json"}, gzip=True)
+    db = tmp_path / "a.db"
+    result = fetch(db, server.url("/blog"), "--max-pages", "1")
+    assert result.returncode == 0, result.stderr
+    assert [r["path"] for r in server.requests] == ["/blog", "/blog-moved"]
+    assert "gzip" in server.requests[0]["headers"]["accept-encoding"]
+    assert rows(db, "SELECT count(*) FROM blocks") == [(3,)]  # 2 posts + a key event
+    assert rows(db, "SELECT url FROM fetches") == [(server.url("/blog"),)]
+
+
+def test_429_with_retry_after_then_success(server: LiveServer, tmp_path: Path) -> None:
+    page = (SAMPLES / "guardian-tallships-page2.dcr.json").read_bytes()
+    server.routes["/blog"] = [Reply(429, b"slow down", {"Retry-After": "1"}), Reply(200, page)]
+    result = fetch(tmp_path / "a.db", server.url("/blog"), "--max-pages", "1")
+    assert result.returncode == 0, result.stderr
+    first, second = server.hits("/blog")
+    assert second["time"] - first["time"] >= 0.9  # Retry-After: 1 was honoured
+
+
+def test_429_for_ever_is_a_temporary_failure(server: LiveServer, tmp_path: Path) -> None:
+    server.routes["/blog"] = Reply(429, b"slow down", {"Retry-After": "0"})
+    result = fetch(tmp_path / "a.db", server.url("/blog"), "--retries", "1")
+    assert result.returncode == 75
+    assert len(server.hits("/blog")) == 2
+
+
+def test_500_three_times_exits_69_and_saves_nothing(server: LiveServer, tmp_path: Path) -> None:
+    server.routes["/blog"] = Reply(500, b"oops")
+    db = tmp_path / "a.db"
+    result = fetch(db, server.url("/blog"), "--retries", "2")
+    assert result.returncode == 69
+    assert len(server.hits("/blog")) == 3
+    err = result.stderr.decode()
+    assert err.count("\n") == 1 and "HTTP 500 after 3 tries" in err
+    assert rows(db, "SELECT count(*) FROM blogs") == [(0,)]
+
+
+def test_404_is_not_retried(server: LiveServer, tmp_path: Path) -> None:
+    result = fetch(tmp_path / "a.db", server.url("/missing"))
+    assert result.returncode == 69 and len(server.requests) == 1
+
+
+def test_connection_reset_mid_body(server: LiveServer, tmp_path: Path) -> None:
+    page = (SAMPLES / "guardian-tallships-page2.dcr.json").read_bytes()
+    server.routes["/flaky"] = [Reply(200, page, reset_after=200), Reply(200, page)]
+    server.routes["/broken"] = Reply(200, page, reset_after=200)
+    db = tmp_path / "a.db"
+    ok = fetch(db, server.url("/flaky"), "--max-pages", "1")
+    assert ok.returncode == 0, ok.stderr
+    assert len(server.hits("/flaky")) == 2
+    bad = fetch(db, server.url("/broken"), "--retries", "1")
+    assert bad.returncode == 69 and b"connection broken" in bad.stderr
+
+
+def test_body_over_the_cap_exits_and_saves_nothing(server: LiveServer, tmp_path: Path) -> None:
+    page = (SAMPLES / "guardian-tallships.dcr.json").read_bytes()
+    server.routes["/big"] = Reply(200, page)
+    server.routes["/big-gzip"] = Reply(200, page, gzip=True)  # small on the wire, big inside
+    db = tmp_path / "a.db"
+    for path in ("/big", "/big-gzip"):
+        result = fetch(db, server.url(path), "--max-bytes", "4096")
+        assert result.returncode == 69, path
+        assert b"--max-bytes" in result.stderr
+    assert rows(db, "SELECT count(*) FROM blogs") == [(0,)]
+    assert len(server.hits("/big")) == 1  # not retried
+
+
+def test_slow_server_past_the_deadline(server: LiveServer, tmp_path: Path) -> None:
+    page = (SAMPLES / "guardian-tallships.dcr.json").read_bytes()
+    server.routes["/trickle"] = Reply(200, page, trickle=0.4)  # bytes keep coming, slowly
+    server.routes["/silent"] = Reply(200, page, delay=3)
+    db = tmp_path / "a.db"
+    for path in ("/trickle", "/silent"):
+        result = run_cli(
+            "fetch",
+            server.url(path),
+            "--db",
+            str(db),
+            "--delay",
+            "0",
+            "--timeout",
+            "0.5",
+            "--retries",
+            "0",
+        )
+        assert result.returncode == 69, (path, result.stderr)
+    assert rows(db, "SELECT count(*) FROM blogs") == [(0,)]
+
+
+def test_a_page_that_is_not_a_live_blog_exits_65(server: LiveServer, tmp_path: Path) -> None:
+    server.routes["/article"] = Reply(
+        200, b"<html><body><h1>News</h1><p>Story.</p></body></html>", {"Content-Type": "text/html"}
+    )
+    db = tmp_path / "a.db"
+    result = fetch(db, server.url("/article"))
+    assert result.returncode == 65
+    assert b"not a live blog" in result.stderr
+    assert rows(db, "SELECT count(*) FROM blogs") == [(0,)]
+
+
+def test_charset_from_header_meta_or_utf8(server: LiveServer, tmp_path: Path) -> None:
+    html = (SAMPLES / "guardian-lunar-lander.html").read_text(encoding="utf-8")
+    html = html.replace("Applause fills the room.", "Applause fills the room, café-style.")
+    server.routes["/bogus"] = Reply(
+        200, html.encode("utf-8"), {"Content-Type": "text/html; charset=no-such-charset"}
+    )
+    latin = html.replace('<meta charset="utf-8">', "")
+    server.routes["/latin"] = Reply(
+        200,
+        latin.encode("latin-1", errors="replace"),
+        {"Content-Type": "text/html; charset=ISO-8859-1"},
+    )
+    for path in ("/bogus", "/latin"):
+        db = tmp_path / f"{path.strip('/')}.db"
+        result = fetch(db, server.url(path), "--max-pages", "1")
+        assert result.returncode == 0, (path, result.stderr)
+        texts = " ".join(r[0] for r in rows(db, "SELECT text FROM blocks"))
+        assert "café-style" in texts, path
+
+
+def test_several_urls_at_once_with_one_failure(
+    server: LiveServer, blog: GuardianBlog, tmp_path: Path
+) -> None:
+    server.routes["/other"] = Reply(
+        200, (SAMPLES / "guardian-tallships-page2.dcr.json").read_bytes()
+    )
+    db = tmp_path / "a.db"
+    result = fetch(
+        db,
+        server.url(PATH),
+        server.url("/other"),
+        server.url("/missing"),
+        "--json",
+        "--max-pages",
+        "1",
+    )
+    assert result.returncode == 69
+    summary = json.loads(result.stdout)
+    assert [s["exit_code"] for s in summary] == [0, 0, 69]
+    assert summary[0]["new"] == 5 + 2  # page 1 and the key events it lists
+    assert rows(db, "SELECT count(*) FROM blogs") == [(2,)]
+
+
+def test_quiet_prints_nothing_on_success(
+    server: LiveServer, blog: GuardianBlog, tmp_path: Path
+) -> None:
+    result = fetch(tmp_path / "a.db", server.url(PATH), "--quiet")
+    assert result.returncode == 0 and result.stdout == b"" and result.stderr == b""
+
+
+def test_log_file_gets_a_line_per_fetch(
+    server: LiveServer, blog: GuardianBlog, tmp_path: Path
+) -> None:
+    log = tmp_path / "fetch.log"
+    fetch(tmp_path / "a.db", server.url(PATH), "--quiet", "--log-file", str(log))
+    fetch(tmp_path / "a.db", server.url(PATH), "--quiet", "--log-file", str(log))
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2 and "+12 new" in lines[0] and "not modified" in lines[1]
+
+
+def test_overlapping_runs_wait_or_exit_75(server: LiveServer, tmp_path: Path) -> None:
+    page = (SAMPLES / "guardian-tallships-page2.dcr.json").read_bytes()
+    server.routes["/slow"] = Reply(200, page, delay=2)
+    db = tmp_path / "a.db"
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from liveblog_cli.cli import main; main()",
+            "fetch",
+            server.url("/slow"),
+            "--db",
+            str(db),
+            "--delay",
+            "0",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 20
+    while not server.hits("/slow") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = fetch(db, server.url("/slow"))
+    assert second.returncode == 75, second.stderr
+    assert b"--wait" in second.stderr
+    third = fetch(db, server.url("/slow"), "--wait", "30")
+    first.communicate(timeout=60)
+    assert first.returncode == 0 and third.returncode == 0, third.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute(
+            "SELECT count(*), count(DISTINCT blog_id || id) FROM blocks"
+        ).fetchone() == (3, 3)
+
+
+def test_follow_prints_each_new_block_once_and_stops_when_closed(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    g = GuardianBlog(PATH, [dcr_block(n) for n in range(3, 0, -1)], per_page=50)
+    server.routes[PATH + ".json"] = g.route
+
+    def grow() -> None:
+        for n in range(4, 8):
+            time.sleep(0.4)
+            g.blocks.insert(0, dcr_block(n))
+        g.blocks[1]["elements"][0]["html"] = "<p>An edit.</p>"
+        time.sleep(0.4)
+        g.live = False
+
+    threading.Thread(target=grow, daemon=True).start()
+    result = run_cli(
+        "follow",
+        server.url(PATH),
+        "--db",
+        str(tmp_path / "a.db"),
+        "--delay",
+        "0",
+        "--interval",
+        "0",
+        env={**ENV, "LIVEBLOG_MIN_INTERVAL": "0.1"},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    new = [r["id"] for r in lines if r["change"] == "new"]
+    assert sorted(new) == sorted(f"{n:024x}" for n in range(1, 8))
+    assert len(new) == len(set(new))
+    assert [r["text"] for r in lines if r["change"] == "edited"] == ["An edit."]
+    assert b"stopped following (closed)" in result.stderr
+
+
+def test_follow_stops_on_sigterm_after_finishing_the_save(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    g = GuardianBlog(PATH, [dcr_block(n) for n in range(3, 0, -1)], per_page=50)
+    server.routes[PATH + ".json"] = g.route
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from liveblog_cli.cli import main; main()",
+            "follow",
+            server.url(PATH),
+            "--db",
+            str(tmp_path / "a.db"),
+            "--delay",
+            "0",
+            "--interval",
+            "30",
+        ],
+        env={**__import__("os").environ, **ENV, "LIVEBLOG_MIN_INTERVAL": "0"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 20
+    while not server.requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.terminate()
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert len(out.decode().splitlines()) == 3
+    assert b"stopped following (signal)" in err
