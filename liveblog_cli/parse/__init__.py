@@ -92,7 +92,8 @@ def _check_bytes(data: bytes) -> str | None:
 
 
 def parse_page(data: bytes, url: str | None = None, *, charset: str | None = None) -> LiveBlog:
-    """Parse a saved or fetched page (Guardian DCR JSON, HTML, scraped copy, JSON-LD page).
+    """Parse a saved or fetched page: Guardian DCR JSON or HTML, a scraped Guardian copy,
+    BBC page data, schema.org JSON-LD or microdata, or a page of timed posts.
 
     Raises ParseError with a one-line reason when the input is not a live blog.
     """
@@ -100,28 +101,34 @@ def parse_page(data: bytes, url: str | None = None, *, charset: str | None = Non
     text = decode(data, charset)
     stripped = text.lstrip()
     if stripped[:1] in "{[":
-        return _parse_json(stripped, url)
+        blog = _parse_json(stripped, url)
+    else:
+        from liveblog_cli.parse import salvage
 
-    from liveblog_cli.parse import salvage
-
-    if salvage.looks_scraped(text):
-        return salvage.parse_scraped(text, url)
-    if "<" in text:
-        return _parse_html(text, url)
-    raise ParseError("not a live blog: plain text without live-blog structure")
+        if salvage.looks_scraped(text):
+            blog = salvage.parse_scraped(text, url)
+        elif "<" in text:
+            blog = _parse_html(text, url)
+        else:
+            raise ParseError("not a live blog: plain text without live-blog structure")
+    if not blog.blocks:
+        raise ParseError(f"no posts: {blog.id} is a live blog with no posts (yet)")
+    return blog
 
 
 def _parse_json(text: str, url: str | None) -> LiveBlog:
     try:
         doc = json.loads(text)
     except ValueError as exc:
-        raise ParseError(
-            f"not a live blog: invalid JSON ({exc.msg} at line {exc.lineno})"
-        ) from None
-    from liveblog_cli.parse import guardian
+        raise ParseError(f"not a live blog: invalid JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise ParseError("not a live blog: JSON nested too deeply") from None
+    from liveblog_cli.parse import bbc, guardian
 
     if guardian.looks_like_dcr(doc):
         return guardian.parse_dcr(doc, url)
+    if bbc.looks_like_bbc(doc):
+        return bbc.parse_bbc(doc, url)
     raise ParseError("not a live blog: JSON in no format liveblog knows")
 
 
@@ -135,11 +142,24 @@ def _parse_html(text: str, url: str | None) -> LiveBlog:
         root = lxml_html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(f"not a live blog: unreadable HTML ({exc})") from None
-    from liveblog_cli.parse import guardian, jsonld
+    from liveblog_cli.parse import bbc, generic, guardian, jsonld, sites
 
     if guardian.is_guardian_html(root):
         return guardian.parse_guardian_html(root, url)
-    blog = jsonld.find_liveblog(root, url)
-    if blog is not None and blog.blocks:
+    embedded = bbc.embedded_json(text)
+    if embedded is not None and bbc.looks_like_bbc(embedded):
+        return bbc.parse_bbc(embedded, url)
+    structured = [
+        b
+        for b in (jsonld.find_liveblog(root, url), jsonld.find_microdata_liveblog(root, url))
+        if b is not None
+    ]
+    best = max(structured, key=lambda b: len(b.blocks)) if structured else None
+    if best is not None and best.blocks:
+        return sites.enrich(root, best)
+    blog = generic.find_generic(root, url)
+    if blog is not None:
         return blog
+    if best is not None:
+        return best  # a LiveBlogPosting with no posts yet: parse_page says so
     raise ParseError("not a live blog: no live-blog posts found in this HTML page")

@@ -7,13 +7,22 @@ in a list, or in one of several script tags, one of which may not even be valid 
 
 from __future__ import annotations
 
+import html as htmllib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from liveblog_cli.model import Block, Element, LiveBlog, merge_blocks, parse_iso, stable_id
+from liveblog_cli.model import (
+    Block,
+    Element,
+    LiveBlog,
+    merge_blocks,
+    newest_first,
+    parse_iso,
+    stable_id,
+)
 from liveblog_cli.parse.text import clean_line, clean_text, html_to_text
 
 _UPDATE_TYPES = {
@@ -60,13 +69,21 @@ def _types(obj: dict[str, Any]) -> set[str]:
     return {v.rsplit("/", 1)[-1] for v in values if isinstance(v, str)}
 
 
+def _plain(value: Any) -> str | None:
+    """A JSON-LD string as text: publishers often leave HTML entities or tags in it."""
+    if not isinstance(value, str):
+        return None
+    text = htmllib.unescape(value)
+    return html_to_text(text) if "<" in text else clean_text(text)
+
+
 def _names(value: Any) -> list[str]:
     """Authors given as a string, an object, or a list of either."""
     items = value if isinstance(value, list) else [value]
     names = []
     for item in items:
-        name = item.get("name") if isinstance(item, dict) else item
-        if isinstance(name, str) and clean_line(name):
+        name = _plain(item.get("name") if isinstance(item, dict) else item)
+        if name and clean_line(name):
             names.append(clean_line(name))
     return names
 
@@ -108,9 +125,8 @@ def anchor_id(value: Any) -> str | None:
 
 def update_block(obj: dict[str, Any], index: int) -> Block:
     """One `liveBlogUpdate` as a Block; `index` only breaks ties for posts with no identity."""
-    title = clean_line(obj.get("headline")) if isinstance(obj.get("headline"), str) else None
-    body = obj.get("articleBody") if isinstance(obj.get("articleBody"), str) else ""
-    text = html_to_text(body) if "<" in body else clean_text(body)
+    title = clean_line(_plain(obj.get("headline")))
+    text = _plain(obj.get("articleBody")) or ""
     published = parse_iso(obj.get("datePublished"))
     ident = anchor_id(obj.get("@id")) or anchor_id(obj.get("url"))
     if not ident:
@@ -161,17 +177,15 @@ def blog_from_object(obj: dict[str, Any], url: str | None) -> LiveBlog:
     return LiveBlog(
         id=path or stable_id(obj.get("headline") or "", obj.get("datePublished") or ""),
         url=blog_url,
-        title=clean_line(obj.get("headline")) if isinstance(obj.get("headline"), str) else None,
-        standfirst=clean_line(obj.get("description")) or None
-        if isinstance(obj.get("description"), str)
-        else None,
+        title=clean_line(_plain(obj.get("headline"))) or None,
+        standfirst=clean_line(_plain(obj.get("description"))) or None,
         publisher=publisher_names[0] if publisher_names else None,
         is_live=_is_live(obj),
         published_at=parse_iso(obj.get("datePublished")) or parse_iso(obj.get("coverageStartTime")),
         updated_at=parse_iso(obj.get("dateModified")),
         authors=_names(obj.get("author")),
         source_format="jsonld",
-        blocks=merge_blocks(blocks),
+        blocks=newest_first(merge_blocks(blocks)),
     )
 
 
@@ -181,3 +195,57 @@ def find_liveblog(root: Any, url: str | None = None) -> LiveBlog | None:
     if not candidates:
         return None
     return max(candidates, key=lambda b: len(b.blocks))
+
+
+# --- microdata ------------------------------------------------------------------------------
+
+
+def _scope_of(node: Any) -> Any:
+    """The nearest enclosing itemscope element of a property element."""
+    parent = node.getparent()
+    while parent is not None and parent.get("itemscope") is None:
+        parent = parent.getparent()
+    return parent
+
+
+def microdata_item(scope: Any, depth: int = 0) -> dict[str, Any]:
+    """An itemscope element as a JSON-LD-like dict (`@type`, then its properties)."""
+    item: dict[str, Any] = {"@type": (scope.get("itemtype") or "").rsplit("/", 1)[-1]}
+    if depth > 10:
+        return item
+    for node in scope.iterdescendants():
+        prop = node.get("itemprop") if isinstance(node.tag, str) else None
+        if not prop or _scope_of(node) is not scope:
+            continue
+        if node.get("itemscope") is not None:
+            value: Any = microdata_item(node, depth + 1)
+        elif node.tag == "meta" or node.get("content") is not None:
+            value = node.get("content")
+        elif node.tag in ("a", "link"):
+            value = node.get("href")
+        elif node.tag in ("img", "source", "iframe"):
+            value = node.get("src")
+        elif node.tag == "time":
+            value = node.get("datetime") or node.text_content()
+        else:
+            value = node.text_content()
+        for name in prop.split():
+            if name in item:
+                existing = item[name]
+                item[name] = (existing if isinstance(existing, list) else [existing]) + [value]
+            else:
+                item[name] = value
+    return item
+
+
+def find_microdata_liveblog(root: Any, url: str | None = None) -> LiveBlog | None:
+    """A LiveBlogPosting in microdata (`itemprop="liveBlogUpdate"` items), or None."""
+    scopes = root.xpath("//*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]")
+    best = None
+    for scope in scopes:
+        blog = blog_from_object(microdata_item(scope), url)
+        if best is None or len(blog.blocks) > len(best.blocks):
+            best = blog
+    if best is not None:
+        best.source_format = "microdata"
+    return best

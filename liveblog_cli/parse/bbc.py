@@ -1,0 +1,262 @@
+"""BBC World Service live pages (bbc.com/hindi/live/..., /arabic/live/...): simorgh page data.
+
+The page data is JSON: served as is by the renderer's data routes, or embedded in the HTML
+page as `window.SIMORGH_DATA={...}`. Posts sit in `liveTextStream.content.data.results`,
+newest first, each a tree of typed blocks (paragraphs of fragments, images, links, embeds).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from liveblog_cli.errors import ParseError
+from liveblog_cli.model import Block, Element, LiveBlog, merge_blocks, newest_first, parse_iso
+from liveblog_cli.parse.text import clean_line, clean_text
+
+PUBLISHER = "BBC"
+IMAGE_BASE = "https://ichef.bbci.co.uk/ace/ws/800/"
+_SIMORGH = re.compile(r"window\.SIMORGH_DATA\s*=\s*")
+
+
+def _d(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _l(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def find_page_data(doc: Any, depth: int = 0) -> dict[str, Any] | None:
+    """The dict holding `liveTextStream`, wherever the payload nests it."""
+    if depth > 8:
+        return None
+    if isinstance(doc, dict):
+        if isinstance(doc.get("liveTextStream"), dict):
+            return doc
+        for value in doc.values():
+            if isinstance(value, dict | list):
+                found = find_page_data(value, depth + 1)
+                if found is not None:
+                    return found
+    elif isinstance(doc, list):
+        for value in doc[:50]:
+            found = find_page_data(value, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def embedded_json(text: str) -> Any | None:
+    """The object assigned to `window.SIMORGH_DATA` in a served page, if any."""
+    m = _SIMORGH.search(text)
+    if not m:
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text, m.end())
+    except ValueError:
+        return None
+    return value
+
+
+def _texts(node: Any, out: list[str], depth: int = 0) -> None:
+    """Paragraph texts under a block tree, in order."""
+    if depth > 40 or not isinstance(node, dict):
+        return
+    kind = node.get("type")
+    model = _d(node.get("model"))
+    if kind == "paragraph" and isinstance(model.get("text"), str):
+        out.append(model["text"])
+        return
+    if kind == "listItem":
+        inner: list[str] = []
+        for child in _l(model.get("blocks")):
+            _texts(child, inner, depth + 1)
+        out.append("• " + " ".join(inner))
+        return
+    for child in _l(model.get("blocks")):
+        _texts(child, out, depth + 1)
+
+
+def _text_of(node: Any) -> str:
+    parts: list[str] = []
+    _texts(node, parts)
+    return clean_text("\n\n".join(parts))
+
+
+def _elements(content: Any) -> list[Element]:
+    elements: list[Element] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            text = clean_text("\n\n".join(pending))
+            if text:
+                elements.append(Element("text", text=text))
+            pending.clear()
+
+    for block in _l(_d(_d(content).get("model")).get("blocks")):
+        if not isinstance(block, dict):
+            continue
+        kind = block.get("type")
+        model = _d(block.get("model"))
+        if kind in ("paragraph", "text", "unorderedList", "orderedList", "subheadline"):
+            text = _text_of(block)
+            if text:
+                pending.append(text)
+        elif kind == "image":
+            flush()
+            raw = next((b for b in _l(model.get("blocks")) if _d(b).get("type") == "rawImage"), {})
+            raw_model = _d(_d(raw).get("model"))
+            locator = raw_model.get("locator")
+            alt = next(
+                (_text_of(b) for b in _l(model.get("blocks")) if _d(b).get("type") == "altText"),
+                None,
+            )
+            caption = next(
+                (_text_of(b) for b in _l(model.get("blocks")) if _d(b).get("type") == "caption"),
+                None,
+            )
+            origin = raw_model.get("originCode") or "cpsprodpb"
+            url = f"{IMAGE_BASE}{origin}/{locator}" if isinstance(locator, str) else None
+            elements.append(
+                Element(
+                    "image",
+                    url=url,
+                    caption=caption or None,
+                    alt=alt or None,
+                    credit=clean_line(raw_model.get("copyrightHolder")) or None,
+                    extra={"type": "image"},
+                )
+            )
+        elif kind in ("social", "aresOEmbed", "oEmbed", "embed", "video", "media"):
+            flush()
+            url = _first_url(block)
+            elements.append(
+                Element(
+                    "embed" if kind != "video" else "video",
+                    url=url,
+                    text=_text_of(block) or None,
+                    extra={"type": kind},
+                )
+            )
+        elif kind in ("customQuote", "quote", "blockquote"):
+            flush()
+            elements.append(Element("blockquote", text=_text_of(block), extra={"type": kind}))
+        else:
+            text = _text_of(block)
+            if text:
+                flush()
+                elements.append(Element("unknown", text=text, extra={"type": kind}))
+    flush()
+    return elements
+
+
+def _first_url(node: Any, depth: int = 0) -> str | None:
+    if depth > 30:
+        return None
+    if isinstance(node, dict):
+        for key in ("source", "href", "url", "locator", "embedUrl"):
+            value = node.get(key)
+            if isinstance(value, str) and value.startswith("http"):
+                return value
+        for value in node.values():
+            found = _first_url(value, depth + 1)
+            if found:
+                return found
+    elif isinstance(node, list):
+        for value in node:
+            found = _first_url(value, depth + 1)
+            if found:
+                return found
+    return None
+
+
+def _post(raw: Any) -> Block | None:
+    raw = _d(raw)
+    urn = raw.get("urn")
+    if not isinstance(urn, str) or not urn:
+        return None
+    dates = _d(raw.get("dates"))
+    header_blocks = _l(_d(_d(raw.get("header")).get("model")).get("blocks"))
+    title = next((_text_of(b) for b in header_blocks if _d(b).get("type") == "headline"), None)
+    subtitle = next(
+        (_text_of(b) for b in header_blocks if _d(b).get("type") == "subheadline"), None
+    )
+    elements = _elements(raw.get("content"))
+    if subtitle:
+        elements.insert(0, Element("text", text=subtitle, extra={"type": "subheadline"}))
+    text = clean_text(
+        "\n\n".join(e.text for e in elements if e.text and e.kind in ("text", "blockquote"))
+    )
+    return Block(
+        id=urn.removeprefix("asset:"),
+        title=clean_line(title) or None,
+        published_at=parse_iso(dates.get("firstPublished")),
+        updated_at=parse_iso(dates.get("lastPublished")),
+        elements=elements,
+        text=text,
+    )
+
+
+def looks_like_bbc(doc: Any) -> bool:
+    return find_page_data(doc) is not None
+
+
+def parse_bbc(doc: Any, url: str | None = None) -> LiveBlog:
+    data = find_page_data(doc)
+    if data is None:
+        raise ParseError("not a live blog: no BBC live text stream")
+    stream = _d(data.get("liveTextStream"))
+    content = _d(_d(stream.get("content")).get("data"))
+    blocks = [b for b in (_post(r) for r in _l(content.get("results"))) if b is not None]
+    page = _d(content.get("page"))
+    analytics = _d(_d(data.get("metadata")).get("atiAnalytics"))
+    seo = _d(data.get("seo"))
+    ident = urlsplit(url).path.strip("/") or None if url else None
+    if not ident:
+        # "arabic.live_coverage.67574192.page" names the page bbc.com/arabic/live/67574192.
+        m = re.fullmatch(
+            r"(?:(\w+)\.)?live_coverage\.(\w+)\.page", str(analytics.get("pageIdentifier") or "")
+        )
+        if m and m[1]:
+            ident = f"{m[1]}/live/{m[2]}"
+            url = url or f"https://www.bbc.com/{ident}"
+        elif m:
+            ident = f"bbc/live/{m[2]}"
+    if not ident:
+        raise ParseError("not a live blog: BBC page data without an id or URL")
+    pages: dict[str, str] = {}
+    index, total = page.get("index"), page.get("total")
+    if url and isinstance(index, int) and isinstance(total, int):
+        parts = urlsplit(url)
+
+        def at(n: int) -> str:
+            return urlunsplit((parts.scheme, parts.netloc, parts.path, f"page={n}", ""))
+
+        if index < total:
+            pages["older"] = at(index + 1)
+            pages["oldest"] = at(total)
+        if index > 1:
+            pages["newer"] = at(index - 1)
+            pages["newest"] = at(1)
+    contributors = stream.get("contributors")
+    authors = [clean_line(contributors)] if isinstance(contributors, str) and contributors else []
+    is_live = data.get("isLive") if isinstance(data.get("isLive"), bool) else None
+    return LiveBlog(
+        id=ident,
+        url=url.split("?", 1)[0] if url else None,
+        title=clean_line(data.get("title") or seo.get("seoTitle")) or None,
+        standfirst=clean_line(data.get("description") or seo.get("seoDescription")) or None,
+        publisher=PUBLISHER,
+        is_live=is_live,
+        published_at=parse_iso(data.get("startDateTime") or seo.get("datePublished")),
+        updated_at=parse_iso(analytics.get("timeUpdated") or seo.get("dateModified")),
+        authors=authors,
+        source_format="bbc-simorgh",
+        blocks=newest_first(merge_blocks(blocks)),
+        pages=pages,
+        body_ids=[b.id for b in blocks],
+    )

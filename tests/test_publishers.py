@@ -1,0 +1,304 @@
+"""Beyond the Guardian: schema.org JSON-LD and microdata, site adapters, BBC, the fallback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import corpus_file, run_cli
+
+from liveblog_cli.errors import ParseError
+from liveblog_cli.parse import parse_page
+
+
+def _liveblog_ld(raw: bytes) -> dict:  # type: ignore[type-arg]
+    """The page's LiveBlogPosting JSON-LD, read with lxml and json (not with our parser)."""
+    from lxml import html
+
+    for script in html.document_fromstring(raw).xpath("//script[@type='application/ld+json']"):
+        try:
+            value = json.loads(script.text)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and value.get("@type") == "LiveBlogPosting":
+            return value
+    raise AssertionError("no LiveBlogPosting in the page")
+
+
+def z(blog, index: int) -> str:  # type: ignore[no-untyped-def]
+    return blog.blocks[index].to_dict()["published_at"]
+
+
+# --- the corpus ----------------------------------------------------------------------------
+
+
+def test_corkbeo_reach_plc() -> None:
+    raw = corpus_file("other/corkbeo-level3-live-2020-10-06.html").read_bytes()
+    blog = parse_page(raw)
+    assert blog.source_format == "reach-plc"
+    assert len(blog.blocks) == 26
+    keys = [b for b in blog.blocks if b.key_event]
+    assert [(b.id, b.title) for b in keys] == [
+        ("2258956", "Coronavirus Ireland: One death and 432 new cases")
+    ]
+    assert (z(blog, 0), blog.blocks[0].title) == ("2020-10-06T20:22:53Z", "Goodnight")
+    assert z(blog, -1) == "2020-10-06T07:44:43Z"
+    # The JSON-LD credits every post to the article's byline; the rendered posts do not.
+    names = [a["name"] for a in _liveblog_ld(raw)["author"]]
+    assert sum(b.authors != names for b in blog.blocks) == 10
+    assert all(len(b.authors) == 1 for b in blog.blocks)
+
+
+def test_repubblica_ids_from_html_and_full_headlines() -> None:
+    blog = parse_page(corpus_file("other/repubblica-israele-hamas-2023-11-02.html").read_bytes())
+    assert len(blog.blocks) == 79
+    assert {b.id for b in blog.blocks} == {f"419364605_event{n}" for n in range(1, 80)}
+    newest = blog.blocks[0]
+    assert newest.id == "419364605_event79"
+    assert newest.title == "Oms: “A Gaza fermi 14 ospedali su 36, gli altri in sovraccarico”"
+    assert newest.to_dict()["published_at"] == "2023-11-02T15:56:32Z"  # JSON-LD, not the HTML
+    assert z(blog, -1) == "2023-11-01T23:30:20Z"
+    assert not any(b.title.endswith(("…", "...")) for b in blog.blocks)
+    assert not any("&" in b.title and ";" in b.title for b in blog.blocks)  # entities decoded
+
+
+def test_ndtv_microdata_despite_a_broken_json_ld_script() -> None:
+    blog = parse_page(corpus_file("other/ndtv-ind-vs-sl-2023-11-02.html").read_bytes())
+    assert blog.source_format == "microdata"
+    assert [b.id for b in blog.blocks] == [str(n) for n in range(80, 40, -1)]
+    assert (z(blog, 0), blog.blocks[0].title) == (
+        "2023-11-02T15:36:52Z",
+        "India vs Sri Lanka: It's a wrap!",
+    )
+    assert z(blog, -1) == "2023-11-02T10:30:24Z"
+
+
+def test_guardian_json_ld_page() -> None:
+    raw = corpus_file("jsonld/guardian-politics-2023-12-13.jsonld.html").read_bytes()
+    blog = parse_page(raw)
+    assert blog.source_format == "jsonld"
+    updates = _liveblog_ld(raw)["liveBlogUpdate"]
+    assert [b.id for b in blog.blocks] == [u["@id"] for u in updates]
+    for block, update in zip(blog.blocks, updates, strict=True):
+        assert block.title == update["headline"]
+        assert block.text[:40] == update["articleBody"][:40]
+        assert block.to_dict()["published_at"] == update["datePublished"].replace(".000", "")
+
+
+@pytest.mark.parametrize(
+    ("name", "count", "live", "newest", "oldest"),
+    [
+        (
+            "bbc/hindi-live-cm93v1d6rw4pt.json",
+            12,
+            True,
+            "2026-09-16T08:18:05Z",
+            "2026-09-16T01:06:11Z",
+        ),
+        (
+            "bbc/arabic-live-67574192.json",
+            20,
+            False,
+            "2023-11-30T23:19:29Z",
+            "2023-11-30T17:27:04Z",
+        ),
+    ],
+)
+def test_bbc_page_data(name: str, count: int, live: bool, newest: str, oldest: str) -> None:
+    raw = corpus_file(name).read_bytes()
+    blog = parse_page(raw)
+    assert blog.source_format == "bbc-simorgh" and blog.publisher == "BBC"
+    assert len(blog.blocks) == count and blog.is_live is live
+    assert (z(blog, 0), z(blog, -1)) == (newest, oldest)
+    first_urn = json.loads(raw)["data"]["liveTextStream"]["content"]["data"]["results"][0]["urn"]
+    assert blog.blocks[0].id == first_urn.removeprefix("asset:")
+    assert all(b.text or b.title for b in blog.blocks)
+    # Served pages embed the same data in a script; find it wherever it sits.
+    page = (
+        "<html><head><title>live</title></head><body><div id=root></div><script>"
+        f'window.SIMORGH_DATA={{"pageData":{raw.decode()},"path":"/x"}}</script>'
+        "</body></html>"
+    )
+    again = parse_page(page.encode(), url="https://www.bbc.com/hindi/live/cm93v1d6rw4pt")
+    assert [b.id for b in again.blocks] == [b.id for b in blog.blocks]
+    assert again.id == "hindi/live/cm93v1d6rw4pt"
+
+
+def test_bbc_pagination_links() -> None:
+    url = "https://www.bbc.com/arabic/live/67574192"
+    blog = parse_page(corpus_file("bbc/arabic-live-67574192.json").read_bytes(), url=url)
+    assert blog.pages == {"older": url + "?page=2", "oldest": url + "?page=4"}
+
+
+# --- JSON-LD shapes the team writes ----------------------------------------------------------
+
+UPDATE = {
+    "@type": "BlogPosting",
+    "headline": "First",
+    "articleBody": "Body one.",
+    "datePublished": "2024-03-01T10:00:00+01:00",
+    "url": "https://n.example/live/x#p1",
+    "author": "Ann Writer",
+}
+UPDATE2 = {
+    "@type": "NewsArticle",
+    "headline": "Second",
+    "articleBody": "<p>Body &amp; two.</p>",
+    "datePublished": "2024-03-01T10:05:00Z",
+    "@id": "https://n.example/live/x#p2",
+    "author": [{"@type": "Person", "name": "Bo"}, {"@type": "Person", "name": "Cy"}],
+    "image": {"@type": "ImageObject", "url": "https://n.example/i.jpg"},
+}
+BLOG = {
+    "@context": "https://schema.org",
+    "@type": "LiveBlogPosting",
+    "url": "https://n.example/live/x",
+    "headline": "Test live",
+    "coverageStartTime": "2024-03-01T09:00:00Z",
+    "coverageEndTime": "2024-03-01T18:00:00Z",
+}
+
+
+def page(*scripts: str, body: str = "") -> bytes:
+    tags = "".join(f'<script type="application/ld+json">{s}</script>' for s in scripts)
+    return f"<html><head><title>t</title>{tags}</head><body>{body}</body></html>".encode()
+
+
+def check(blog) -> None:  # type: ignore[no-untyped-def]
+    assert blog.id == "live/x" and blog.title == "Test live"
+    assert [b.id for b in blog.blocks] == ["p2", "p1"]
+    second, first = blog.blocks
+    assert first.to_dict()["published_at"] == "2024-03-01T09:00:00Z"
+    assert first.authors == ["Ann Writer"] and second.authors == ["Bo", "Cy"]
+    assert second.text == "Body & two."
+    assert [e.url for e in second.elements if e.kind == "image"] == ["https://n.example/i.jpg"]
+    assert blog.is_live is False  # coverage ended
+
+
+def test_jsonld_in_graph() -> None:
+    doc = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "WebPage", "url": "https://n.example/live/x"},
+            {**BLOG, "liveBlogUpdate": [UPDATE, UPDATE2]},
+        ],
+    }
+    check(parse_page(page(json.dumps(doc))))
+
+
+def test_jsonld_as_a_top_level_list_with_a_bad_script_beside_it() -> None:
+    good = json.dumps(
+        [{"@type": "Organization", "name": "N"}, {**BLOG, "liveBlogUpdate": [UPDATE, UPDATE2]}]
+    )
+    check(parse_page(page('{"@type": "NewsArticle", // a comment\n}', good)))
+
+
+def test_jsonld_single_update_object() -> None:
+    blog = parse_page(page(json.dumps({**BLOG, "liveBlogUpdate": UPDATE})))
+    assert [b.id for b in blog.blocks] == ["p1"]
+
+
+def test_live_when_coverage_has_not_ended() -> None:
+    doc = {**BLOG, "coverageEndTime": "2999-01-01T00:00:00Z", "liveBlogUpdate": [UPDATE]}
+    assert parse_page(page(json.dumps(doc))).is_live is True
+
+
+def test_microdata() -> None:
+    body = """
+    <div itemscope itemtype="https://schema.org/LiveBlogPosting">
+      <meta itemprop="headline" content="Test live"><link itemprop="url" href="https://n.example/live/x">
+      <meta itemprop="coverageEndTime" content="2024-03-01T18:00:00Z">
+      <div itemprop="liveBlogUpdate" itemscope itemtype="https://schema.org/BlogPosting">
+        <meta itemprop="url" content="https://n.example/live/x#p2">
+        <h3 itemprop="headline">Second</h3><time itemprop="datePublished" datetime="2024-03-01T10:05:00Z">10:05</time>
+        <div itemprop="articleBody"><p>Body &amp; two.</p></div>
+        <span itemprop="author" itemscope itemtype="https://schema.org/Person"><span itemprop="name">Bo</span></span>
+        <span itemprop="author" itemscope itemtype="https://schema.org/Person"><span itemprop="name">Cy</span></span>
+        <img itemprop="image" src="https://n.example/i.jpg">
+      </div>
+      <div itemprop="liveBlogUpdate" itemscope itemtype="https://schema.org/BlogPosting">
+        <meta itemprop="url" content="https://n.example/live/x#p1"><meta itemprop="headline" content="First">
+        <meta itemprop="datePublished" content="2024-03-01T10:00:00+01:00">
+        <meta itemprop="articleBody" content="Body one."><meta itemprop="author" content="Ann Writer">
+      </div>
+    </div>"""
+    blog = parse_page(page(body=body))
+    assert blog.source_format == "microdata"
+    check(blog)
+
+
+# --- the generic fallback, and what must be rejected ------------------------------------------
+
+POSTS = "".join(
+    f'<article class="post" id="post-{n}"><time datetime="2024-03-01T1{n}:00:00Z">1{n}:00</time>'
+    f"<h2>Update {n}</h2><p>Something substantial happened at the harbour, number {n}, and "
+    f"here is a paragraph long enough to be a post.</p></article>"
+    for n in range(5, 0, -1)
+)
+
+
+def test_generic_fallback_finds_a_run_of_timed_posts() -> None:
+    html = (
+        f'<html><head><title>Harbour live</title><link rel="canonical" '
+        f'href="https://n.example/live/harbour"></head><body><h1>Harbour live</h1>{POSTS}'
+        "</body></html>"
+    ).encode()
+    blog = parse_page(html)
+    assert blog.source_format == "html-generic"
+    assert [b.id for b in blog.blocks] == [f"post-{n}" for n in range(5, 0, -1)]
+    assert blog.blocks[0].title == "Update 5"
+    assert blog.blocks[0].to_dict()["published_at"] == "2024-03-01T15:00:00Z"
+    assert blog.blocks[0].text.startswith("Something substantial happened")
+
+
+def _rejected(data: bytes) -> str:
+    with pytest.raises(ParseError) as info:
+        parse_page(data)
+    return str(info.value)
+
+
+def test_ordinary_article_is_rejected() -> None:
+    article = json.dumps(
+        {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": "A story",
+            "articleBody": "Words.",
+            "datePublished": "2024-03-01T10:00:00Z",
+        }
+    )
+    body = (
+        "<article><h1>A story</h1><time datetime='2024-03-01T10:00:00Z'>1 March</time>"
+        + "<p>A long paragraph of an ordinary news story. </p>" * 10
+        + "</article>"
+    )
+    assert "not a live blog" in _rejected(page(article, body=body))
+
+
+def test_index_page_of_teasers_is_rejected() -> None:
+    cards = "".join(
+        f'<li class="card"><a href="/news/{n}"><h3>Headline number {n} about the live '
+        f'events of the day and more</h3></a><time datetime="2024-03-01T1{n}:00:00Z">'
+        f"1{n}:00</time></li>"
+        for n in range(9)
+    )
+    html = f"<html><head><title>Live news index</title></head><body><ul>{cards}</ul></body></html>"
+    assert "not a live blog" in _rejected(html.encode())
+
+
+def test_timed_posts_without_any_live_hint_are_rejected() -> None:
+    html = f"<html><head><title>Comments</title></head><body>{POSTS}</body></html>"
+    assert "not a live blog" in _rejected(html.encode())
+
+
+def test_empty_pages_and_blogs_without_posts_are_rejected() -> None:
+    assert "not a live blog" in _rejected(b"<html><head></head><body></body></html>")
+    assert "no posts" in _rejected(page(json.dumps({**BLOG, "liveBlogUpdate": []})))
+
+
+def test_parse_table_shows_the_source_format(tmp_path: Path) -> None:
+    path = tmp_path / "p.html"
+    path.write_bytes(page(json.dumps({**BLOG, "liveBlogUpdate": [UPDATE, UPDATE2]})))
+    out = run_cli("parse", str(path), "-f", "table", env={"COLUMNS": "150"}).stdout.decode()
+    assert "source format" in out and "jsonld" in out
