@@ -208,6 +208,25 @@ def dcr_block(raw: Any, *, block_id: str | None = None) -> Block | None:
     )
 
 
+def dcr_blocks(raw_blocks: list[Any]) -> list[Block]:
+    """DCR blocks, each id once: a block repeated in keyEvents or pinnedPost is built once,
+    its flags merged from every sighting."""
+    first: dict[str, Block] = {}
+    for raw in raw_blocks:
+        ident = _str(_dict(raw).get("id"))
+        if ident is not None and ident in first:
+            block = first[ident]
+            attributes = _dict(_dict(raw).get("attributes"))
+            block.key_event = block.key_event or attributes.get("keyEvent") is True
+            block.pinned = block.pinned or attributes.get("pinned") is True
+            block.summary = block.summary or attributes.get("summary") is True
+            continue
+        block = dcr_block(raw)
+        if block is not None:
+            first[block.id] = block
+    return list(first.values())
+
+
 def blog_id_from_url(url: str | None) -> str | None:
     """The stable id of a blog: its URL's path without slashes at the ends."""
     if not url:
@@ -250,7 +269,7 @@ def parse_dcr(doc: dict[str, Any], url: str | None = None) -> LiveBlog:
     pinned = doc.get("pinnedPost")
     if isinstance(pinned, dict):
         raw_blocks.append(pinned)
-    blocks = merge_blocks([b for b in (dcr_block(r) for r in raw_blocks) if b is not None])
+    blocks = dcr_blocks(raw_blocks)
 
     pages: dict[str, str] = {}
     pagination = _dict(doc.get("pagination"))
@@ -387,7 +406,7 @@ def parse_guardian_html(root: Any, url: str | None = None) -> LiveBlog:
     if embedded_doc is not None:
         return parse_dcr(embedded_doc, blog_url)
 
-    island_blocks = [b for b in (dcr_block(r) for r in raw_blocks) if b is not None]
+    island_blocks = dcr_blocks(raw_blocks)
     rendered = [
         b
         for b in (_article_block(n) for n in root.xpath("//article[starts-with(@id,'block-')]"))

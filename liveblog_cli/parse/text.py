@@ -1,4 +1,8 @@
-"""HTML to plain text, and the cleaning every scraped string goes through."""
+"""HTML to plain text, and the cleaning every scraped string goes through.
+
+Text extraction uses a tokenizing regex rather than a DOM: post bodies are short fragments,
+and parsing thousands of them into trees costs more than the whole rest of a parse.
+"""
 
 from __future__ import annotations
 
@@ -7,68 +11,82 @@ import re
 
 # C0 controls except tab and newline, DEL, and C1 controls: never let a post drive a terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-_BLANKS = re.compile(r"\n\s*\n+")
+_EDGES = re.compile(r" ?\n ?")
+_BLANKS = re.compile(r"\n{3,}")
 _BLOCK_TAGS = frozenset(
-    "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote figure figcaption section article "
-    "header footer aside table tr pre hr dl dt dd".split()
+    "p div li ul ol h1 h2 h3 h4 h5 h6 blockquote figure figcaption section article header "
+    "footer aside table pre hr dl main nav address details summary".split()
 )
+_LINE_TAGS = frozenset("br tr dt dd".split())
+_DROP = re.compile(
+    r"<!--.*?(?:-->|\Z)|<(script|style|template|noscript|svg|math)\b[^>]*>.*?(?:</\1\s*>|\Z)",
+    re.S | re.I,
+)
+_DROP_HINTS = ("<!--", "<script", "<style", "<template", "<noscript", "<svg", "<math")
+_TAG = re.compile(
+    r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)(?:[^>\"']|\"[^\"]*\"|'[^']*')*>"
+    r"|<!\[CDATA\[.*?\]\]>|<![^>]*>|<\?[^>]*>",
+    re.S,
+)
+
+
+_BAD = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\xa0\u2000-\u200a\u202f\u205f\u3000]")
+_ODD = re.compile(r"(?P<c>[\x00-\x08\x0b-\x1f\x7f-\x9f])|[\t\xa0\u2000-\u200a\u202f\u205f\u3000]")
+_RUNS = re.compile(r" {2,}")
+
+
+def _odd(m: re.Match[str]) -> str:
+    return "" if m.group("c") else " "
 
 
 def clean_text(value: str | None) -> str:
     """Control characters removed, runs of spaces folded, lines trimmed, paragraphs kept."""
     if not value:
         return ""
-    value = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
-    lines = [_SPACES.sub(" ", line).strip() for line in value.split("\n")]
-    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    # Cheap scans first: most text has no controls, odd spaces or space runs at all.
+    if _BAD.search(value):
+        value = _ODD.sub(_odd, value)
+    if "  " in value:
+        value = _RUNS.sub(" ", value)
+    if "\n" in value:
+        value = _BLANKS.sub("\n\n", _EDGES.sub("\n", value))
+    return value.strip()
 
 
 def clean_line(value: str | None) -> str:
     """One line of text (titles, names): all whitespace folded to single spaces."""
-    return " ".join(clean_text(value).split())
+    if not value:
+        return ""
+    return " ".join(_CONTROL.sub("", value).split())
+
+
+def _tag(m: re.Match[str]) -> str:
+    name = (m.group(2) or "").lower()
+    if name in _BLOCK_TAGS:
+        return "\n\n• " if name == "li" and not m.group(1) else "\n\n"
+    if name in _LINE_TAGS:
+        return "\n"
+    if name in ("td", "th"):
+        return " "
+    return ""
 
 
 def html_to_text(markup: str | None) -> str:
     """Readable plain text of an HTML fragment: paragraphs separated by blank lines."""
-    if not markup or not markup.strip():
+    if not markup:
         return ""
-    if "<" not in markup:
-        return clean_text(htmllib.unescape(markup))
-    from lxml import html as lxml_html
-
-    try:
-        root = lxml_html.fragment_fromstring(markup, create_parent="div")
-    except (ValueError, SyntaxError):
-        # lxml refuses some fragments (e.g. only a comment); fall back to tag stripping.
-        return clean_text(htmllib.unescape(re.sub(r"<[^>]*>", " ", markup)))
-    parts: list[str] = [root.text or ""]
-    _walk(root, parts)
-    return clean_text("".join(parts))
-
-
-def _walk(node, parts: list[str]) -> None:  # type: ignore[no-untyped-def]
-    for child in node:
-        tag = child.tag if isinstance(child.tag, str) else ""
-        if tag in ("script", "style", "template", "noscript") or not tag:
-            if child.tail:
-                parts.append(child.tail)
-            continue
-        block = tag in _BLOCK_TAGS
-        if tag in ("td", "th"):
-            parts.append(" ")
-        if block:
-            parts.append("\n\n" if tag not in ("br", "li", "tr", "dt", "dd") else "\n")
-        if tag == "li":
-            parts.append("• ")
-        if child.text:
-            parts.append(child.text)
-        _walk(child, parts)
-        if block:
-            parts.append("\n\n" if tag not in ("br", "li", "tr", "dt", "dd") else "\n")
-        if child.tail:
-            parts.append(child.tail)
-    return None
+    if "<" in markup:
+        # In HTML, newlines in the source are spaces; only tags make lines.
+        markup = markup.replace("\n", " ")
+        lowered = markup.lower()
+        if any(t in lowered for t in _DROP_HINTS):
+            markup = _DROP.sub(" ", markup)
+        markup = _TAG.sub(_tag, markup)
+    if "&" in markup:
+        markup = htmllib.unescape(markup)
+    return clean_text(markup)
 
 
 def text_to_html(text: str) -> str:
