@@ -208,34 +208,45 @@ def _scope_of(node: Any) -> Any:
     return parent
 
 
-def microdata_item(scope: Any, depth: int = 0) -> dict[str, Any]:
-    """An itemscope element as a JSON-LD-like dict (`@type`, then its properties)."""
-    item: dict[str, Any] = {"@type": (scope.get("itemtype") or "").rsplit("/", 1)[-1]}
-    if depth > 10:
+def _prop_value(node: Any) -> Any:
+    if node.tag == "meta" or node.get("content") is not None:
+        return node.get("content")
+    if node.tag in ("a", "link"):
+        return node.get("href")
+    if node.tag in ("img", "source", "iframe"):
+        return node.get("src")
+    if node.tag == "time":
+        return node.get("datetime") or node.text_content()
+    return node.text_content()
+
+
+def microdata_item(scope: Any) -> dict[str, Any]:
+    """An itemscope element as a JSON-LD-like dict (`@type`, then its properties).
+
+    One pass: every property element under the scope is filed under its nearest enclosing
+    itemscope, then the items are assembled from the top down.
+    """
+    owned: dict[Any, list[Any]] = {}
+    for node in scope.xpath(".//*[@itemprop]"):
+        owned.setdefault(_scope_of(node), []).append(node)
+
+    def build(item_scope: Any, depth: int) -> dict[str, Any]:
+        item: dict[str, Any] = {"@type": (item_scope.get("itemtype") or "").rsplit("/", 1)[-1]}
+        if depth > 10:
+            return item
+        for node in owned.get(item_scope, ()):
+            value = (
+                build(node, depth + 1) if node.get("itemscope") is not None else _prop_value(node)
+            )
+            for name in node.get("itemprop").split():
+                if name in item:
+                    existing = item[name]
+                    item[name] = (existing if isinstance(existing, list) else [existing]) + [value]
+                else:
+                    item[name] = value
         return item
-    for node in scope.iterdescendants():
-        prop = node.get("itemprop") if isinstance(node.tag, str) else None
-        if not prop or _scope_of(node) is not scope:
-            continue
-        if node.get("itemscope") is not None:
-            value: Any = microdata_item(node, depth + 1)
-        elif node.tag == "meta" or node.get("content") is not None:
-            value = node.get("content")
-        elif node.tag in ("a", "link"):
-            value = node.get("href")
-        elif node.tag in ("img", "source", "iframe"):
-            value = node.get("src")
-        elif node.tag == "time":
-            value = node.get("datetime") or node.text_content()
-        else:
-            value = node.text_content()
-        for name in prop.split():
-            if name in item:
-                existing = item[name]
-                item[name] = (existing if isinstance(existing, list) else [existing]) + [value]
-            else:
-                item[name] = value
-    return item
+
+    return build(scope, 0)
 
 
 def find_microdata_liveblog(root: Any, url: str | None = None) -> LiveBlog | None:

@@ -39,12 +39,13 @@ _BLOCK_START = re.compile(
 _ATTRIBUTES = re.compile(rf"\]\s*,\s*{_Q}attributes{_Q}\s*:\s*\{{")
 _KEY_AFTER_COMMA = re.compile(rf"\s*,\s*{_Q}[A-Za-z_$@][\w$@.-]{{0,60}}{_Q}\s*:")
 _VALUE_AFTER_COMMA = re.compile(rf"\s*,\s*(?:{_Q}|[{{\[\d-]|true\b|false\b|null\b)")
+_STRING_SPECIAL = re.compile(r'[\\"“”″„‟]')
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _DEBRIS_END = re.compile(rf"[}}\]]\s*{_Q}\s*/?>")
 _TWEET_URL = re.compile(rf"{_Q}url{_Q}\s*:\s*{_Q}(https?://[^{QUOTES}\s]+){_Q}")
 _UPDATED = re.compile(r"\s*Updated at (\d{1,2})[.:](\d{2})\s*([A-Z]{2,5})?\s*$")
 _DATE_LINE = re.compile(
-    r"(?P<first>First published on )?(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\w* (?P<day>\d{1,2}) "
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]* (?P<day>\d{1,2}) "
     r"(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\w* (?P<year>\d{4}) "
     r"(?P<h>\d{1,2})[.:](?P<m>\d{2}) ?(?P<tz>[A-Z]{2,5})"
 )
@@ -199,7 +200,12 @@ class CurledJson:
         s, n = self.s, self.n
         out: list[str] = []
         start = i
+        special = _STRING_SPECIAL
         while i < n:
+            m = special.search(s, i)
+            if m is None:
+                break
+            i = m.start()
             c = s[i]
             if c == "\\" and i + 1 < n:
                 out.append(s[start:i])
@@ -230,6 +236,8 @@ class _Post:
 
 def looks_scraped(text: str) -> bool:
     """Curled JSON debris of a Guardian page: structural quotes that are not ASCII."""
+    if "elementId”" not in text and "_type”" not in text:
+        return False  # one cheap scan settles almost every page
     return any(f"”{m}”" in text or f"“{m}”" in text for m in MARKERS)
 
 
@@ -329,7 +337,7 @@ def _date_lines(text: str) -> tuple[datetime | None, datetime | None]:
         except ValueError:
             continue
         instant = local.astimezone(UTC)
-        if m["first"]:
+        if text.endswith("First published on ", 0, m.start()):
             first = instant if first is None or instant < first else first
         else:
             latest = instant if latest is None or instant > latest else latest
@@ -419,17 +427,25 @@ def _outside(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
-def _match(post_text: str, blocks: list[Block]) -> Block | None:
-    """The JSON block a flattened post repeats: same title, or the same opening words."""
-    head = _norm(post_text)
-    for block in blocks:
-        if block.title and head.startswith(_norm(block.title).rstrip("'\"")):
-            return block
-    for block in blocks:
-        opening = _norm(block.text)[:120]
-        if len(opening) >= 40 and opening in head[: len(opening) + 200]:
-            return block
-    return None
+class _Matcher:
+    """Finds the block a flattened post repeats: same title, or the same opening words."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[Block, str, str]] = []
+
+    def add(self, block: Block) -> None:
+        title = _norm(block.title).rstrip("'\"") if block.title else ""
+        self.keys.append((block, title, _norm(block.text[:400])[:120]))
+
+    def match(self, post_text: str) -> Block | None:
+        head = _norm(post_text[:2000])
+        for block, title, _ in self.keys:
+            if title and head.startswith(title):
+                return block
+        for block, _, opening in self.keys:
+            if len(opening) >= 40 and opening in head[: len(opening) + 200]:
+                return block
+        return None
 
 
 def _without_heading(post_text: str, block: Block) -> str:
@@ -478,6 +494,9 @@ def parse_scraped(text: str, url: str | None = None) -> LiveBlog:
     cut = {id(b) for b, was_cut in found if was_cut}
     extra: list[Block] = []
     sequence: list[Block] = []  # the flattened posts' blocks in page order, for ordering
+    matcher = _Matcher()
+    for block in json_blocks:
+        matcher.add(block)
     for post in _flattened_posts(_outside(text, spans)):
         body = post.text
         updated = None
@@ -487,7 +506,7 @@ def parse_scraped(text: str, url: str | None = None) -> LiveBlog:
             body = body[: m.start()].rstrip()
         if not clean_text(body):
             continue
-        match = _match(body, json_blocks + extra)
+        match = matcher.match(body)
         if match is not None:
             if id(match) in cut:
                 _restore_start(match, _without_heading(body, match))
@@ -511,6 +530,7 @@ def parse_scraped(text: str, url: str | None = None) -> LiveBlog:
             )
         )
         sequence.append(extra[-1])
+        matcher.add(extra[-1])
     for block, _ in found:
         # Recovered html lost its tags: rebuild safe paragraphs from the recovered text.
         for element in block.elements:
