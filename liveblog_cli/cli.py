@@ -287,6 +287,17 @@ def export(
             oldest_first=oldest_first,
         )
         writer = WRITERS[export_format.value]
+        if export_format is ExportFormat.jsonl:
+            # Lines assembled by SQLite: the fast path for the format used on big archives.
+            rows = archive.blocks_jsonl(
+                blog_id,
+                since=parse_when(since, "--since"),
+                until=parse_when(until, "--until"),
+                key_events=key_events,
+                limit=limit,
+                oldest_first=oldest_first,
+            )
+            writer = WRITERS["jsonl-lines"]
         if output_path is None:
             writer(rows, sys.stdout, blogs=blogs, now=iso_z(now_utc()))
             sys.stdout.flush()

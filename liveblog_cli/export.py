@@ -15,7 +15,7 @@ from typing import IO, Any
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
-from liveblog_cli.output import dumps
+from liveblog_cli.output import UNSAFE_JSON, dumps
 
 FORMATS = ("jsonl", "json", "csv", "md", "html", "atom")
 
@@ -149,6 +149,19 @@ def export_jsonl(blocks: Iterable[dict[str, Any]], out: IO[str], **_: Any) -> in
     count = 0
     for block in blocks:
         out.write(dumps(block))
+        out.write("\n")
+        count += 1
+    return count
+
+
+def export_jsonl_lines(lines: Iterable[str], out: IO[str], **_: Any) -> int:
+    """JSON lines already encoded (by SQLite): made terminal-safe and written as they come."""
+    count = 0
+    unsafe = UNSAFE_JSON
+    for line in lines:
+        if unsafe.search(line):
+            line = unsafe.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+        out.write(line)
         out.write("\n")
         count += 1
     return count
@@ -458,6 +471,7 @@ def export_atom(
 
 WRITERS: dict[str, Callable[..., int]] = {
     "jsonl": export_jsonl,
+    "jsonl-lines": export_jsonl_lines,
     "json": export_json,
     "csv": export_csv,
     "md": export_md,

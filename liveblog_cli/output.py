@@ -18,14 +18,14 @@ if TYPE_CHECKING:
 
 # json.dumps escapes C0 controls but, with ensure_ascii=False, leaves DEL, C1 controls and the
 # Unicode line separators raw: escape them too, so output pasted or printed stays inert.
-_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029]")
+UNSAFE_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
 
 
 def dumps(value: Any, *, indent: int | None = None) -> str:
     text = json.dumps(
         value, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":")
     )
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def write_json(value: Any, out: IO[str]) -> None:

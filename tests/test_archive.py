@@ -210,3 +210,22 @@ def test_two_processes_saving_at_once_both_succeed(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*) FROM blocks").fetchone()[0] == 100
         assert conn.execute("SELECT count(*) FROM block_revisions").fetchone()[0] == 100 * 15
+
+
+def test_jsonl_lines_built_by_sqlite_equal_the_python_rows(tmp_path: Path) -> None:
+    """The export fast path (JSON assembled in SQL) gives exactly what block_row_dict gives."""
+    import json
+
+    from liveblog_cli.model import Element
+
+    with Archive(tmp_path / "a.db") as archive:
+        raw = corpus_file(POLITICS).read_bytes()
+        archive.save(parse_page(raw), raw=raw)
+        odd = make_block(1, title="tab\there \x85 nel", authors=["Ä", "B"],
+                         elements=[Element("image", url="https://x/y.jpg", extra={"k": [1, 2]})])
+        archive.save(make_blog([odd]))
+        archive.save(make_blog([]), complete=True)  # nothing seen: nothing deleted
+        python_rows = list(archive.blocks(None))
+        sql_rows = [json.loads(line) for line in archive.blocks_jsonl(None)]
+    assert sql_rows == python_rows
+    assert [list(r) for r in sql_rows] == [list(r) for r in python_rows]  # same key order
