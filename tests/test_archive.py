@@ -221,8 +221,12 @@ def test_jsonl_lines_built_by_sqlite_equal_the_python_rows(tmp_path: Path) -> No
     with Archive(tmp_path / "a.db") as archive:
         raw = corpus_file(POLITICS).read_bytes()
         archive.save(parse_page(raw), raw=raw)
-        odd = make_block(1, title="tab\there \x85 nel", authors=["Ä", "B"],
-                         elements=[Element("image", url="https://x/y.jpg", extra={"k": [1, 2]})])
+        odd = make_block(
+            1,
+            title="tab\there \x85 nel",
+            authors=["Ä", "B"],
+            elements=[Element("image", url="https://x/y.jpg", extra={"k": [1, 2]})],
+        )
         archive.save(make_blog([odd]))
         archive.save(make_blog([]), complete=True)  # nothing seen: nothing deleted
         python_rows = list(archive.blocks(None))

@@ -166,12 +166,12 @@ def dcr_element(raw: Any) -> Element:
 
 def block_text(elements: list[Element]) -> str:
     """A block's plain text: its prose, quotes and tweets, in order, as paragraphs."""
-    parts = [
+    # Element texts are clean already: joining them is all that is left to do.
+    return "\n\n".join(
         e.text
         for e in elements
         if e.text and e.kind in ("text", "blockquote", "pullquote", "tweet")
-    ]
-    return clean_text("\n\n".join(parts))
+    )
 
 
 def block_html(elements: list[Element]) -> str | None:

@@ -50,9 +50,13 @@ def clean_text(value: str | None) -> str:
         value = _ODD.sub(_odd, value)
     if "  " in value:
         value = _RUNS.sub(" ", value)
+    value = value.strip()
     if "\n" in value:
-        value = _BLANKS.sub("\n\n", _EDGES.sub("\n", value))
-    return value.strip()
+        if " \n" in value or "\n " in value:
+            value = _EDGES.sub("\n", value)
+        if "\n\n\n" in value:
+            value = _BLANKS.sub("\n\n", value)
+    return value
 
 
 def clean_line(value: str | None) -> str:
