@@ -25,7 +25,7 @@ from liveblog_cli.model import (
     parse_iso,
 )
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.text import clean_line, clean_text, html_to_text
+from liveblog_cli.parse.text import clean_line, html_to_text
 
 PUBLISHER = "The Guardian"
 _PAGE_RELS = ("newest", "newer", "older", "oldest")
