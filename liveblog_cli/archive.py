@@ -63,10 +63,45 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def content_hash(block: dict[str, Any]) -> str:
-    """What identifies one version of a block: everything it says, in a canonical form."""
-    canonical = json.dumps(block, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+def _stamp(value: datetime | None) -> str:
+    return "" if value is None else repr(value.timestamp())
+
+
+def content_hash(block: Block) -> str:
+    """What identifies one version of a block: everything it says, hashed field by field.
+
+    No JSON encoding on this path: a re-fetch hashes every block it sees, and escaping
+    thousands of bodies only to compare them is most of what an unchanged save would cost.
+    """
+    digest = hashlib.sha256()
+    update = digest.update
+
+    def put(value: object) -> None:
+        update(b"\x1e")
+        if value is not None:
+            update(str(value).encode("utf-8", "surrogatepass"))
+
+    for value in (
+        block.id,
+        block.title,
+        _stamp(block.created_at),
+        _stamp(block.published_at),
+        _stamp(block.updated_at),
+        block.key_event,
+        block.pinned,
+        block.summary,
+        len(block.authors),
+        *block.authors,
+        block.text,
+        block.html,
+        len(block.elements),
+    ):
+        put(value)
+    for e in block.elements:
+        for value in (e.kind, e.text, e.html, e.url, e.caption, e.credit, e.alt):
+            put(value)
+        put(repr(sorted(e.extra.items())) if e.extra else "")
+    return digest.hexdigest()
 
 
 @dataclass
@@ -342,58 +377,63 @@ class Archive:
         )
 
     def _save_blocks(self, blog: LiveBlog, moment: str | None, report: SaveReport) -> set[str]:
+        # The state columns come from a covering index: no need to read the wide rows.
         existing = {
             row[0]: (row[1], row[2], row[3])
             for row in self.conn.execute(
-                "SELECT id, content_hash, revision, deleted_at FROM blocks WHERE blog_id = ?",
+                "SELECT id, content_hash, revision, deleted_at FROM blocks "
+                "INDEXED BY blocks_state WHERE blog_id = ?",
                 [blog.id],
             )
         }
-        seen: set[str] = set()
-        unchanged: list[str] = []
+        seen: dict[str, None] = {}
         for block in blog.blocks:
             if block.id in seen:
                 continue
-            seen.add(block.id)
-            data = block.to_dict()
-            digest = content_hash(data)
-            values = _block_values(data)
+            seen[block.id] = None
+            digest = content_hash(block)
             old = existing.get(block.id)
+            if old is not None and old[0] == digest:
+                if old[2] is None:
+                    report.unchanged += 1
+                else:
+                    report.restored.append(block.id)
+                    self.conn.execute(
+                        "UPDATE blocks SET deleted_at = NULL WHERE blog_id = ? AND id = ?",
+                        [blog.id, block.id],
+                    )
+                continue
+            data = block.to_dict()
+            values, revision_json = _block_values(data)
             if old is None:
                 self.conn.execute(
                     f"INSERT INTO blocks (blog_id, id, {', '.join(_BLOCK_COLUMNS)}, content_hash, "
-                    "revision, first_seen_at, last_seen_at, deleted_at) "
-                    f"VALUES (?, ?, {', '.join('?' * len(_BLOCK_COLUMNS))}, ?, 1, ?, ?, NULL)",
-                    [blog.id, block.id, *values, digest, moment, moment],
+                    "revision, first_seen_at, deleted_at) "
+                    f"VALUES (?, ?, {', '.join('?' * len(_BLOCK_COLUMNS))}, ?, 1, ?, NULL)",
+                    [blog.id, block.id, *values, digest, moment],
                 )
-                self._add_revision(blog.id, block.id, 1, digest, data, moment)
+                self._add_revision(blog.id, block.id, 1, digest, revision_json, moment)
                 report.new.append(block.id)
                 continue
-            old_hash, old_revision, deleted_at = old
-            if deleted_at is not None:
+            if old[2] is not None:
                 report.restored.append(block.id)
-            if old_hash == digest:
-                unchanged.append(block.id)
-                if deleted_at is None:
-                    report.unchanged += 1
-                continue
-            revision = old_revision + 1
+            revision = old[1] + 1
             sets = ", ".join(f"{c} = ?" for c in _BLOCK_COLUMNS)
             self.conn.execute(
-                f"UPDATE blocks SET {sets}, content_hash = ?, revision = ?, last_seen_at = ?, "
-                "deleted_at = NULL WHERE blog_id = ? AND id = ?",
-                [*values, digest, revision, moment, blog.id, block.id],
+                f"UPDATE blocks SET {sets}, content_hash = ?, revision = ?, deleted_at = NULL "
+                "WHERE blog_id = ? AND id = ?",
+                [*values, digest, revision, blog.id, block.id],
             )
-            self._add_revision(blog.id, block.id, revision, digest, data, moment)
+            self._add_revision(blog.id, block.id, revision, digest, revision_json, moment)
             report.updated.append(block.id)
-        if unchanged:
-            # One statement for every block seen again as it was.
-            self.conn.execute(
-                "UPDATE blocks SET last_seen_at = ?, deleted_at = NULL WHERE blog_id = ? "
-                "AND id IN (SELECT value FROM json_each(?))",
-                [moment, blog.id, json.dumps(unchanged)],
-            )
-        return seen
+        # When each block was last seen lives in a narrow table: one cheap statement for all.
+        self.conn.execute(
+            "INSERT INTO block_seen (blog_id, block_id, last_seen_at) "
+            "SELECT ?, value, ? FROM json_each(?) WHERE true "
+            "ON CONFLICT (blog_id, block_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+            [blog.id, moment, json.dumps(list(seen))],
+        )
+        return set(seen)
 
     def _add_revision(
         self,
@@ -401,20 +441,13 @@ class Archive:
         block_id: str,
         revision: int,
         digest: str,
-        data: dict[str, Any],
+        data_json: str,
         moment: str | None,
     ) -> None:
         self.conn.execute(
             "INSERT INTO block_revisions (blog_id, block_id, revision, content_hash, seen_at, data)"
             " VALUES (?,?,?,?,?,?)",
-            [
-                blog_id,
-                block_id,
-                revision,
-                digest,
-                moment,
-                json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-            ],
+            [blog_id, block_id, revision, digest, moment, data_json],
         )
 
     def _mark_deleted(
@@ -551,7 +584,7 @@ class Archive:
         self,
         blog_id: str | None,
         *,
-        columns: str = "*",
+        columns: str = "b.*, s.last_seen_at",
         since: datetime | None = None,
         until: datetime | None = None,
         key_events: bool = False,
@@ -561,9 +594,9 @@ class Archive:
     ) -> tuple[str, list[Any]]:
         where, params = [], []
         if blog_id is not None:
-            where.append("blog_id = ?")
+            where.append("b.blog_id = ?")
             params.append(blog_id)
-        when = "coalesce(published_at, created_at, updated_at, first_seen_at)"
+        when = "coalesce(b.published_at, b.created_at, b.updated_at, b.first_seen_at)"
         if since is not None:
             where.append(f"{when} >= ?")
             params.append(iso_z(since))
@@ -571,13 +604,15 @@ class Archive:
             where.append(f"{when} <= ?")
             params.append(iso_z(until))
         if key_events:
-            where.append("key_event")
+            where.append("b.key_event")
         if not include_deleted:
-            where.append("deleted_at IS NULL")
+            where.append("b.deleted_at IS NULL")
         order = "ASC" if oldest_first else "DESC"
         sql = (
-            f"SELECT {columns} FROM blocks {'WHERE ' + ' AND '.join(where) if where else ''} "
-            f"ORDER BY blog_id, {when} {order}, rowid {order}"
+            f"SELECT {columns} FROM blocks b LEFT JOIN block_seen s "
+            "ON s.blog_id = b.blog_id AND s.block_id = b.id "
+            f"{'WHERE ' + ' AND '.join(where) if where else ''} "
+            f"ORDER BY b.blog_id, {when} {order}, b.rowid {order}"
         )
         if limit is not None:
             sql += " LIMIT ?"
@@ -639,11 +674,19 @@ class Archive:
         return None
 
 
-def _block_values(data: dict[str, Any]) -> list[Any]:
-    def js(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+def _block_values(data: dict[str, Any]) -> tuple[list[Any], str]:
+    """Column values of a block dict, and the block's JSON for its revision record.
 
-    return [
+    `elements` is the last key of the block JSON and the bulk of it: it is encoded once and
+    spliced into the revision JSON rather than encoded twice.
+    """
+    elements = json.dumps(data["elements"], ensure_ascii=False, separators=(",", ":"))
+    head = json.dumps(
+        {k: v for k, v in data.items() if k != "elements"},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    values = [
         data["title"],
         data["created_at"],
         data["published_at"],
@@ -651,39 +694,48 @@ def _block_values(data: dict[str, Any]) -> list[Any]:
         int(data["key_event"]),
         int(data["pinned"]),
         int(data["summary"]),
-        js(data["authors"]),
+        json.dumps(data["authors"], ensure_ascii=False, separators=(",", ":")),
         data["text"],
         data["html"],
-        js(data["elements"]),
+        elements,
     ]
+    return values, f'{head[:-1]},"elements":{elements}}}'
 
 
 def _json_line_sql() -> str:
-    """A json_object() expression giving the export shape, key for key (see block_row_dict)."""
+    """An SQL expression giving a block's export JSON line, key for key as block_row_dict.
 
-    def flag(name: str) -> str:
-        return f"json(CASE WHEN {name} THEN 'true' ELSE 'false' END)"
+    Strings go through json_quote(); `authors` and `elements` are stored as JSON and are
+    spliced in as they are, never parsed and re-encoded.
+    """
+
+    def quoted(column: str) -> str:
+        return f"json_quote({column})"
+
+    def flag(column: str) -> str:
+        return f"CASE WHEN {column} THEN 'true' ELSE 'false' END"
 
     parts = [
-        ("blog_id", "blog_id"),
-        ("id", "id"),
-        ("title", "title"),
-        ("created_at", "created_at"),
-        ("published_at", "published_at"),
-        ("updated_at", "updated_at"),
-        ("key_event", flag("key_event")),
-        ("pinned", flag("pinned")),
-        ("summary", flag("summary")),
-        ("authors", "json(coalesce(authors, '[]'))"),
-        ("text", "coalesce(text, '')"),
-        ("html", "html"),
-        ("elements", "json(coalesce(elements, '[]'))"),
-        ("revision", "revision"),
-        ("first_seen_at", "first_seen_at"),
-        ("last_seen_at", "last_seen_at"),
-        ("deleted_at", "deleted_at"),
+        ("blog_id", quoted("b.blog_id")),
+        ("id", quoted("b.id")),
+        ("title", quoted("b.title")),
+        ("created_at", quoted("b.created_at")),
+        ("published_at", quoted("b.published_at")),
+        ("updated_at", quoted("b.updated_at")),
+        ("key_event", flag("b.key_event")),
+        ("pinned", flag("b.pinned")),
+        ("summary", flag("b.summary")),
+        ("authors", "coalesce(b.authors, '[]')"),
+        ("text", "json_quote(coalesce(b.text, ''))"),
+        ("html", quoted("b.html")),
+        ("elements", "coalesce(b.elements, '[]')"),
+        ("revision", "coalesce(b.revision, 'null')"),
+        ("first_seen_at", quoted("b.first_seen_at")),
+        ("last_seen_at", quoted("s.last_seen_at")),
+        ("deleted_at", quoted("b.deleted_at")),
     ]
-    return "json_object(" + ", ".join(f"'{k}', {v}" for k, v in parts) + ")"
+    pieces = [f"'{',' if i else '{'}\"{key}\":' || {value}" for i, (key, value) in enumerate(parts)]
+    return " || ".join(pieces) + " || '}'"
 
 
 _JSON_LINE = _json_line_sql()
@@ -808,6 +860,22 @@ def _fts_on_text_only(db: Database) -> None:
             VALUES ('delete', old.rowid, old.title, old.text);
           INSERT INTO blocks_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
         END""")
+
+
+@MIGRATIONS(name="003_block_seen_and_state_index")
+def _block_seen(db: Database) -> None:
+    """When a block was last seen moves to a narrow table, and a covering index serves the
+    "what do we hold" lookup: re-saving an unchanged page then rewrites no wide block row."""
+    db.execute("""
+        CREATE TABLE block_seen (
+            blog_id TEXT NOT NULL, block_id TEXT NOT NULL, last_seen_at TEXT,
+            PRIMARY KEY (blog_id, block_id)
+        ) WITHOUT ROWID""")
+    db.execute("INSERT INTO block_seen SELECT blog_id, id, last_seen_at FROM blocks")
+    db.execute("ALTER TABLE blocks DROP COLUMN last_seen_at")
+    db.execute(
+        "CREATE INDEX blocks_state ON blocks (blog_id, id, content_hash, revision, deleted_at)"
+    )
 
 
 __all__ = [

@@ -120,24 +120,48 @@ def test_schema_after_migrating_a_blank_file(tmp_path: Path) -> None:
         } <= tables
         block_cols = [r[1] for r in conn.execute("PRAGMA table_info(blocks)")]
         assert block_cols[:2] == ["blog_id", "id"]
-        assert {"content_hash", "revision", "first_seen_at", "last_seen_at", "deleted_at"} <= set(
-            block_cols
-        )
+        assert {"content_hash", "revision", "first_seen_at", "deleted_at"} <= set(block_cols)
+        seen_cols = [r[1] for r in conn.execute("PRAGMA table_info(block_seen)")]
+        assert seen_cols == ["blog_id", "block_id", "last_seen_at"]
+        triggers = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'"))
+        assert "UPDATE OF title, text" in triggers["blocks_au"]
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         applied = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")]
     assert applied == [m.name for m in MIGRATIONS._migrations]
 
 
 def test_an_archive_from_an_older_version_opens_and_upgrades(tmp_path: Path) -> None:
-    """An archive whose migration table stops short gets the rest applied, data intact."""
+    """An archive made with only the first migration (as version 0.1's first build made it)
+    gets the later ones applied, and keeps its data, search index and last-seen times."""
+    from sqlite_utils import Database
+
+    from liveblog_cli.archive import _initial
+
     db = tmp_path / "old.db"
-    with Archive(db) as archive:
-        archive.save(make_blog([make_block(1)]))
     with sqlite3.connect(db) as conn:
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name != '001_initial'")
+        _initial(Database(conn))
+        conn.execute(
+            "CREATE TABLE _sqlite_migrations (id INTEGER PRIMARY KEY, "
+            "migration_set TEXT, name TEXT, applied_at TEXT)"
+        )
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+            "VALUES ('liveblog', '001_initial', '2026-01-01')"
+        )
+        conn.execute("INSERT INTO blogs (id, title) VALUES ('old/blog', 'Old')")
+        conn.execute(
+            "INSERT INTO blocks (blog_id, id, title, text, content_hash, revision, "
+            "first_seen_at, last_seen_at) VALUES ('old/blog', 'b1', 'Old post', "
+            "'kept through the upgrade', 'x', 1, '2026-01-01T00:00:00Z', "
+            "'2026-01-02T00:00:00Z')"
+        )
     with Archive(db) as archive:
         assert not MIGRATIONS.pending(archive.db)
-        assert [b["id"] for b in archive.blocks(None)] == ["b0001"]
+        rows = list(archive.blocks(None))
+        assert [(r["id"], r["last_seen_at"]) for r in rows] == [("b1", "2026-01-02T00:00:00Z")]
+        assert [h["id"] for h in archive.search("upgrade")] == ["b1"]
+        report = archive.save(make_blog([make_block(1)], blog_id="old/blog"), complete=False)
+        assert report.new == ["b0001"]
 
 
 def test_a_file_that_is_not_an_archive_is_a_clear_error(tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def test_second_fetch_is_conditional_and_writes_nothing(
     before = rows(
         db,
         "SELECT (SELECT count(*) FROM fetches), (SELECT count(*) FROM "
-        "block_revisions), (SELECT max(last_seen_at) FROM blocks)",
+        "block_revisions), (SELECT max(last_seen_at) FROM block_seen)",
     )
     server.requests.clear()
     again = fetch(db, server.url(PATH), "--json")
@@ -85,7 +85,7 @@ def test_second_fetch_is_conditional_and_writes_nothing(
         rows(
             db,
             "SELECT (SELECT count(*) FROM fetches), (SELECT count(*) FROM "
-            "block_revisions), (SELECT max(last_seen_at) FROM blocks)",
+            "block_revisions), (SELECT max(last_seen_at) FROM block_seen)",
         )
         == before
     )
