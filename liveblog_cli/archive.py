@@ -570,13 +570,14 @@ class Archive:
         for row in self._rows(sql, params):
             yield block_row_dict(row)
 
-    def blocks_jsonl(self, blog_id: str | None, **filters: Any) -> Iterator[str]:
+    def blocks_jsonl(self, blog_id: str | None, **filters: Any) -> Iterator[bytes]:
         """The same rows as `blocks()`, as JSON lines built by SQLite's JSON functions.
 
         The stored `authors` and `elements` are JSON already; letting SQLite assemble each
         line avoids decoding and re-encoding them in Python (the export's hot path).
         """
-        sql, params = self._blocks_sql(blog_id, columns=_JSON_LINE, **filters)
+        # As a BLOB: the UTF-8 bytes SQLite built, with no decoding into Python strings.
+        sql, params = self._blocks_sql(blog_id, columns=f"CAST({_JSON_LINE} AS BLOB)", **filters)
         for row in self._rows(sql, params):
             yield row[0]
 
@@ -612,7 +613,7 @@ class Archive:
             f"SELECT {columns} FROM blocks b LEFT JOIN block_seen s "
             "ON s.blog_id = b.blog_id AND s.block_id = b.id "
             f"{'WHERE ' + ' AND '.join(where) if where else ''} "
-            f"ORDER BY b.blog_id, {when} {order}, b.rowid {order}"
+            f"ORDER BY b.blog_id {order}, {when} {order}, b.rowid {order}"
         )
         if limit is not None:
             sql += " LIMIT ?"
@@ -734,8 +735,9 @@ def _json_line_sql() -> str:
         ("last_seen_at", quoted("s.last_seen_at")),
         ("deleted_at", quoted("b.deleted_at")),
     ]
-    pieces = [f"'{',' if i else '{'}\"{key}\":' || {value}" for i, (key, value) in enumerate(parts)]
-    return " || ".join(pieces) + " || '}'"
+    # printf() builds each line in one allocation (a chain of || copies it once per key).
+    template = "{" + ",".join(f'"{key}":%s' for key, _ in parts) + "}"
+    return f"printf('{template}', {', '.join(value for _, value in parts)})"
 
 
 _JSON_LINE = _json_line_sql()
@@ -875,6 +877,16 @@ def _block_seen(db: Database) -> None:
     db.execute("ALTER TABLE blocks DROP COLUMN last_seen_at")
     db.execute(
         "CREATE INDEX blocks_state ON blocks (blog_id, id, content_hash, revision, deleted_at)"
+    )
+
+
+@MIGRATIONS(name="004_blocks_order_index")
+def _blocks_order(db: Database) -> None:
+    """Timelines and exports read blocks in time order: an index in that order lets them
+    stream rows instead of sorting them all first."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS blocks_order ON blocks "
+        "(blog_id, coalesce(published_at, created_at, updated_at, first_seen_at))"
     )
 
 

@@ -154,17 +154,47 @@ def export_jsonl(blocks: Iterable[dict[str, Any]], out: IO[str], **_: Any) -> in
     return count
 
 
-def export_jsonl_lines(lines: Iterable[str], out: IO[str], **_: Any) -> int:
-    """JSON lines already encoded (by SQLite): made terminal-safe and written as they come."""
+_C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]|\x7f")
+
+
+def _inert_line(line: bytes) -> bytes:
+    """A UTF-8 JSON line with DEL and C1 controls escaped (json_quote leaves them raw).
+
+    Every C1 control is encoded as 0xC2 0x80-0x9F: one memchr-speed test settles almost
+    every line, and only lines that hold a 0xC2 or a DEL are searched further.
+    """
+    if (b"\xc2" in line or b"\x7f" in line) and _C1_BYTES.search(line):
+        text = line.decode("utf-8")
+        return UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
+    return line
+
+
+def export_jsonl_lines(lines: Iterable[bytes], out: IO[str], **_: Any) -> int:
+    """JSON lines already encoded (UTF-8 bytes from SQLite), made inert, written in batches."""
+    raw = getattr(out, "buffer", None)
+    out.flush()
     count = 0
-    unsafe = UNSAFE_JSON
+    batch: list[bytes] = []
     for line in lines:
-        if unsafe.search(line):
-            line = unsafe.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
-        out.write(line)
-        out.write("\n")
+        batch.append(_inert_line(line))
         count += 1
+        if len(batch) >= 256:
+            _write_batch(batch, out, raw)
+    if batch:
+        _write_batch(batch, out, raw)
+    if raw is not None:
+        raw.flush()
     return count
+
+
+def _write_batch(batch: list[bytes], out: IO[str], raw: Any) -> None:
+    batch.append(b"")
+    data = b"\n".join(batch)
+    if raw is not None:
+        raw.write(data)
+    else:
+        out.write(data.decode("utf-8"))
+    batch.clear()
 
 
 def export_json(blocks: Iterable[dict[str, Any]], out: IO[str], **_: Any) -> int:

@@ -255,5 +255,6 @@ def test_jsonl_lines_built_by_sqlite_equal_the_python_rows(tmp_path: Path) -> No
         archive.save(make_blog([]), complete=True)  # nothing seen: nothing deleted
         python_rows = list(archive.blocks(None))
         sql_rows = [json.loads(line) for line in archive.blocks_jsonl(None)]
+        assert all(isinstance(line, bytes) for line in archive.blocks_jsonl(None))
     assert sql_rows == python_rows
     assert [list(r) for r in sql_rows] == [list(r) for r in python_rows]  # same key order
