@@ -10,6 +10,7 @@ writes it, with the date, Python version and machine, to benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -29,8 +30,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-
-import contextlib
 
 from generate import edited, guardian_dcr, guardian_dcr_bytes  # noqa: E402
 
