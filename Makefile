@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DB ?=
 
-.PHONY: install test lint demo bench clean check-html
+.PHONY: install test lint demo bench clean check-html fuzz
 
 $(BIN)/liveblog: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ demo: install
 check-html: install
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(BIN)/python -m pytest -q tests/test_html_render.py
+
+# A long fuzzing run of the parsers (hypothesis, seeded with the corpus and samples).
+FUZZ_EXAMPLES ?= 20000
+fuzz: install
+	LIVEBLOG_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/test_parse_fuzz.py
 
 # Timings as ratios against a floor and peers, measured in one run (see benchmarks/).
 bench: install

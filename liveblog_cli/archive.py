@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -175,7 +176,9 @@ class Archive:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             elif not self.path.exists():
                 raise ArchiveError(f"no archive at {self.path}")
-            uri = f"file:{self.path}?mode=ro" if readonly else f"file:{self.path}"
+            # Quoted: a path holding "?" or "#" must not turn into URI parameters.
+            location = "file:" + quote(str(self.path.absolute()))
+            uri = f"{location}?mode=ro" if readonly else location
             self.conn = sqlite3.connect(
                 uri,
                 uri=True,
@@ -527,6 +530,10 @@ class Archive:
         if row is None:
             raise BlogNotFound(f"no archived blog {blog_id!r}")
         return _blog_dict(row)
+
+    def blog_rows(self) -> dict[str, dict[str, Any]]:
+        """Every blog's metadata by id (no counts: cheap however large the archive)."""
+        return {r["id"]: _blog_dict(r) for r in self._rows("SELECT * FROM blogs", [])}
 
     def list_blogs(self) -> list[dict[str, Any]]:
         sql = """

@@ -277,7 +277,11 @@ def export(
 
     with open_archive(db) as archive:
         blog_id = archive.resolve(blog) if blog is not None else None
-        blogs = {b["id"]: b for b in archive.list_blogs()}
+        # Blog metadata only where the format shows it (headers, feed title).
+        needs_blogs = export_format in (ExportFormat.md, ExportFormat.html, ExportFormat.atom)
+        blogs = archive.blog_rows() if needs_blogs else {}
+        if output_path is not None and output_path.is_dir():
+            output_path = output_path / export_file_name(blog_id, export_format.value)
         rows = archive.blocks(
             blog_id,
             since=parse_when(since, "--since"),
@@ -307,6 +311,15 @@ def export(
         with atomic_writer(output_path) as out:
             count = writer(rows, out, blogs=blogs, now=iso_z(now_utc()))
     sys.stderr.write(f"wrote {count} posts to {output_path}\n")
+
+
+def export_file_name(blog_id: str | None, export_format: str) -> str:
+    """A file name for an export into a directory: the blog id made safe, never a path."""
+    import re
+
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", blog_id or "all-blogs").strip(".-")[:150] or "blog"
+    extension = {"atom": "xml", "md": "md"}.get(export_format, export_format)
+    return f"{stem}.{extension}"
 
 
 @app.command()

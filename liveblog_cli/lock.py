@@ -9,11 +9,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from liveblog_cli.errors import EXIT_TEMPFAIL, LiveblogError
+from liveblog_cli.errors import EXIT_IOERR, EXIT_TEMPFAIL, LiveblogError
 
 
 class LockHeld(LiveblogError):
     exit_code = EXIT_TEMPFAIL
+
+
+class LockError(LiveblogError):
+    """The lock file cannot be created: the archive's directory is read-only or full."""
+
+    exit_code = EXIT_IOERR
 
 
 @contextmanager
@@ -27,7 +33,7 @@ def archive_lock(db: Path, *, wait: float = 0.0, poll: float = 0.2) -> Iterator[
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise LiveblogError(f"cannot create lock {path}: {exc.strerror or exc}") from None
+        raise LockError(f"cannot create lock {path}: {exc.strerror or exc}") from None
     deadline = time.monotonic() + wait
     try:
         while True:
@@ -48,4 +54,4 @@ def archive_lock(db: Path, *, wait: float = 0.0, poll: float = 0.2) -> Iterator[
         os.close(fd)
 
 
-__all__ = ["LockHeld", "archive_lock"]
+__all__ = ["LockError", "LockHeld", "archive_lock"]

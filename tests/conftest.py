@@ -46,3 +46,41 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+# --- docs/RELIABILITY.md, written by the reliability tests themselves -------------------------
+
+RELIABILITY: dict[str, tuple[str, str, str]] = {}  # row -> (what was tried, cases, result)
+RELIABILITY_ROWS: list[str] = []  # filled by test_reliability.py: the rows a full run has
+
+
+def record(row: str, tried: str, cases: int | str, result: str) -> None:
+    """Record one row of the reliability table (called by the test that measured it)."""
+    RELIABILITY[row] = (tried, f"{cases:,}" if isinstance(cases, int) else cases, result)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write docs/RELIABILITY.md when a run produced every row and nothing failed."""
+    if not RELIABILITY_ROWS or exitstatus != 0:
+        return
+    if any(row not in RELIABILITY for row in RELIABILITY_ROWS):
+        return  # a partial run (-k, -x ...): keep the last complete table
+    import platform
+    from datetime import UTC, datetime
+
+    lines = [
+        "# Reliability",
+        "",
+        "This table is written by the test suite (`tests/test_reliability.py` and",
+        "`tests/test_parse_fuzz.py`) at the end of a run in which every row's test passed;",
+        "nobody types it. Run `make test` to make it again.",
+        "",
+        f"- run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()}",
+        "",
+        "| what was tried | cases | result |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {' | '.join(RELIABILITY[row])} |" for row in RELIABILITY_ROWS]
+    (ROOT / "docs").mkdir(exist_ok=True)
+    (ROOT / "docs" / "RELIABILITY.md").write_text("\n".join(lines) + "\n")

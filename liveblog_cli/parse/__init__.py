@@ -99,20 +99,51 @@ def parse_page(data: bytes, url: str | None = None, *, charset: str | None = Non
     """
     charset = _check_bytes(data) or charset
     text = decode(data, charset)
+    try:
+        blog = _parse_text(text, url)
+    except RecursionError:
+        raise ParseError("not a live blog: the page is nested too deeply to read") from None
+    except MemoryError:
+        raise ParseError("not a live blog: the page is too large to read") from None
+    if not blog.blocks:
+        raise ParseError(f"no posts: {blog.id[:200]} is a live blog with no posts (yet)")
+    return _bounded(blog)
+
+
+def _parse_text(text: str, url: str | None) -> LiveBlog:
     stripped = text.lstrip()
     if stripped[:1] in "{[":
-        blog = _parse_json(stripped, url)
-    else:
-        from liveblog_cli.parse import salvage
+        return _parse_json(stripped, url)
+    from liveblog_cli.parse import salvage
 
-        if salvage.looks_scraped(text):
-            blog = salvage.parse_scraped(text, url)
-        elif "<" in text:
-            blog = _parse_html(text, url)
-        else:
-            raise ParseError("not a live blog: plain text without live-blog structure")
-    if not blog.blocks:
-        raise ParseError(f"no posts: {blog.id} is a live blog with no posts (yet)")
+    if salvage.looks_scraped(text):
+        return salvage.parse_scraped(text, url)
+    if "<" in text:
+        return _parse_html(text, url)
+    raise ParseError("not a live blog: plain text without live-blog structure")
+
+
+MAX_ID_LENGTH = 256
+
+
+def _bounded(blog: LiveBlog) -> LiveBlog:
+    """Ids a hostile page made absurdly long are replaced by stable hashes of themselves.
+
+    A 10 MB block id is no identifier anybody can use; its hash still tells the same block
+    from the next fetch.
+    """
+    from liveblog_cli.model import merge_blocks, stable_id
+
+    if len(blog.id) > MAX_ID_LENGTH:
+        blog.id = stable_id("long-blog-id", blog.id)
+    if any(len(b.id) > MAX_ID_LENGTH for b in blog.blocks):
+        renamed = {}
+        for block in blog.blocks:
+            if len(block.id) > MAX_ID_LENGTH:
+                renamed[block.id] = block.id = stable_id("long-block-id", block.id)
+        blog.blocks = merge_blocks(blog.blocks)
+        if blog.body_ids is not None:
+            blog.body_ids = [renamed.get(i, i) for i in blog.body_ids]
     return blog
 
 
