@@ -73,8 +73,11 @@ def _best_image_url(media: dict[str, Any]) -> str | None:
 def dcr_element(raw: Any) -> Element:
     """One DCR page element. Unknown types are kept as `unknown` with their raw fields."""
     raw = _dict(raw)
-    kind_name = (_str(raw.get("_type")) or "").rsplit(".", 1)[-1]
+    kind_name = (_str(raw.get("_type")) or "").rpartition(".")[2]
     html = _str(raw.get("html"))
+    if kind_name == "TextBlockElement" and "role" not in raw:
+        # The common case, kept short: most elements of most blocks are prose.
+        return Element("text", text=html_to_text(html), html=html, extra={"type": kind_name})
     role = _str(raw.get("role"))
     extra: dict[str, Any] = {"type": kind_name} if kind_name else {}
     if role:

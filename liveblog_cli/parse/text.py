@@ -22,7 +22,7 @@ _DROP = re.compile(
     r"<!--.*?(?:-->|\Z)|<(script|style|template|noscript|svg|math)\b[^>]*>.*?(?:</\1\s*>|\Z)",
     re.S | re.I,
 )
-_DROP_HINTS = ("<!--", "<script", "<style", "<template", "<noscript", "<svg", "<math")
+_DROP_HINT = re.compile(r"<(?:!--|script|style|template|noscript|svg|math)", re.I)
 _TAG = re.compile(
     r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)(?:[^>\"']|\"[^\"]*\"|'[^']*')*>"
     r"|<!\[CDATA\[.*?\]\]>|<![^>]*>|<\?[^>]*>",
@@ -84,8 +84,7 @@ def html_to_text(markup: str | None) -> str:
     if "<" in markup:
         # In HTML, newlines in the source are spaces; only tags make lines.
         markup = markup.replace("\n", " ")
-        lowered = markup.lower()
-        if any(t in lowered for t in _DROP_HINTS):
+        if _DROP_HINT.search(markup):
             markup = _DROP.sub(" ", markup)
         markup = _TAG.sub(_tag, markup)
     if "&" in markup:
