@@ -9,6 +9,7 @@ props JSON, and schema.org JSON-LD; we take the fullest of these and merge by bl
 from __future__ import annotations
 
 import copy
+import functools
 import html as htmllib
 import json
 from typing import Any
@@ -331,22 +332,15 @@ def _article_block(node: Any) -> Block | None:
     if not ident:
         return None
     classes = f" {node.get('class') or ''} ".lower()
-    title_node = next(iter(node.xpath(".//h2|.//h3")), None)
+    xp = _xpaths()
+    title_node = next(iter(xp["heading"](node)), None)
     title = clean_line(title_node.text_content()) if title_node is not None else None
-    times = [parse_iso(t.get("datetime")) for t in node.xpath(".//time[@datetime]")]
+    times = [parse_iso(t.get("datetime")) for t in xp["times"](node)]
     times = [t for t in times if t]
-    stamps = [
-        from_epoch_ms(_int(t.get("data-timestamp") or t.get("data-relativeformat")))
-        for t in node.xpath(".//*[@data-timestamp]")
-    ]
+    stamps = [from_epoch_ms(_int(t.get("data-timestamp"))) for t in xp["stamps"](node)]
     times += [t for t in stamps if t]
-    authors = [
-        clean_line(a.text_content())
-        for a in node.xpath(
-            ".//*[@rel='author' or contains(@class,'contributor') or @data-link-name='contributor']"
-        )
-    ]
-    bodies = node.xpath(".//*[contains(@class,'block-elements')]")
+    authors = [clean_line(a.text_content()) for a in xp["authors"](node)]
+    bodies = xp["body"](node)
     if bodies:
         elements = body_elements(bodies[0])
     else:
@@ -444,16 +438,36 @@ def parse_guardian_html(root: Any, url: str | None = None) -> LiveBlog:
 
 
 def _html_pages(root: Any, base: str | None) -> dict[str, str]:
+    """Pagination links of a rendered page, by relation, in one pass over its links."""
+    found: dict[str, str] = {}
+    for link in _xpaths()["page_links"](root):
+        rel = link.get("rel") or link.get("data-link-name")
+        href = link.get("href")
+        if rel and href and rel not in found:
+            found[rel] = href
+    if "older" not in found and "next" in found:
+        found["older"] = found["next"]
     pages: dict[str, str] = {}
     for rel in _PAGE_RELS:
-        href = root.xpath(f"string(//a[@rel='{rel}']/@href|//link[@rel='{rel}']/@href)")
-        if not href:
-            href = root.xpath(f"string(//a[@data-link-name='{rel}']/@href)")
-        if href:
-            href = htmllib.unescape(href)
+        if rel in found:
+            href = htmllib.unescape(found[rel])
             pages[rel] = urljoin(base, href) if base else href
-    if "older" not in pages:
-        href = root.xpath("string(//link[@rel='next']/@href|//a[@rel='next']/@href)")
-        if href:
-            pages["older"] = urljoin(base, href) if base else href
     return pages
+
+
+@functools.cache
+def _xpaths() -> dict[str, Any]:
+    """The XPath expressions the HTML readers run, compiled once (lxml imported lazily)."""
+    from lxml import etree
+
+    rels = " or ".join(f"@rel='{r}' or @data-link-name='{r}'" for r in (*_PAGE_RELS, "next"))
+    return {
+        "heading": etree.XPath(".//h2|.//h3"),
+        "times": etree.XPath(".//time[@datetime]"),
+        "stamps": etree.XPath(".//*[@data-timestamp]"),
+        "authors": etree.XPath(
+            ".//*[@rel='author' or contains(@class,'contributor') or @data-link-name='contributor']"
+        ),
+        "body": etree.XPath(".//*[contains(@class,'block-elements')]"),
+        "page_links": etree.XPath(f"//a[{rels}]|//link[{rels}]"),
+    }
