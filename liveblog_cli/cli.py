@@ -10,7 +10,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -282,26 +282,20 @@ def export(
         blogs = archive.blog_rows() if needs_blogs else {}
         if output_path is not None and output_path.is_dir():
             output_path = output_path / export_file_name(blog_id, export_format.value)
-        rows = archive.blocks(
-            blog_id,
-            since=parse_when(since, "--since"),
-            until=parse_when(until, "--until"),
-            key_events=key_events,
-            limit=limit,
-            oldest_first=oldest_first,
-        )
-        writer = WRITERS[export_format.value]
+        filters = {
+            "since": parse_when(since, "--since"),
+            "until": parse_when(until, "--until"),
+            "key_events": key_events,
+            "limit": limit,
+            "oldest_first": oldest_first,
+        }
         if export_format is ExportFormat.jsonl:
             # Lines assembled by SQLite: the fast path for the format used on big archives.
-            rows = archive.blocks_jsonl(
-                blog_id,
-                since=parse_when(since, "--since"),
-                until=parse_when(until, "--until"),
-                key_events=key_events,
-                limit=limit,
-                oldest_first=oldest_first,
-            )
+            rows: Any = archive.blocks_jsonl(blog_id, **filters)
             writer = WRITERS["jsonl-lines"]
+        else:
+            rows = archive.blocks(blog_id, **filters)
+            writer = WRITERS[export_format.value]
         if output_path is None:
             writer(rows, sys.stdout, blogs=blogs, now=iso_z(now_utc()))
             sys.stdout.flush()
