@@ -201,6 +201,8 @@ def blogs_table(blogs: list[dict[str, Any]], console: Console) -> None:
         head.append(f"  {state}", style="green" if blog.get("is_live") else "dim")
         console.print(head)
         console.print(text("  " + (blog.get("title") or "(no title)")))
+        if blog.get("publisher"):
+            console.print(text(f"  {blog['publisher']} · {blog.get('source_format') or ''}", "dim"))
         facts = [
             f"{blog.get('blocks')} blocks",
             f"{blog.get('key_events')} key events",
