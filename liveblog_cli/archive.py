@@ -245,9 +245,10 @@ class Archive:
     ) -> SaveReport:
         """Store a parsed blog: new blocks, new revisions of edited ones, deletions.
 
-        `complete` says the parse covered the whole blog (every page). By default it is
-        true when the page has no other pages; otherwise only blocks whose time lies within
-        the span this page shows are candidates for deletion.
+        `complete` says the parse covered the whole blog (every page); by default, what the
+        source said (`blog.complete`). Otherwise only blocks whose time lies within the span
+        of posts this page shows are candidates for deletion: a page of the newest 20 posts
+        says nothing about post 21.
         """
         moment = iso_z(now or now_utc())
         report = SaveReport(blog_id=blog.id)
@@ -257,7 +258,7 @@ class Archive:
             self._save_blog_row(blog, moment)
             seen = self._save_blocks(blog, moment, report)
             if complete is None:
-                complete = not blog.pages
+                complete = blog.complete
             self._mark_deleted(blog, seen, moment, complete, report)
             report.total = self.conn.execute(
                 "SELECT count(*) FROM blocks WHERE blog_id = ? AND deleted_at IS NULL", [blog.id]

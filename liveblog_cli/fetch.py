@@ -448,7 +448,9 @@ def _walk(
     while True:
         older = current.pages.get("older")
         if not older:
-            walk.complete = True
+            # Walked to the oldest page: the whole blog, if there was more than one page or
+            # the one page says it is all there is.
+            walk.complete = len(walk.blogs) > 1 or blog.complete
             break
         if settings.max_pages is not None and len(walk.blogs) >= settings.max_pages:
             break

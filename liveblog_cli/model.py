@@ -186,6 +186,9 @@ class LiveBlog:
     # page also lists key events from other pages). The archive uses it to know which part
     # of the blog a page covered; it is bookkeeping, not part of the JSON shape.
     body_ids: list[str] | None = field(default=None, repr=False)
+    # True only when the source says this page is the whole blog (one page of one). Otherwise
+    # the page speaks for the span of posts it shows, and no further (see Archive.save).
+    complete: bool = field(default=False, repr=False)
 
     def to_dict(self, *, blocks: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -258,3 +258,32 @@ def test_jsonl_lines_built_by_sqlite_equal_the_python_rows(tmp_path: Path) -> No
         assert all(isinstance(line, bytes) for line in archive.blocks_jsonl(None))
     assert sql_rows == python_rows
     assert [list(r) for r in sql_rows] == [list(r) for r in python_rows]  # same key order
+
+
+def test_a_page_of_the_newest_posts_says_nothing_about_older_ones(tmp_path: Path) -> None:
+    """A JSON-LD page listing only its newest posts: the posts it no longer lists because they
+    are older than all it shows are kept; one missing from within its span is deleted."""
+    blocks = [make_block(i) for i in range(10)]
+    with Archive(tmp_path / "a.db") as archive:
+        archive.save(make_blog(blocks))
+        shown = [b for b in blocks if b.id in ("b0005", "b0006", "b0008", "b0009")]
+        report = archive.save(make_blog(shown))
+    assert report.deleted == ["b0007"] and report.total == 9
+
+
+def test_a_single_page_blog_is_complete(tmp_path: Path) -> None:
+    import json
+
+    doc = json.loads((SAMPLES / "guardian-tallships-page2.dcr.json").read_text())
+    doc["pagination"] = {"currentPage": 1, "totalPages": 1}
+    whole = parse_page(json.dumps(doc).encode())
+    assert whole.complete
+    oldest = min(whole.blocks, key=lambda b: b.published_at).id
+    doc["blocks"] = [b for b in doc["blocks"] if b["id"] != oldest]
+    doc["keyEvents"] = [b for b in doc["keyEvents"] if b["id"] != oldest]
+    if doc["pinnedPost"]["id"] == oldest:
+        doc["pinnedPost"] = None
+    with Archive(tmp_path / "a.db") as archive:
+        archive.save(whole)
+        report = archive.save(parse_page(json.dumps(doc).encode()))
+    assert report.deleted == [oldest]

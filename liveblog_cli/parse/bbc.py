@@ -259,4 +259,5 @@ def parse_bbc(doc: Any, url: str | None = None) -> LiveBlog:
         blocks=newest_first(merge_blocks(blocks)),
         pages=pages,
         body_ids=[b.id for b in blocks],
+        complete=index == 1 and total == 1,
     )

@@ -301,6 +301,7 @@ def parse_dcr(doc: dict[str, Any], url: str | None = None) -> LiveBlog:
         source_format="guardian-dcr",
         blocks=newest_first(blocks),
         pages=pages,
+        complete=pagination.get("totalPages") == 1,
         body_ids=[
             b["id"] for b in _list(doc.get("blocks")) if isinstance(b, dict) and _str(b.get("id"))
         ],
