@@ -1,0 +1,254 @@
+"""The fetch and follow commands: options, progress, summaries, follow output."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from liveblog_cli.cli import EXIT_USAGE, DbOption, app, fail, open_archive
+
+
+def _fetch_options(
+    urls: list[str],
+    db: Path | None,
+    as_json: bool,
+    quiet: bool,
+    max_pages: int | None,
+    max_bytes: int,
+    user_agent: str | None,
+    retries: int,
+    timeout: float,
+    delay: float,
+    wait: float,
+    log_file: Path | None,
+    follow_mode: bool,
+    interval: float,
+    max_duration: float | None,
+) -> None:
+    import logging
+
+    from liveblog_cli import fetch as fetching
+    from liveblog_cli.lock import archive_lock
+
+    settings = fetching.Settings(
+        user_agent=user_agent or fetching.DEFAULT_USER_AGENT,
+        read_timeout=timeout,
+        connect_timeout=min(timeout, 10.0),
+        deadline=max(timeout * 3, timeout),
+        max_bytes=max_bytes,
+        tries=retries + 1,
+        host_delay=delay,
+        max_pages=max_pages,
+        guardian_hosts=fetching.env_hosts(),
+    )
+    log = logging.getLogger("liveblog")
+    log.addHandler(logging.NullHandler())  # messages reach stderr by our own hand, once
+    log.propagate = False
+    if log_file is not None:
+        try:
+            handler = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as exc:
+            raise fail(f"--log-file {log_file}: {exc.strerror or exc}", EXIT_USAGE) from None
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+    db_path = db or _default_db()
+    with archive_lock(db_path, wait=wait), open_archive(db_path) as archive:
+        if follow_mode:
+            if len(urls) != 1:
+                raise fail("--follow takes exactly one URL", EXIT_USAGE)
+            code = _follow(urls[0], archive, settings, interval, max_duration, quiet, log)
+            raise typer.Exit(code)
+        results = _fetch_with_progress(urls, archive, settings, quiet)
+    code = 0
+    for result in results:
+        (log.error if result.error else log.info)(result.summary())
+        if result.error:
+            sys.stderr.write(f"liveblog: error: {result.error}\n")
+        elif not quiet and not as_json:
+            sys.stderr.write(result.summary() + "\n")
+        code = max(code, result.exit_code)
+    if as_json:
+        from liveblog_cli import output
+
+        output.write_json([r.to_dict() for r in results], sys.stdout)
+    raise typer.Exit(code)
+
+
+def _default_db() -> Path:
+    from liveblog_cli.archive import default_path
+
+    return default_path()
+
+
+def _fetch_with_progress(urls, archive, settings, quiet):  # type: ignore[no-untyped-def]
+    from liveblog_cli.fetch import fetch_many
+
+    if quiet or not sys.stderr.isatty():
+        return fetch_many(urls, archive, settings)
+    from liveblog_cli.output import console
+
+    err = console(stderr=True)
+    with err.status("fetching…") as status:
+
+        def on_page(url: str, page: int) -> None:
+            status.update(f"fetching {url} (page {page})")
+
+        return fetch_many(urls, archive, settings, on_page=on_page)
+
+
+def _follow(url, archive, settings, interval, max_duration, quiet, log):  # type: ignore[no-untyped-def]
+    from liveblog_cli import output
+    from liveblog_cli.follow import follow
+
+    terminal = sys.stdout.isatty()
+    view = output.console() if terminal else None
+
+    def emit(row: dict) -> None:  # type: ignore[type-arg]
+        if view is not None:
+            from liveblog_cli.render import timeline
+
+            timeline({"id": row["blog_id"]}, [row], view, key_panel=False)
+        else:
+            sys.stdout.write(output.dumps(row) + "\n")
+            sys.stdout.flush()
+
+    def report(result) -> None:  # type: ignore[no-untyped-def]
+        (log.error if result.error else log.info)(result.summary())
+        if result.error:
+            sys.stderr.write(f"liveblog: error: {result.error}\n")
+        elif not quiet and (result.report is None or result.report.changed):
+            sys.stderr.write(result.summary() + "\n")
+
+    outcome = follow(
+        url,
+        archive,
+        settings,
+        interval=interval,
+        max_duration=max_duration,
+        emit=emit,
+        report=report,
+    )
+    if not quiet:
+        sys.stderr.write(
+            f"liveblog: stopped following ({outcome.reason}) after "
+            f"{outcome.polls} polls, {outcome.emitted} blocks shown\n"
+        )
+    return outcome.exit_code
+
+
+UrlsArgument = Annotated[list[str], typer.Argument(help="Live-blog URLs.", show_default=False)]
+JsonSummary = Annotated[
+    bool, typer.Option("--json", help="Print the per-blog summary as JSON on stdout.")
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success (cron).")]
+MaxPages = Annotated[int | None, typer.Option(min=1, help="Read at most this many pages.")]
+MaxBytes = Annotated[
+    int, typer.Option(min=1024, help="Refuse a page larger than this (after decompression).")
+]
+UserAgent = Annotated[
+    str | None,
+    typer.Option(envvar="LIVEBLOG_USER_AGENT", help="User-Agent header (env LIVEBLOG_USER_AGENT)."),
+]
+Retries = Annotated[int, typer.Option(min=0, max=10, help="Retries after a failed request.")]
+Timeout = Annotated[
+    float,
+    typer.Option(
+        min=0.1, help="Seconds to wait for the server to answer (the whole request may take 3x)."
+    ),
+]
+Delay = Annotated[float, typer.Option(min=0, help="Seconds between two requests to one host.")]
+Wait = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        help="If another fetch holds the archive, wait up to this long (default: exit 75 at once).",
+    ),
+]
+LogFile = Annotated[Path | None, typer.Option(help="Also append a log line per fetch here.")]
+Interval = Annotated[
+    float, typer.Option(help="--follow: seconds between polls (jittered, never below 15).")
+]
+MaxDuration = Annotated[float | None, typer.Option(help="--follow: stop after this many seconds.")]
+
+
+@app.command()
+def fetch(
+    urls: UrlsArgument,
+    db: DbOption = None,
+    as_json: JsonSummary = False,
+    quiet: Quiet = False,
+    max_pages: MaxPages = None,
+    max_bytes: MaxBytes = 20 * 1024 * 1024,
+    user_agent: UserAgent = None,
+    retries: Retries = 3,
+    timeout: Timeout = 30.0,
+    delay: Delay = 1.0,
+    wait: Wait = 0.0,
+    log_file: LogFile = None,
+    follow_mode: Annotated[
+        bool,
+        typer.Option(
+            "--follow", help="Keep polling until the blog closes, printing new and edited posts."
+        ),
+    ] = False,
+    interval: Interval = 60.0,
+    max_duration: MaxDuration = None,
+) -> None:
+    """Fetch live blogs (every page the first time, only what changed later) into the archive."""
+    _fetch_options(
+        urls,
+        db,
+        as_json,
+        quiet,
+        max_pages,
+        max_bytes,
+        user_agent,
+        retries,
+        timeout,
+        delay,
+        wait,
+        log_file,
+        follow_mode,
+        interval,
+        max_duration,
+    )
+
+
+@app.command("follow")
+def follow_command(
+    url: Annotated[str, typer.Argument(help="A live-blog URL.")],
+    db: DbOption = None,
+    quiet: Quiet = False,
+    max_pages: MaxPages = None,
+    max_bytes: MaxBytes = 20 * 1024 * 1024,
+    user_agent: UserAgent = None,
+    retries: Retries = 3,
+    timeout: Timeout = 30.0,
+    delay: Delay = 1.0,
+    wait: Wait = 0.0,
+    log_file: LogFile = None,
+    interval: Interval = 60.0,
+    max_duration: MaxDuration = None,
+) -> None:
+    """Same as `fetch --follow URL`: poll until the blog closes, printing each new post."""
+    _fetch_options(
+        [url],
+        db,
+        False,
+        quiet,
+        max_pages,
+        max_bytes,
+        user_agent,
+        retries,
+        timeout,
+        delay,
+        wait,
+        log_file,
+        True,
+        interval,
+        max_duration,
+    )
