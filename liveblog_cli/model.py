@@ -246,6 +246,23 @@ def merge_blocks(blocks: list[Block]) -> list[Block]:
     return list(by_id.values())
 
 
+def distinct_ids(blocks: list[Block]) -> list[Block]:
+    """Hashed ids (`h-`) that two different posts share are told apart by what they say.
+
+    A post without an id of its own is known by a hash of its time; posts of the same
+    second get their headline folded in, and only if that is shared too, their opening
+    words. The same post listed twice keeps one id, so it is merged rather than doubled.
+    """
+    for part in (lambda b: b.title or "", lambda b: b.text[:200]):
+        counts: dict[str, int] = {}
+        for block in blocks:
+            counts[block.id] = counts.get(block.id, 0) + 1
+        for block in blocks:
+            if counts[block.id] > 1 and block.id.startswith("h-"):
+                block.id = stable_id(block.id, part(block))
+    return blocks
+
+
 def newest_first(blocks: list[Block]) -> list[Block]:
     """Blocks ordered newest first by publication time; untimed ones keep their place at the end."""
     floor = datetime.min.replace(tzinfo=UTC)

@@ -302,3 +302,81 @@ def test_parse_table_shows_the_source_format(tmp_path: Path) -> None:
     path.write_bytes(page(json.dumps({**BLOG, "liveBlogUpdate": [UPDATE, UPDATE2]})))
     out = run_cli("parse", str(path), "-f", "table", env={"COLUMNS": "150"}).stdout.decode()
     assert "source format" in out and "jsonld" in out
+
+
+def test_an_update_without_an_id_keeps_its_identity_when_edited() -> None:
+    def blog_with(body: str):  # type: ignore[no-untyped-def]
+        update = {
+            "@type": "BlogPosting",
+            "headline": "Same post",
+            "articleBody": body,
+            "datePublished": "2024-03-01T10:00:00Z",
+        }
+        other = {
+            "@type": "BlogPosting",
+            "headline": "Another post",
+            "articleBody": "Other.",
+            "datePublished": "2024-03-01T10:00:00Z",
+        }
+        return parse_page(page(json.dumps({**BLOG, "liveBlogUpdate": [update, other]})))
+
+    first, edited = blog_with("Before the edit."), blog_with("After the edit, longer now.")
+    assert [b.id for b in first.blocks] == [b.id for b in edited.blocks]
+    assert len({b.id for b in first.blocks}) == 2  # same second, told apart
+
+
+def test_guardian_prose_and_multi_image_elements() -> None:
+    from liveblog_cli.parse.guardian import dcr_block
+
+    block = dcr_block(
+        {
+            "id": "x",
+            "elements": [
+                {
+                    "_type": "model.dotcomrendering.pageElements.SubheadingBlockElement",
+                    "html": "<h2>What we know</h2>",
+                },
+                {
+                    "_type": "model.dotcomrendering.pageElements.TextBlockElement",
+                    "html": "<p>Body.</p>",
+                },
+                {
+                    "_type": "model.dotcomrendering.pageElements.MultiImageBlockElement",
+                    "caption": "Two",
+                    "images": [
+                        {
+                            "media": {
+                                "allImages": [
+                                    {"url": "https://i.example/1.jpg", "fields": {"width": "10"}}
+                                ]
+                            }
+                        },
+                        {
+                            "media": {
+                                "allImages": [
+                                    {"url": "https://i.example/2.jpg", "fields": {"width": "10"}}
+                                ]
+                            }
+                        },
+                    ],
+                },
+                {
+                    "_type": "model.dotcomrendering.pageElements.FutureBlockElement",
+                    "html": "<p>New!</p>",
+                },
+            ],
+        }
+    )
+    assert block.text == "What we know\n\nBody.\n\nNew!"
+    image = block.elements[2]
+    assert (image.kind, image.url, image.caption) == ("image", "https://i.example/1.jpg", "Two")
+    assert image.extra["images"][0]["url"] == "https://i.example/2.jpg"
+    assert block.elements[3].kind == "unknown"
+
+
+def test_scraped_copy_with_entity_encoded_quotes() -> None:
+    raw = corpus_file("scraped/seed-kherson-scraped.txt").read_text()
+    encoded = raw.replace("“", "&#8220;").replace("”", "&#8221;").replace("″", "&#8243;")
+    plain, entities = parse_page(raw.encode()), parse_page(encoded.encode())
+    assert [b.id for b in entities.blocks] == [b.id for b in plain.blocks]
+    assert sum(b.key_event for b in entities.blocks) == 10

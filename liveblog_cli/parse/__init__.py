@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import html as htmllib
 import json
 import re
 
@@ -116,6 +117,9 @@ def _parse_text(text: str, url: str | None) -> LiveBlog:
         return _parse_json(stripped, url)
     from liveblog_cli.parse import salvage
 
+    if "&#822" in text and salvage.looks_scraped(htmllib.unescape(text)):
+        # The same copy with its curled quotes written as entities (&#8220; &#8221;).
+        return salvage.parse_scraped(htmllib.unescape(text), url)
     if salvage.looks_scraped(text):
         return salvage.parse_scraped(text, url)
     if "<" in text:

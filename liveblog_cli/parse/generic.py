@@ -13,7 +13,7 @@ from collections import defaultdict
 from statistics import median
 from typing import Any
 
-from liveblog_cli.model import Block, LiveBlog, newest_first, parse_iso, stable_id
+from liveblog_cli.model import Block, LiveBlog, distinct_ids, newest_first, parse_iso, stable_id
 from liveblog_cli.parse.htmlbody import body_elements
 from liveblog_cli.parse.text import clean_line
 
@@ -89,8 +89,9 @@ def _post(node: Any, index: int) -> Block | None:
         return None
     ident = node.get("id") or node.get("data-id") or node.get("data-post-id")
     if not ident:
+        # Known by its time, which survives edits to its text (see distinct_ids for ties).
         ident = stable_id(
-            "generic-post", times[0].isoformat() if times else index, title or text[:120]
+            "generic-post", min(times).isoformat() if times else title or text[:120] or index
         )
     return Block(
         id=ident,
@@ -147,7 +148,7 @@ def find_generic(root: Any, url: str | None = None) -> LiveBlog | None:
 
     path = urlsplit(canonical).path.strip("/") if canonical else ""
     by_id: dict[str, Block] = {}
-    for block in blocks:
+    for block in distinct_ids(blocks):
         by_id.setdefault(block.id, block)
     return LiveBlog(
         id=path or stable_id("generic-blog", title, blocks[0].id),

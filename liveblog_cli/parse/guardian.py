@@ -30,6 +30,21 @@ from liveblog_cli.parse.text import clean_line, html_to_text
 
 PUBLISHER = "The Guardian"
 _PAGE_RELS = ("newest", "newer", "older", "oldest")
+# Elements that are prose in another shape: their text belongs to the post's text.
+_PROSE_TYPES = frozenset(
+    {
+        "TextBlockElement",
+        "SubheadingBlockElement",
+        "TableBlockElement",
+        "CodeBlockElement",
+        "ListBlockElement",
+        "KeyTakeawaysBlockElement",
+        "QAndAExplainerBlockElement",
+        "DisclaimerBlockElement",
+        "NumberedTitleBlockElement",
+        "ItemLinkBlockElement",
+    }
+)
 
 
 def _str(value: Any) -> str | None:
@@ -83,8 +98,19 @@ def dcr_element(raw: Any) -> Element:
     extra: dict[str, Any] = {"type": kind_name} if kind_name else {}
     if role:
         extra["role"] = role
-    if kind_name == "TextBlockElement":
+    if kind_name in _PROSE_TYPES:
         return Element("text", text=html_to_text(html), html=html, extra=extra)
+    if kind_name == "MultiImageBlockElement":
+        images = [
+            dcr_element({**_dict(i), "_type": "ImageBlockElement"})
+            for i in _list(raw.get("images"))
+        ]
+        extra["images"] = [i.to_dict() for i in images[1:]]
+        first = images[0] if images else Element("image")
+        caption = clean_line(_str(raw.get("caption"))) or first.caption
+        return Element(
+            "image", url=first.url, caption=caption, credit=first.credit, alt=first.alt, extra=extra
+        )
     if kind_name in ("BlockquoteBlockElement", "PullquoteBlockElement", "QuoteBlockElement"):
         kind = "blockquote" if kind_name == "BlockquoteBlockElement" else "pullquote"
         if _str(raw.get("attribution")):
@@ -168,14 +194,14 @@ def dcr_element(raw: Any) -> Element:
     )
 
 
+# Kinds whose text is part of what a post says (a video's title or a link's label is not).
+_TEXT_KINDS = frozenset({"text", "blockquote", "pullquote", "tweet", "unknown"})
+
+
 def block_text(elements: list[Element]) -> str:
     """A block's plain text: its prose, quotes and tweets, in order, as paragraphs."""
     # Element texts are clean already: joining them is all that is left to do.
-    return "\n\n".join(
-        e.text
-        for e in elements
-        if e.text and e.kind in ("text", "blockquote", "pullquote", "tweet")
-    )
+    return "\n\n".join(e.text for e in elements if e.text and e.kind in _TEXT_KINDS)
 
 
 def block_html(elements: list[Element]) -> str | None:

@@ -18,6 +18,8 @@ from liveblog_cli.model import (
     Block,
     Element,
     LiveBlog,
+    distinct_ids,
+    iso_z,
     merge_blocks,
     newest_first,
     parse_iso,
@@ -123,14 +125,32 @@ def anchor_id(value: Any) -> str | None:
     return None
 
 
-def update_block(obj: dict[str, Any], index: int) -> Block:
-    """One `liveBlogUpdate` as a Block; `index` only breaks ties for posts with no identity."""
+def update_block(obj: dict[str, Any], index: int, urls: set[str] | None = None) -> Block:
+    """One `liveBlogUpdate` as a Block.
+
+    Its id: the fragment of its `@id`/`url`, or a bare id; else its own URL when that URL is
+    one no other update shares; else a hash of its publication time (which survives edits
+    to the text, unlike a hash of the text), with the headline only to tell apart posts
+    published the same second.
+    """
     title = clean_line(_plain(obj.get("headline")))
     text = _plain(obj.get("articleBody")) or ""
     published = parse_iso(obj.get("datePublished"))
     ident = anchor_id(obj.get("@id")) or anchor_id(obj.get("url"))
     if not ident:
-        ident = stable_id(title or "", obj.get("datePublished") or "", text[:200] or index)
+        own = next(
+            (
+                u
+                for u in (obj.get("@id"), obj.get("url"))
+                if isinstance(u, str) and "://" in u and u in (urls or set())
+            ),
+            None,
+        )
+        ident = stable_id("jsonld-url", own) if own else None
+    if not ident:
+        ident = stable_id(
+            "jsonld-update", iso_z(published) if published else title or text[:200] or index
+        )
     elements = [Element("text", text=text)] if text else []
     elements += _images(obj.get("image"))
     return Block(
@@ -159,7 +179,11 @@ def _is_live(obj: dict[str, Any]) -> bool | None:
 def blog_from_object(obj: dict[str, Any], url: str | None) -> LiveBlog:
     updates = obj.get("liveBlogUpdate")
     updates = updates if isinstance(updates, list) else [updates] if updates else []
-    blocks = [update_block(u, i) for i, u in enumerate(updates) if isinstance(u, dict)]
+    updates = [u for u in updates if isinstance(u, dict)]
+    # URLs that belong to exactly one update can identify it; shared ones (the blog's) cannot.
+    seen = [u.get(k) for u in updates for k in ("@id", "url") if isinstance(u.get(k), str)]
+    unique = {u for u in seen if seen.count(u) == 1}
+    blocks = distinct_ids([update_block(u, i, unique) for i, u in enumerate(updates)])
     main = obj.get("mainEntityOfPage")
     if isinstance(main, dict):
         main = main.get("@id")
