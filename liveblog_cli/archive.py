@@ -69,40 +69,40 @@ def _stamp(value: datetime | None) -> str:
 
 
 def content_hash(block: Block) -> str:
-    """What identifies one version of a block: everything it says, hashed field by field.
+    """What identifies one version of a block: everything it says, hashed as one string.
 
     No JSON encoding on this path: a re-fetch hashes every block it sees, and escaping
     thousands of bodies only to compare them is most of what an unchanged save would cost.
+    Fields are joined with U+001E; a missing value is U+001F, so None and "" differ.
     """
-    digest = hashlib.sha256()
-    update = digest.update
-
-    def put(value: object) -> None:
-        update(b"\x1e")
-        if value is not None:
-            update(str(value).encode("utf-8", "surrogatepass"))
-
-    for value in (
+    none = "\x1f"
+    parts = [
         block.id,
-        block.title,
+        block.title if block.title is not None else none,
         _stamp(block.created_at),
         _stamp(block.published_at),
         _stamp(block.updated_at),
-        block.key_event,
-        block.pinned,
-        block.summary,
-        len(block.authors),
+        "k" if block.key_event else "-",
+        "p" if block.pinned else "-",
+        "s" if block.summary else "-",
+        str(len(block.authors)),
         *block.authors,
         block.text,
-        block.html,
-        len(block.elements),
-    ):
-        put(value)
+        block.html if block.html is not None else none,
+        str(len(block.elements)),
+    ]
     for e in block.elements:
-        for value in (e.kind, e.text, e.html, e.url, e.caption, e.credit, e.alt):
-            put(value)
-        put(repr(sorted(e.extra.items())) if e.extra else "")
-    return digest.hexdigest()
+        parts += [
+            e.kind,
+            e.text if e.text is not None else none,
+            e.html if e.html is not None else none,
+            e.url if e.url is not None else none,
+            e.caption if e.caption is not None else none,
+            e.credit if e.credit is not None else none,
+            e.alt if e.alt is not None else none,
+            repr(e.extra) if e.extra else "",
+        ]
+    return hashlib.sha256("\x1e".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass
