@@ -93,3 +93,24 @@ def test_second_page_links_back_to_newer() -> None:
     blog = parse_page((SAMPLES / "guardian-tallships-page2.dcr.json").read_bytes())
     assert set(blog.pages) == {"newer", "newest"}
     assert blog.pages["newer"].startswith(blog.url + "?page=with:block-")
+
+
+def test_guardian_html_merges_islands_rendered_posts_and_json_ld() -> None:
+    blog = parse_page((SAMPLES / "guardian-lunar-lander.html").read_bytes())
+    assert blog.source_format == "guardian-html"
+    assert blog.id == "science/live/2026/mar/02/lunar-lander-touchdown-live"
+    by_id = {b.id[-1]: b for b in blog.blocks}
+    assert sorted(by_id) == ["1", "2", "3", "4"]  # island-only, rendered-only and both, once
+    assert [b.id[-1] for b in blog.blocks if b.key_event] == ["3", "1"]
+    touchdown = by_id["3"]  # in the carousel, the rendered page and the JSON-LD
+    assert touchdown.text == (
+        "Mission control confirms the lander is down, upright and "
+        "talking to Earth.\n\nApplause fills the room."
+    )
+    assert touchdown.authors == ["Rhys Penhale"]
+    picture = by_id["4"]  # rendered and JSON-LD: the rendered body, the JSON-LD edit time
+    assert [e.kind for e in picture.elements] == ["text", "image", "text"]
+    assert picture.to_dict()["updated_at"] == "2026-03-02T10:20:00Z"
+    assert "[bold]more[/bold]" in picture.text  # markup-like text stays text
+    assert blog.pages["older"].endswith("?page=with:block-6b0000000000000000000002")
+    assert blog.is_live is False  # coverageEndTime has passed

@@ -431,9 +431,12 @@ def parse_guardian_html(root: Any, url: str | None = None) -> LiveBlog:
         return parse_dcr(embedded_doc, blog_url)
 
     island_blocks = dcr_blocks(raw_blocks)
+    # A rendered article adds nothing to a block the island JSON already holds in full.
+    held = {b.id for b in island_blocks if b.elements}
+    articles = root.xpath("//article[starts-with(@id,'block-')]")
     rendered = [
         b
-        for b in (_article_block(n) for n in root.xpath("//article[starts-with(@id,'block-')]"))
+        for b in (_article_block(n) for n in articles if n.get("id")[6:] not in held)
         if b is not None
     ]
     linked = jsonld.find_liveblog(root, blog_url)
