@@ -117,7 +117,10 @@ def _row_flags(block: dict[str, Any]) -> str:
 def element_line(element: dict[str, Any]) -> str | None:
     """One line for a non-text element: what it is and where it points."""
     kind = element.get("kind")
-    if kind == "text":
+    # Prose, quotes and unknown elements' text are in the post's text already.
+    if kind in ("text", "blockquote", "pullquote") or (
+        kind == "unknown" and not element.get("url")
+    ):
         return None
     url = element.get("url") or ""
     label = element.get("caption") or (element.get("text") or "").split("\n", 1)[0]
