@@ -20,7 +20,6 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from liveblog_cli import __version__
 from liveblog_cli.errors import (
-    EXIT_DATAERR,
     EXIT_TEMPFAIL,
     EXIT_UNAVAILABLE,
     LiveblogError,
@@ -560,4 +559,4 @@ def env_hosts() -> tuple[str, ...]:
     return GUARDIAN_HOSTS + tuple(h.strip() for h in extra.split(",") if h.strip())
 
 
-__all__ = ["EXIT_DATAERR", "BlogResult", "FetchError", "RateLimited", "Settings", "fetch_many"]
+__all__ = ["BlogResult", "FetchError", "RateLimited", "Settings", "fetch_many"]

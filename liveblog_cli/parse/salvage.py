@@ -26,7 +26,7 @@ from typing import Any
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import Block, Element, LiveBlog, stable_id
 from liveblog_cli.parse.guardian import PUBLISHER, block_text, blog_id_from_url, dcr_block
-from liveblog_cli.parse.text import clean_line, clean_text, text_to_html
+from liveblog_cli.parse.text import clean_text, text_to_html
 
 QUOTES = '"“”″„‟'
 _Q = f"[{QUOTES}]"
@@ -48,10 +48,6 @@ _DATE_LINE = re.compile(
     r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]* (?P<day>\d{1,2}) "
     r"(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\w* (?P<year>\d{4}) "
     r"(?P<h>\d{1,2})[.:](?P<m>\d{2}) ?(?P<tz>[A-Z]{2,5})"
-)
-_GUARDIAN_LIVE_URL = re.compile(
-    r"https?://(?:www\.)?theguardian\.com/[a-z0-9-]+(?:/[a-z0-9-]+)?/live/\d{4}/[a-z]{3}/\d{2}/"
-    r"[a-z0-9-]+"
 )
 # A tweet's closing signature as embeds render it: "— Name (@handle) November 11, 2022".
 _SIGNATURE = re.compile(r"\(@\w{1,30}\)\s+[A-Z][a-z]+ \d{1,2}, \d{4}$")
@@ -540,10 +536,8 @@ def parse_scraped(text: str, url: str | None = None) -> LiveBlog:
         if block.elements:
             block.text = block_text(block.elements)
         block.html = text_to_html(block.text)
+    # No guessing the blog's URL from links in the text: a post may link to another blog.
     blog_url = url
-    if blog_url is None:
-        m = _GUARDIAN_LIVE_URL.search(text)
-        blog_url = m.group() if m else None
     blog_id = blog_id_from_url(blog_url) or stable_id(
         "guardian-scraped", first.isoformat() if first else "", *sorted(b.id for b in json_blocks)
     )
@@ -575,8 +569,4 @@ def _ordered(blocks: list[Block], sequence: list[Block]) -> list[Block]:
     return sorted(blocks, key=lambda b: b.sort_time or inherited.get(id(b)) or floor, reverse=True)
 
 
-def text_of(data: bytes) -> str:
-    return data.decode("utf-8", errors="replace")
-
-
-__all__ = ["CurledJson", "clean_line", "looks_scraped", "parse_scraped", "resolve_clock"]
+__all__ = ["CurledJson", "looks_scraped", "parse_scraped", "resolve_clock"]
