@@ -338,12 +338,21 @@ def test_follow_prints_each_new_block_once_and_stops_when_closed(
     g = GuardianBlog(PATH, [dcr_block(n) for n in range(3, 0, -1)], per_page=50)
     server.routes[PATH + ".json"] = g.route
 
+    def polled_after(count: int) -> None:
+        """Wait until liveblog has polled again: each change must be seen on its own."""
+        deadline = time.monotonic() + 30
+        while len(server.requests) <= count and time.monotonic() < deadline:
+            time.sleep(0.02)
+
     def grow() -> None:
+        polled_after(0)
         for n in range(4, 8):
-            time.sleep(0.4)
+            seen = len(server.requests)
             g.blocks.insert(0, dcr_block(n))
+            polled_after(seen)
+        seen = len(server.requests)
         g.blocks[1]["elements"][0]["html"] = "<p>An edit.</p>"
-        time.sleep(0.4)
+        polled_after(seen)
         g.live = False
 
     threading.Thread(target=grow, daemon=True).start()
