@@ -111,7 +111,7 @@ def _follow(url, archive, settings, interval, max_duration, quiet, log):  # type
         if view is not None:
             from liveblog_cli.render import timeline
 
-            timeline({"id": row["blog_id"]}, [row], view, key_panel=False)
+            timeline({"id": row["blog_id"]}, [row], view, key_panel=False, header=False)
         else:
             sys.stdout.write(output.dumps(row) + "\n")
             sys.stdout.flush()

@@ -137,10 +137,15 @@ def timeline(
     *,
     zone: tzinfo | None = None,
     key_panel: bool = True,
+    header: bool = True,
 ) -> None:
     """A blog's posts for reading: key events on top, then each post with its elements."""
-    from rich.panel import Panel
-    from rich.rule import Rule
+    if header:
+        _blog_header(blog, console)
+    _posts(blocks, console, zone=zone, key_panel=key_panel)
+
+
+def _blog_header(blog: dict[str, Any], console: Console) -> None:
     from rich.text import Text
 
     head = Text()
@@ -152,6 +157,15 @@ def timeline(
     if meta:
         head.append("\n" + meta, style="dim")
     console.print(head)
+
+
+def _posts(
+    blocks: list[dict[str, Any]], console: Console, *, zone: tzinfo | None, key_panel: bool
+) -> None:
+    from rich.panel import Panel
+    from rich.rule import Rule
+    from rich.text import Text
+
     keys = [b for b in blocks if b.get("key_event")]
     if key_panel and keys:
         body = Text()
