@@ -167,3 +167,69 @@ def test_curled_json_reads_back_what_was_curled(value) -> None:  # type: ignore[
     parsed, end = CurledJson(texturize(doc)).value(0)
     assert parsed == value
     assert end == len(doc)
+
+
+# --- other blogs scraped the same way: the corpus Guardian pages, curled and cut -------------
+
+
+def scraped_copy(doc: dict, cut: float) -> tuple[str, str, int]:  # type: ignore[type-arg]
+    """A re-publisher's copy of a DCR page, made the way the seed copy was: the key-events
+    JSON with its quotes curled and tags gone, cut at `cut` of its length, then the posts
+    flattened one to a paragraph. Returns the text, the curled JSON and where it was cut."""
+    from liveblog_cli.parse.text import html_to_text
+
+    carousel = json.dumps(
+        {"keyEvents": doc["keyEvents"], "id": "key-events-carousel-mobile"}, ensure_ascii=False
+    )
+    carousel = re.sub(r"<[^>]+>", "", re.sub(r"</?p>", "\n\n", carousel))
+    curled = texturize(carousel)
+    start = int(len(curled) * cut)
+    posts = []
+    for block in doc["blocks"]:
+        body = " ".join(html_to_text("".join(e.get("html", "") for e in block["elements"])).split())
+        updated = block.get("blockLastUpdatedDisplay", "").replace("\u00a0", " ")
+        posts.append(
+            " ".join(x for x in (block.get("title", ""), body) if x)
+            + (f" Updated at {updated}" if updated else "")
+        )
+    return curled[start:] + "\n\nKey events\n\n" + "\n\n".join(posts) + "\n", curled, start
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "guardian/mars-perseverance-2021-02-19.dcr.json",
+        "guardian/politics-live-2023-12-13.dcr.json",
+    ],
+)
+@pytest.mark.parametrize("cut", [0.0, 0.02, 0.1, 0.27, 0.55])
+def test_other_blogs_scraped_the_same_way(name: str, cut: float) -> None:
+    doc = json.loads(corpus_file(name).read_text())
+    text, curled, start = scraped_copy(doc, cut)
+    blog = parse_page(text.encode())
+    assert blog.source_format == "guardian-scraped"
+    by_id = {b.id: b for b in blog.blocks}
+    # The key events whose JSON begins after the cut survived whole.
+    whole = [k for k in doc["keyEvents"] if curled.find(f"{k['id']}") - 12 >= start]
+    for raw in whole:  # every key event whose JSON survived whole: its id, title and times
+        block = by_id[raw["id"]]
+        assert block.key_event == raw["attributes"]["keyEvent"]
+        assert block.summary == raw["attributes"]["summary"]
+        assert (block.title or None) == (raw.get("title") or None)
+        assert block.to_dict()["published_at"] == datetime.fromtimestamp(
+            raw["blockFirstPublished"] / 1000, UTC
+        ).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for block in blog.blocks:
+        assert "elementId" not in block.text and "”,”" not in block.text
+        assert not block.text.startswith((",", "”", "“", "}"))
+    titles = [b.title for b in blog.blocks if b.title]
+    assert len(titles) == len(set(titles))
+    # (A post with no text at all, an image alone, leaves no flattened paragraph to find.)
+    page_ids = {
+        b["id"]
+        for b in doc["blocks"]
+        if any(e.get("html") for e in b["elements"]) or b.get("title")
+    }
+    # Every post on the page is one block: found by id when its key event survived, else
+    # from its flattened paragraph; none is doubled.
+    assert len(blog.blocks) >= len(page_ids | {k["id"] for k in whole})

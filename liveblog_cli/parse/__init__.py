@@ -112,10 +112,11 @@ def parse_page(data: bytes, url: str | None = None, *, charset: str | None = Non
 
 
 def _parse_text(text: str, url: str | None) -> LiveBlog:
-    stripped = text.lstrip()
-    if stripped[:1] in "{[":
-        return _parse_json(stripped, url)
     from liveblog_cli.parse import salvage
+
+    stripped = text.lstrip()
+    if stripped[:1] in "{[" and not salvage.looks_scraped(stripped[:4096]):
+        return _parse_json(stripped, url)
 
     if "&#822" in text and salvage.looks_scraped(htmllib.unescape(text)):
         # The same copy with its curled quotes written as entities (&#8220; &#8221;).

@@ -92,6 +92,7 @@ ZONE_OFFSETS = {
     "SGT": 480,
 }
 
+_WORD = re.compile(r"\w")
 MARKERS = ("elementId", "_type", "pageElements", "blockCreatedOn")
 
 
@@ -295,7 +296,8 @@ def _cut_block(text: str, limit: int) -> tuple[Block, tuple[int, int]] | None:
         # Elsewhere: keep what follows the elements (flags, times, title, contributors).
         attempts.append(('{"elements":[', attributes.start()))
     for prefix, start in attempts:
-        reader = CurledJson(prefix + text[start:])
+        # Only up to the first whole block: the cut one must not swallow its neighbour.
+        reader = CurledJson(prefix + text[start:limit])
         try:
             raw, end = reader.value(0)
         except _Malformed:
@@ -387,8 +389,8 @@ def _flattened_posts(text: str) -> list[_Post]:
     current: _Post | None = None
     for raw in re.split(r"\n\s*\n", text):
         paragraph = raw.strip()
-        if not paragraph or _FURNITURE.match(paragraph):
-            continue
+        if not paragraph or _FURNITURE.match(paragraph) or not _WORD.search(paragraph):
+            continue  # empty, page furniture, or punctuation left between JSON blocks
         rest, urls, debris = _strip_debris(paragraph)
         if debris:
             if current is None:
