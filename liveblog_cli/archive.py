@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -171,6 +172,7 @@ class Archive:
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        self._lock = threading.RLock()
         try:
             if not readonly:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -216,20 +218,24 @@ class Archive:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One write transaction, taken up front so concurrent writers queue instead of fail."""
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise _archive_error(exc, self.path) from None
-        try:
-            yield
-            self.conn.execute("COMMIT")
-        except BaseException as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
+        """One write transaction, taken up front so concurrent writers queue instead of fail.
+
+        The lock serializes threads sharing this connection (fetch runs blogs in threads).
+        """
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
                 raise _archive_error(exc, self.path) from None
-            raise
+            try:
+                yield
+                self.conn.execute("COMMIT")
+            except BaseException as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise _archive_error(exc, self.path) from None
+                raise
 
     # --- writing --------------------------------------------------------------------------
 
@@ -489,16 +495,12 @@ class Archive:
     def known_block_ids(self, blog_id: str, ids: list[str]) -> set[str]:
         """Which of these block ids the archive already holds for this blog."""
         known: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            known.update(
-                r["id"]
-                for r in self._rows(
-                    f"SELECT id FROM blocks WHERE blog_id = ? AND id IN ({marks})",
-                    [blog_id, *chunk],
-                )
-            )
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT id FROM blocks WHERE blog_id = ? AND id IN ({marks})"
+                known.update(r["id"] for r in self._rows(sql, [blog_id, *chunk]))
         return known
 
     def blog_ids(self) -> list[tuple[str, str | None]]:
@@ -678,9 +680,10 @@ class Archive:
             raise _archive_error(exc, self.path) from None
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
-        for row in self._rows(sql, params):
-            return dict(row)
-        return None
+        with self._lock:
+            for row in self._rows(sql, params):
+                return dict(row)
+            return None
 
 
 def _block_values(data: dict[str, Any]) -> tuple[list[Any], str]:
