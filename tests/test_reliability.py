@@ -208,6 +208,47 @@ def test_deeply_nested_html(archive_db: Path, tmp_path: Path) -> None:
     record("nested", "HTML nested 100,000 levels deep", 2, "exit 65, one line, no crash")
 
 
+def test_lone_surrogates_in_json(tmp_path: Path) -> None:
+    """Half an emoji escaped in JSON (`\\ud83d`) decodes to a string no UTF-8 writer takes."""
+    doc = json.loads(SAMPLE.read_text())
+    doc["blocks"][0]["title"] = "half \ud83d emoji"
+    doc["blocks"][0]["elements"][0]["html"] = "<p>broken \udc00 tail</p>"
+    text = json.dumps(doc)  # ensure_ascii: the surrogates travel as \ud83d escapes
+    assert "\\ud83d" in text
+    page = tmp_path / "s.json"
+    page.write_text(text)
+    db = tmp_path / "a.db"
+    result = run_cli("parse", str(page), "--save", "--db", str(db), "-f", "jsonl")
+    assert result.returncode == 0, result.stderr
+    assert "half \ufffd emoji" in result.stdout.decode()
+    shown = run_cli("show", "uk-news", "--db", str(db), env={"COLUMNS": "200"})
+    assert shown.returncode == 0 and "half \ufffd emoji" in shown.stdout.decode()
+    ld = json.dumps(
+        {
+            "@context": "https://schema.org",
+            "@type": "LiveBlogPosting",
+            "url": "https://n.example/live/s",
+            "headline": "h\ud800",
+            "liveBlogUpdate": [
+                {
+                    "@type": "BlogPosting",
+                    "headline": "x\udfff",
+                    "articleBody": "body",
+                    "url": "https://n.example/#a",
+                }
+            ],
+        }
+    )
+    blog = parse_page(f'<script type="application/ld+json">{ld}</script>'.encode())
+    assert blog.title == "h\ufffd" and blog.blocks[0].title == "x\ufffd"
+    record(
+        "surrogates",
+        "lone UTF-16 surrogates escaped in Guardian JSON and JSON-LD",
+        2,
+        "replaced by U+FFFD; parsed, saved and shown",
+    )
+
+
 def _wrong(value: object) -> list[object]:
     return [None, 7, -1.5, True, "text", [], {}, ["x"], {"a": 1}, 10**30]
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import codecs
 import html as htmllib
-import json
 import re
 
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import LiveBlog
+from liveblog_cli.parse.text import load_json
 
 __all__ = ["ParseError", "decode", "parse_page"]
 
@@ -154,7 +154,7 @@ def _bounded(blog: LiveBlog) -> LiveBlog:
 
 def _parse_json(text: str, url: str | None) -> LiveBlog:
     try:
-        doc = json.loads(text)
+        doc = load_json(text)
     except ValueError as exc:
         raise ParseError(f"not a live blog: invalid JSON ({exc.msg}, line {exc.lineno})") from None
     except RecursionError:

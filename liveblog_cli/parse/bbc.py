@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import Block, Element, LiveBlog, merge_blocks, newest_first, parse_iso
-from liveblog_cli.parse.text import clean_line, clean_text
+from liveblog_cli.parse.text import clean_line, clean_text, without_surrogates
 
 PUBLISHER = "BBC"
 IMAGE_BASE = "https://ichef.bbci.co.uk/ace/ws/800/"
@@ -58,7 +58,7 @@ def embedded_json(text: str) -> Any | None:
         value, _ = json.JSONDecoder().raw_decode(text, m.end())
     except ValueError:
         return None
-    return value
+    return without_surrogates(value)
 
 
 def _texts(node: Any, out: list[str], depth: int = 0) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import functools
 import html as htmllib
-import json
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -26,7 +25,7 @@ from liveblog_cli.model import (
     parse_iso,
 )
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.text import clean_line, html_to_text
+from liveblog_cli.parse.text import clean_line, html_to_text, load_json
 
 PUBLISHER = "The Guardian"
 _PAGE_RELS = ("newest", "newer", "older", "oldest")
@@ -345,7 +344,7 @@ def _island_props(root: Any) -> list[dict[str, Any]]:
         if not props:
             continue
         try:
-            value = json.loads(props)
+            value = load_json(props)
         except ValueError:
             continue
         if isinstance(value, dict):

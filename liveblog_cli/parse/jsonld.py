@@ -8,7 +8,6 @@ in a list, or in one of several script tags, one of which may not even be valid 
 from __future__ import annotations
 
 import html as htmllib
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +24,7 @@ from liveblog_cli.model import (
     parse_iso,
     stable_id,
 )
-from liveblog_cli.parse.text import clean_line, clean_text, html_to_text
+from liveblog_cli.parse.text import clean_line, clean_text, html_to_text, load_json
 
 _UPDATE_TYPES = {
     "BlogPosting",
@@ -48,7 +47,7 @@ def scripts(root: Any) -> Iterator[Any]:
         if not text:
             continue
         try:
-            yield json.loads(text)
+            yield load_json(text)
         except ValueError:
             continue
 

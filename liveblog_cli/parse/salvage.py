@@ -26,7 +26,7 @@ from typing import Any
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import Block, Element, LiveBlog, stable_id
 from liveblog_cli.parse.guardian import PUBLISHER, block_text, blog_id_from_url, dcr_block
-from liveblog_cli.parse.text import clean_text, text_to_html
+from liveblog_cli.parse.text import clean_text, text_to_html, without_surrogates
 
 QUOTES = '"“”″„‟'
 _Q = f"[{QUOTES}]"
@@ -263,7 +263,7 @@ def _json_blocks(text: str) -> tuple[list[tuple[Block, bool]], list[tuple[int, i
             raw, end = reader.value(m.start())
         except _Malformed:
             continue
-        block = dcr_block(raw)
+        block = dcr_block(without_surrogates(raw))
         if block is not None:
             found.append((block, False))
             spans.append((m.start(), end))
@@ -309,7 +309,7 @@ def _cut_block(text: str, limit: int) -> tuple[Block, tuple[int, int]] | None:
             _norm(str(raw.get("title") or "")),
             raw.get("blockCreatedOn") or raw.get("blockFirstPublished") or "",
         )
-        block = dcr_block(raw, block_id=ident)
+        block = dcr_block(without_surrogates(raw), block_id=ident)
         if block is not None:
             return block, (start, start + end - len(prefix))
     return None

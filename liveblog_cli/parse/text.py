@@ -96,3 +96,28 @@ def text_to_html(text: str) -> str:
     """Plain text back to minimal, escaped HTML paragraphs (for sources that lost their markup)."""
     paragraphs = [p for p in clean_text(text).split("\n\n") if p]
     return "".join(f"<p>{htmllib.escape(p, quote=False)}</p>" for p in paragraphs)
+
+
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def without_surrogates(value: object) -> object:
+    """A decoded JSON value with lone UTF-16 surrogates (`"\\ud83d"` escapes of half an emoji)
+    replaced by U+FFFD: such strings cannot be written as UTF-8, to a terminal or a database."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [without_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def load_json(text: str) -> object:
+    """json.loads, with lone surrogates made harmless (only searched for when escaped)."""
+    import json
+
+    value = json.loads(text)
+    if "\\ud" in text or "\\uD" in text:
+        value = without_surrogates(value)
+    return value
