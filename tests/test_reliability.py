@@ -38,6 +38,7 @@ RELIABILITY_ROWS.extend(
         "invalid-utf8",
         "utf16",
         "nested",
+        "surrogates",
         "wrong-types",
         "epoch",
         "long-id",
