@@ -705,3 +705,12 @@ def test_hostile_blog_id_used_as_a_file_name(tmp_path: Path) -> None:
         1,
         "written inside DIR under a safe name",
     )
+
+
+def test_zz_every_recorded_row_is_in_the_table() -> None:
+    """Runs last in this module: a row a test records but the table does not list would be
+    silently left out of docs/RELIABILITY.md."""
+    from conftest import RELIABILITY
+
+    assert set(RELIABILITY) <= set(RELIABILITY_ROWS)
+    assert len(RELIABILITY_ROWS) == len(set(RELIABILITY_ROWS))
