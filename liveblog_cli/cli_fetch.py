@@ -13,6 +13,7 @@ from liveblog_cli.cli import EXIT_USAGE, DbOption, app, fail, open_archive
 
 def _fetch_options(
     urls: list[str],
+    *,
     db: Path | None,
     as_json: bool,
     quiet: bool,
@@ -199,23 +200,7 @@ def fetch(
     max_duration: MaxDuration = None,
 ) -> None:
     """Fetch live blogs (every page the first time, only what changed later) into the archive."""
-    _fetch_options(
-        urls,
-        db,
-        as_json,
-        quiet,
-        max_pages,
-        max_bytes,
-        user_agent,
-        retries,
-        timeout,
-        delay,
-        wait,
-        log_file,
-        follow_mode,
-        interval,
-        max_duration,
-    )
+    _fetch_options(**locals())
 
 
 @app.command("follow")
@@ -235,20 +220,5 @@ def follow_command(
     max_duration: MaxDuration = None,
 ) -> None:
     """Same as `fetch --follow URL`: poll until the blog closes, printing each new post."""
-    _fetch_options(
-        [url],
-        db,
-        False,
-        quiet,
-        max_pages,
-        max_bytes,
-        user_agent,
-        retries,
-        timeout,
-        delay,
-        wait,
-        log_file,
-        True,
-        interval,
-        max_duration,
-    )
+    options = {k: v for k, v in locals().items() if k != "url"}
+    _fetch_options([url], as_json=False, follow_mode=True, **options)

@@ -391,30 +391,23 @@ def export_html(
                 )
             out.write("</ul></nav>\n")
         for block in rows:
-            classes = ["block"] + [
-                c
-                for c, on in (
-                    ("key-event", block["key_event"]),
-                    ("pinned", block["pinned"]),
-                    ("deleted", block.get("deleted_at")),
+            flags = [
+                (css, label)
+                for css, label, on in (
+                    ("key-event", "key event", block["key_event"]),
+                    ("pinned", "pinned", block["pinned"]),
+                    ("deleted", "deleted", block.get("deleted_at")),
                 )
                 if on
             ]
+            classes = ["block"] + [css for css, _ in flags]
             out.write(f'<article id="block-{_h(block["id"])}" class="{" ".join(classes)}">\n')
             meta = [_h(_when(block.get("published_at") or block.get("created_at")) or "undated")]
             if block.get("updated_at") and block["updated_at"] != block.get("published_at"):
                 meta.append(f"updated {_h(_when(block['updated_at']))}")
             if block.get("authors"):
                 meta.append(_h(", ".join(block["authors"])))
-            badges = "".join(
-                f' <span class="badge">{label}</span>'
-                for label, on in (
-                    ("pinned", block["pinned"]),
-                    ("key event", block["key_event"]),
-                    ("deleted", block.get("deleted_at")),
-                )
-                if on
-            )
+            badges = "".join(f' <span class="badge">{label}</span>' for _, label in flags)
             out.write(f'<p class="meta"><time>{" · ".join(meta)}</time>{badges}</p>\n')
             if block.get("title"):
                 out.write(f"<h2>{_h(block['title'])}</h2>\n")
