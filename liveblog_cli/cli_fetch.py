@@ -141,7 +141,9 @@ def _follow(url, archive, settings, interval, max_duration, quiet, log):  # type
     return outcome.exit_code
 
 
-UrlsArgument = Annotated[list[str], typer.Argument(help="Live-blog URLs.", show_default=False)]
+UrlsArgument = Annotated[
+    list[str], typer.Argument(metavar="URL", help="Live-blog URLs.", show_default=False)
+]
 JsonSummary = Annotated[
     bool, typer.Option("--json", help="Print the per-blog summary as JSON on stdout.")
 ]
@@ -205,7 +207,7 @@ def fetch(
 
 @app.command("follow")
 def follow_command(
-    url: Annotated[str, typer.Argument(help="A live-blog URL.")],
+    url: Annotated[str, typer.Argument(metavar="URL", help="A live-blog URL.")],
     db: DbOption = None,
     quiet: Quiet = False,
     max_pages: MaxPages = None,
