@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -193,9 +194,48 @@ class Archive:
             if not readonly:
                 self._prepare()
         except sqlite3.Error as exc:
-            raise _archive_error(exc, self.path) from None
+            error = _archive_error(exc, self.path)
+            if readonly or not self._read_only_media(error):
+                raise error from None
         except OSError as exc:
-            raise ArchiveError(f"cannot open archive {self.path}: {exc.strerror or exc}") from None
+            if not self.path.is_file():
+                raise ArchiveError(
+                    f"cannot open archive {self.path}: {exc.strerror or exc}"
+                ) from None
+            self._read_only_media(ArchiveError(str(exc)))
+
+    def _read_only_media(self, error: ArchiveError) -> bool:
+        """An archive on read-only media still reads: reopen it immutable, for reading only.
+
+        (Writes then fail with a clear exit 74.) Only an up-to-date archive can be read so;
+        one that needs migrating says why it cannot be opened.
+        """
+        if not self.path.is_file():
+            return False
+        text = str(error).lower()
+        writable = os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
+        if "read-only" not in text and "readonly" not in text and writable:
+            return False
+        with suppress(Exception):
+            self.conn.close()
+        location = "file:" + quote(str(self.path.absolute()))
+        try:
+            self.conn = sqlite3.connect(
+                f"{location}?mode=ro&immutable=1",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            self.db = Database(self.conn)
+            if MIGRATIONS.pending(self.db):
+                raise ArchiveError(
+                    f"archive {self.path} is read-only and needs upgrading by a "
+                    "newer liveblog: open it once where it can be written"
+                )
+        except sqlite3.Error as exc:
+            raise _archive_error(exc, self.path) from None
+        self.readonly = True
+        return True
 
     def _prepare(self) -> None:
         mode = self.conn.execute("PRAGMA journal_mode").fetchone()[0]

@@ -559,6 +559,12 @@ def test_read_only_archive_is_a_clear_error(tmp_path: Path) -> None:
         assert err.count("\n") == 1 and "Traceback" not in err
         fetched = run_cli("fetch", "http://127.0.0.1:9/x", "--db", str(db))
         assert fetched.returncode == 74, fetched.stderr
+        # Reading still works: an archive on read-only media can be listed and exported.
+        listed = run_cli("list", "--json", "--db", str(db))
+        assert listed.returncode == 0, listed.stderr
+        assert [b["blocks"] for b in json.loads(listed.stdout)] == [6]
+        exported = run_cli("export", "--all", "--db", str(db))
+        assert exported.returncode == 0 and len(exported.stdout.splitlines()) == 6
         assert state(db) == before
     record(
         "read-only",
