@@ -568,9 +568,9 @@ def test_read_only_archive_is_a_clear_error(tmp_path: Path) -> None:
         assert state(db) == before
     record(
         "read-only",
-        "saving and fetching into an archive on a read-only filesystem",
-        2,
-        "exit 74, one line, archive unchanged",
+        "saving, fetching, listing and exporting with an archive on a read-only filesystem",
+        4,
+        "writes: exit 74, one line, archive unchanged; reads: work",
     )
 
 
