@@ -32,20 +32,35 @@ def _private_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return db
 
 
+CLI = [sys.executable, "-c", "from liveblog_cli.cli import main; main()"]
+
+
+def _cli_env(env: dict[str, str] | None) -> dict[str, str]:
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("LIVEBLOG_DEBUG", None)
+    return full_env
+
+
 def run_cli(
     *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[bytes]:
     """Run the real `liveblog` entry point in a subprocess, as a user's shell would."""
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("LIVEBLOG_DEBUG", None)
     return subprocess.run(
-        [sys.executable, "-c", "from liveblog_cli.cli import main; main()", *args],
+        [*CLI, *args],
         input=stdin if stdin is not None else b"",
         capture_output=True,
-        env=full_env,
+        env=_cli_env(env),
         timeout=timeout,
         check=False,
     )
+
+
+def start_cli(
+    *args: str, env: dict[str, str] | None = None, quiet: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start the real `liveblog` in the background (to kill, signal or race it)."""
+    out = subprocess.DEVNULL if quiet else subprocess.PIPE
+    return subprocess.Popen([*CLI, *args], env=_cli_env(env), stdout=out, stderr=out)
 
 
 # --- docs/RELIABILITY.md, written by the reliability tests themselves -------------------------

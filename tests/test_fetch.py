@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, run_cli
+from conftest import SAMPLES, run_cli, start_cli
 from liveserver import GuardianBlog, LiveServer, Reply, dcr_block
 
 PATH = "/world/live/2024/may/01/test-blog"
@@ -301,21 +300,7 @@ def test_overlapping_runs_wait_or_exit_75(server: LiveServer, tmp_path: Path) ->
     page = (SAMPLES / "guardian-tallships-page2.dcr.json").read_bytes()
     server.routes["/slow"] = Reply(200, page, delay=2)
     db = tmp_path / "a.db"
-    first = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from liveblog_cli.cli import main; main()",
-            "fetch",
-            server.url("/slow"),
-            "--db",
-            str(db),
-            "--delay",
-            "0",
-        ],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
+    first = start_cli("fetch", server.url("/slow"), "--db", str(db), "--delay", "0")
     deadline = time.monotonic() + 20
     while not server.hits("/slow") and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -382,23 +367,16 @@ def test_follow_stops_on_sigterm_after_finishing_the_save(
 ) -> None:
     g = GuardianBlog(PATH, [dcr_block(n) for n in range(3, 0, -1)], per_page=50)
     server.routes[PATH + ".json"] = g.route
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from liveblog_cli.cli import main; main()",
-            "follow",
-            server.url(PATH),
-            "--db",
-            str(tmp_path / "a.db"),
-            "--delay",
-            "0",
-            "--interval",
-            "30",
-        ],
-        env={**__import__("os").environ, **ENV, "LIVEBLOG_MIN_INTERVAL": "0"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    proc = start_cli(
+        "follow",
+        server.url(PATH),
+        "--db",
+        str(tmp_path / "a.db"),
+        "--delay",
+        "0",
+        "--interval",
+        "30",
+        env={**ENV, "LIVEBLOG_MIN_INTERVAL": "0"},
     )
     deadline = time.monotonic() + 20
     while not server.requests and time.monotonic() < deadline:

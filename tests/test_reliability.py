@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import RELIABILITY_ROWS, SAMPLES, corpus_file, record, run_cli
+from conftest import RELIABILITY_ROWS, SAMPLES, corpus_file, record, run_cli, start_cli
 from liveserver import LiveServer, Reply
 
 from liveblog_cli.archive import Archive
@@ -408,22 +408,7 @@ def test_sigkill_mid_fetch_leaves_before_or_after(tmp_path: Path) -> None:
 
                 archive.save(parse_page(body), fetch=FetchInfo(url=url), raw=body)
             after = _logical(twin)
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-c",
-                    "from liveblog_cli.cli import main; main()",
-                    "fetch",
-                    url,
-                    "--db",
-                    str(db),
-                    "--delay",
-                    "0",
-                    "--quiet",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            proc = start_cli("fetch", url, "--db", str(db), "--delay", "0", "--quiet", quiet=True)
             time.sleep(rng.uniform(0.2, span))
             killed = proc.poll() is None
             proc.send_signal(signal.SIGKILL)
@@ -460,23 +445,16 @@ def test_eight_processes_fetching_eight_blogs_into_one_archive(tmp_path: Path) -
         db = tmp_path / "a.db"
         for round_ in range(rounds):
             procs = [
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-c",
-                        "from liveblog_cli.cli import main; main()",
-                        "fetch",
-                        server.url(p),
-                        "--db",
-                        str(db),
-                        "--delay",
-                        "0",
-                        "--wait",
-                        "120",
-                        "--quiet",
-                    ],
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
+                start_cli(
+                    "fetch",
+                    server.url(p),
+                    "--db",
+                    str(db),
+                    "--delay",
+                    "0",
+                    "--wait",
+                    "120",
+                    "--quiet",
                 )
                 for p in paths
             ]
