@@ -596,27 +596,13 @@ class Archive:
         """
         return [_blog_dict(r) for r in self._rows(sql, [])]
 
-    def blocks(
-        self,
-        blog_id: str | None,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        key_events: bool = False,
-        limit: int | None = None,
-        oldest_first: bool = False,
-        include_deleted: bool = True,
-    ) -> Iterator[dict[str, Any]]:
-        """Blocks as export dicts, streamed from the database (memory stays flat)."""
-        sql, params = self._blocks_sql(
-            blog_id,
-            since=since,
-            until=until,
-            key_events=key_events,
-            limit=limit,
-            oldest_first=oldest_first,
-            include_deleted=include_deleted,
-        )
+    def blocks(self, blog_id: str | None, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Blocks as export dicts, streamed from the database (memory stays flat).
+
+        Filters (see `_blocks_sql`): since, until, key_events, limit, oldest_first,
+        include_deleted.
+        """
+        sql, params = self._blocks_sql(blog_id, **filters)
         for row in self._rows(sql, params):
             yield block_row_dict(row)
 
