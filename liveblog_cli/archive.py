@@ -25,7 +25,15 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from liveblog_cli.errors import EXIT_IOERR, EXIT_NOINPUT, EXIT_TEMPFAIL, EXIT_USAGE, LiveblogError
-from liveblog_cli.model import Block, LiveBlog, iso_z
+from liveblog_cli.model import (
+    BLOCK_FIELDS,
+    EXPORT_FIELDS,
+    FLAG_FIELDS,
+    LIST_FIELDS,
+    Block,
+    LiveBlog,
+    iso_z,
+)
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -152,19 +160,8 @@ class FetchInfo:
     error: str | None = None
 
 
-_BLOCK_COLUMNS = (
-    "title",
-    "created_at",
-    "published_at",
-    "updated_at",
-    "key_event",
-    "pinned",
-    "summary",
-    "authors",
-    "text",
-    "html",
-    "elements",
-)
+# A block's columns beside (blog_id, id): its JSON fields, one column each.
+_BLOCK_COLUMNS = BLOCK_FIELDS[1:]
 
 
 class Archive:
@@ -336,25 +333,6 @@ class Archive:
                     ],
                 )
         return report
-
-    def record_fetch(
-        self, info: FetchInfo, *, blog_id: str | None = None, now: datetime | None = None
-    ) -> None:
-        """A fetch that produced nothing to save (304, error): kept for the record."""
-        with self.transaction():
-            self.conn.execute(
-                "INSERT INTO fetches (blog_id, url, fetched_at, status, etag, last_modified, error)"
-                " VALUES (?,?,?,?,?,?,?)",
-                [
-                    blog_id,
-                    info.url,
-                    iso_z(now or now_utc()),
-                    info.status,
-                    info.etag,
-                    info.last_modified,
-                    info.error,
-                ],
-            )
 
     def _save_snapshot(self, raw: bytes, moment: str | None) -> str:
         digest = hashlib.sha256(raw).hexdigest()
@@ -724,19 +702,16 @@ def _block_values(data: dict[str, Any]) -> tuple[list[Any], str]:
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    values = [
-        data["title"],
-        data["created_at"],
-        data["published_at"],
-        data["updated_at"],
-        int(data["key_event"]),
-        int(data["pinned"]),
-        int(data["summary"]),
-        json.dumps(data["authors"], ensure_ascii=False, separators=(",", ":")),
-        data["text"],
-        data["html"],
-        elements,
-    ]
+    values = []
+    for column in _BLOCK_COLUMNS:
+        value = data[column]
+        if column == "elements":
+            value = elements
+        elif column in LIST_FIELDS:
+            value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        elif column in FLAG_FIELDS:
+            value = int(value)
+        values.append(value)
     return values, f'{head[:-1]},"elements":{elements}}}'
 
 
@@ -746,35 +721,23 @@ def _json_line_sql() -> str:
     Strings go through json_quote(); `authors` and `elements` are stored as JSON and are
     spliced in as they are, never parsed and re-encoded.
     """
+    table = {"last_seen_at": "s"}  # kept in its own narrow table
 
-    def quoted(column: str) -> str:
+    def value(key: str) -> str:
+        column = f"{table.get(key, 'b')}.{key}"
+        if key in FLAG_FIELDS:
+            return f"CASE WHEN {column} THEN 'true' ELSE 'false' END"
+        if key in LIST_FIELDS:
+            return f"coalesce({column}, '[]')"
+        if key == "text":
+            return f"json_quote(coalesce({column}, ''))"
+        if key == "revision":
+            return f"coalesce({column}, 'null')"
         return f"json_quote({column})"
 
-    def flag(column: str) -> str:
-        return f"CASE WHEN {column} THEN 'true' ELSE 'false' END"
-
-    parts = [
-        ("blog_id", quoted("b.blog_id")),
-        ("id", quoted("b.id")),
-        ("title", quoted("b.title")),
-        ("created_at", quoted("b.created_at")),
-        ("published_at", quoted("b.published_at")),
-        ("updated_at", quoted("b.updated_at")),
-        ("key_event", flag("b.key_event")),
-        ("pinned", flag("b.pinned")),
-        ("summary", flag("b.summary")),
-        ("authors", "coalesce(b.authors, '[]')"),
-        ("text", "json_quote(coalesce(b.text, ''))"),
-        ("html", quoted("b.html")),
-        ("elements", "coalesce(b.elements, '[]')"),
-        ("revision", "coalesce(b.revision, 'null')"),
-        ("first_seen_at", quoted("b.first_seen_at")),
-        ("last_seen_at", quoted("s.last_seen_at")),
-        ("deleted_at", quoted("b.deleted_at")),
-    ]
     # printf() builds each line in one allocation (a chain of || copies it once per key).
-    template = "{" + ",".join(f'"{key}":%s' for key, _ in parts) + "}"
-    return f"printf('{template}', {', '.join(value for _, value in parts)})"
+    template = "{" + ",".join(f'"{key}":%s' for key in EXPORT_FIELDS) + "}"
+    return f"printf('{template}', {', '.join(value(key) for key in EXPORT_FIELDS)})"
 
 
 _JSON_LINE = _json_line_sql()
@@ -783,25 +746,17 @@ _JSON_LINE = _json_line_sql()
 def block_row_dict(row: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
     """A blocks row as the export shape: the block's JSON plus archive bookkeeping."""
     r = dict(row)
-    return {
-        "blog_id": r["blog_id"],
-        "id": r["id"],
-        "title": r["title"],
-        "created_at": r["created_at"],
-        "published_at": r["published_at"],
-        "updated_at": r["updated_at"],
-        "key_event": bool(r["key_event"]),
-        "pinned": bool(r["pinned"]),
-        "summary": bool(r["summary"]),
-        "authors": json.loads(r["authors"] or "[]"),
-        "text": r["text"] or "",
-        "html": r["html"],
-        "elements": json.loads(r["elements"] or "[]"),
-        "revision": r["revision"],
-        "first_seen_at": r["first_seen_at"],
-        "last_seen_at": r["last_seen_at"],
-        "deleted_at": r["deleted_at"],
-    }
+    out = {}
+    for key in EXPORT_FIELDS:
+        value = r[key]
+        if key in FLAG_FIELDS:
+            value = bool(value)
+        elif key in LIST_FIELDS:
+            value = json.loads(value or "[]")
+        elif key == "text":
+            value = value or ""
+        out[key] = value
+    return out
 
 
 def _blog_dict(row: dict[str, Any] | sqlite3.Row) -> dict[str, Any]:

@@ -9,14 +9,13 @@ from typing import Annotated, Any
 
 import typer
 
-from liveblog_cli.cli import (
+from liveblog_cli.cli_common import (
     EXIT_USAGE,
     DbOption,
     KeyEventsOption,
     LimitOption,
     SinceOption,
     UntilOption,
-    app,
     fail,
     open_archive,
     parse_when,
@@ -24,7 +23,6 @@ from liveblog_cli.cli import (
 )
 
 
-@app.command("list")
 def list_blogs(
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON array on stdout.")] = False,
@@ -42,7 +40,6 @@ def list_blogs(
     blogs_table(blogs, output.console())
 
 
-@app.command()
 def show(
     blog: Annotated[str, typer.Argument(help="Blog id, URL, or an unambiguous prefix.")],
     db: DbOption = None,
@@ -102,7 +99,6 @@ class ExportFormat(StrEnum):
     atom = "atom"
 
 
-@app.command()
 def export(
     blog: Annotated[str | None, typer.Argument(help="Blog id, URL or prefix (or --all).")] = None,
     all_blogs: Annotated[bool, typer.Option("--all", help="Every archived blog.")] = False,
@@ -166,7 +162,6 @@ def export_file_name(blog_id: str | None, export_format: str) -> str:
     return f"{stem}.{extension}"
 
 
-@app.command()
 def search(
     query: Annotated[str, typer.Argument(help="Words to find (all of them) in titles and text.")],
     blog: Annotated[str | None, typer.Option(help="Only this blog (id, URL or prefix).")] = None,
@@ -192,7 +187,6 @@ def search(
         sys.stderr.write(f"no posts match {query!r}\n")
 
 
-@app.command()
 def history(
     blog: Annotated[str, typer.Argument(help="Blog id, URL or prefix.")],
     block: Annotated[str, typer.Argument(help="The block id.")],

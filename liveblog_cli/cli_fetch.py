@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from liveblog_cli.cli import EXIT_USAGE, DbOption, app, fail, open_archive
+from liveblog_cli.cli_common import EXIT_USAGE, DbOption, fail, open_archive
+from liveblog_cli.fetch import DEFAULT_MAX_BYTES
 
 
 def _fetch_options(
@@ -33,6 +34,7 @@ def _fetch_options(
 
     from liveblog_cli import fetch as fetching
     from liveblog_cli.lock import archive_lock
+    from liveblog_cli.sync import Sync
 
     settings = fetching.Settings(
         user_agent=user_agent or fetching.DEFAULT_USER_AGENT,
@@ -42,8 +44,6 @@ def _fetch_options(
         max_bytes=max_bytes,
         tries=retries + 1,
         host_delay=delay,
-        max_pages=max_pages,
-        guardian_hosts=fetching.env_hosts(),
     )
     log = logging.getLogger("liveblog")
     log.addHandler(logging.NullHandler())  # messages reach stderr by our own hand, once
@@ -57,13 +57,18 @@ def _fetch_options(
         log.addHandler(handler)
         log.setLevel(logging.INFO)
     db_path = db or _default_db()
-    with archive_lock(db_path, wait=wait), open_archive(db_path) as archive:
+    with (
+        archive_lock(db_path, wait=wait),
+        open_archive(db_path) as archive,
+        fetching.Fetcher(settings) as fetcher,
+    ):
+        sync = Sync(archive, fetcher, reach=_reach(), max_pages=max_pages)
         if follow_mode:
             if len(urls) != 1:
                 raise fail("--follow takes exactly one URL", EXIT_USAGE)
-            code = _follow(urls[0], archive, settings, interval, max_duration, quiet, log)
+            code = _follow(urls[0], sync, interval, max_duration, quiet, log)
             raise typer.Exit(code)
-        results = _fetch_with_progress(urls, archive, settings, quiet)
+        results = _fetch_with_progress(urls, sync, quiet)
     code = 0
     for result in results:
         (log.error if result.error else log.info)(result.summary())
@@ -85,11 +90,20 @@ def _default_db() -> Path:
     return default_path()
 
 
-def _fetch_with_progress(urls, archive, settings, quiet):  # type: ignore[no-untyped-def]
-    from liveblog_cli.fetch import fetch_many
+def _reach():  # type: ignore[no-untyped-def]
+    """Where publishers live: LIVEBLOG_GUARDIAN_HOSTS adds Guardian hosts (mirrors, tests)."""
+    import os
 
+    from liveblog_cli.parse import Reach
+
+    extra = os.environ.get("LIVEBLOG_GUARDIAN_HOSTS", "")
+    hosts = Reach().guardian_hosts + tuple(h.strip() for h in extra.split(",") if h.strip())
+    return Reach(guardian_hosts=hosts)
+
+
+def _fetch_with_progress(urls, sync, quiet):  # type: ignore[no-untyped-def]
     if quiet or not sys.stderr.isatty():
-        return fetch_many(urls, archive, settings)
+        return sync.many(urls)
     from liveblog_cli.output import console
 
     err = console(stderr=True)
@@ -98,10 +112,11 @@ def _fetch_with_progress(urls, archive, settings, quiet):  # type: ignore[no-unt
         def on_page(url: str, page: int) -> None:
             status.update(f"fetching {url} (page {page})")
 
-        return fetch_many(urls, archive, settings, on_page=on_page)
+        sync.on_page = on_page
+        return sync.many(urls)
 
 
-def _follow(url, archive, settings, interval, max_duration, quiet, log):  # type: ignore[no-untyped-def]
+def _follow(url, sync, interval, max_duration, quiet, log):  # type: ignore[no-untyped-def]
     from liveblog_cli import output
     from liveblog_cli.follow import follow
 
@@ -126,8 +141,7 @@ def _follow(url, archive, settings, interval, max_duration, quiet, log):  # type
 
     outcome = follow(
         url,
-        archive,
-        settings,
+        sync,
         interval=interval,
         max_duration=max_duration,
         emit=emit,
@@ -178,14 +192,13 @@ Interval = Annotated[
 MaxDuration = Annotated[float | None, typer.Option(help="--follow: stop after this many seconds.")]
 
 
-@app.command()
 def fetch(
     urls: UrlsArgument,
     db: DbOption = None,
     as_json: JsonSummary = False,
     quiet: Quiet = False,
     max_pages: MaxPages = None,
-    max_bytes: MaxBytes = 20 * 1024 * 1024,
+    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
     user_agent: UserAgent = None,
     retries: Retries = 3,
     timeout: Timeout = 30.0,
@@ -205,13 +218,12 @@ def fetch(
     _fetch_options(**locals())
 
 
-@app.command("follow")
 def follow_command(
     url: Annotated[str, typer.Argument(metavar="URL", help="A live-blog URL.")],
     db: DbOption = None,
     quiet: Quiet = False,
     max_pages: MaxPages = None,
-    max_bytes: MaxBytes = 20 * 1024 * 1024,
+    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
     user_agent: UserAgent = None,
     retries: Retries = 3,
     timeout: Timeout = 30.0,

@@ -15,9 +15,7 @@ from typing import IO, Any
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
-from liveblog_cli.output import UNSAFE_JSON, dumps
-
-FORMATS = ("jsonl", "json", "csv", "md", "html", "atom")
+from liveblog_cli.output import UNSAFE_JSON, dumps, write_jsonl
 
 CSV_COLUMNS = (
     "blog_id",
@@ -146,12 +144,7 @@ def element_urls(block: dict[str, Any]) -> list[str]:
 
 
 def export_jsonl(blocks: Iterable[dict[str, Any]], out: IO[str], **_: Any) -> int:
-    count = 0
-    for block in blocks:
-        out.write(dumps(block))
-        out.write("\n")
-        count += 1
-    return count
+    return write_jsonl(blocks, out)
 
 
 _C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]|\x7f")

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from liveblog_cli.archive import Archive
-    from liveblog_cli.fetch import BlogResult, Settings
+    from liveblog_cli.sync import BlogResult, Sync
 
 MIN_INTERVAL = 15.0
 
@@ -50,8 +49,7 @@ def changed_blocks(result: BlogResult) -> list[dict[str, Any]]:
 
 def follow(
     url: str,
-    archive: Archive,
-    settings: Settings,
+    sync: Sync,
     *,
     interval: float,
     max_duration: float | None,
@@ -62,9 +60,8 @@ def follow(
     """Poll `url` until the blog is no longer live, `max_duration` passes or a signal comes.
 
     A signal (SIGINT, SIGTERM) lets the fetch and save under way finish, then stops.
+    Every poll goes through the same `sync` (one HTTP client for the whole follow).
     """
-    from liveblog_cli.fetch import fetch_many
-
     stop = stop or threading.Event()
     previous = {}
     if threading.current_thread() is threading.main_thread():
@@ -75,7 +72,7 @@ def follow(
     floor = min_interval()
     try:
         while True:
-            result = fetch_many([url], archive, settings)[0]
+            result = sync.blog(url)
             polls += 1
             report(result)
             if result.error is not None and polls == 1:

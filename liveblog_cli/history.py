@@ -5,10 +5,12 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from liveblog_cli.model import FLAG_FIELDS
+
 
 def revision_text(data: dict[str, Any]) -> list[str]:
     """The parts of a block a reader cares about, one line each, for diffing."""
-    flags = [name for name in ("key_event", "pinned", "summary") if data.get(name)]
+    flags = [name for name in FLAG_FIELDS if data.get(name)]
     lines = [
         f"title: {data.get('title') or ''}",
         f"flags: {', '.join(flags) or '-'}",

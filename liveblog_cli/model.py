@@ -12,18 +12,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-ELEMENT_KINDS = (
+# The block JSON shape, key by key, in order (`Block.to_dict`): the archive's columns, its
+# export lines and the history view derive from these lists rather than spelling them again.
+BLOCK_FIELDS = (
+    "id",
+    "title",
+    "created_at",
+    "published_at",
+    "updated_at",
+    "key_event",
+    "pinned",
+    "summary",
+    "authors",
     "text",
-    "image",
-    "tweet",
-    "embed",
-    "video",
-    "audio",
-    "blockquote",
-    "pullquote",
-    "rich-link",
-    "unknown",
+    "html",
+    "elements",
 )
+FLAG_FIELDS = ("key_event", "pinned", "summary")
+LIST_FIELDS = ("authors", "elements")  # lists, stored as JSON
+# What the archive adds to a block when it exports it: its blog first, bookkeeping last.
+ARCHIVE_FIELDS = ("revision", "first_seen_at", "last_seen_at", "deleted_at")
+EXPORT_FIELDS = ("blog_id", *BLOCK_FIELDS, *ARCHIVE_FIELDS)
 
 
 def iso_z(value: datetime | None) -> str | None:

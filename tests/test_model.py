@@ -84,3 +84,12 @@ def test_merge_keeps_flags_and_fuller_body() -> None:
     assert [b.id for b in merged] == ["a", "b"]
     assert merged[0].key_event and merged[0].pinned
     assert merged[0].text == "longer text" and merged[0].title == "T"
+
+
+def test_the_block_shape_is_the_one_field_list_everything_derives_from() -> None:
+    from liveblog_cli.model import BLOCK_FIELDS, EXPORT_FIELDS, Block
+
+    assert tuple(Block(id="x").to_dict()) == BLOCK_FIELDS
+    assert (
+        EXPORT_FIELDS[0] == "blog_id" and EXPORT_FIELDS[1 : len(BLOCK_FIELDS) + 1] == BLOCK_FIELDS
+    )

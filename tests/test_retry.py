@@ -7,11 +7,13 @@ from email.utils import formatdate
 import httpx
 import pytest
 
-from liveblog_cli.fetch import FetchError, HostGate, RateLimited, Settings, get, make_client
+from liveblog_cli.fetch import Fetcher, FetchError, RateLimited, Settings
 from liveblog_cli.fetch import retry_after as parse_retry_after
 
 
-def client_for(responses: list[httpx.Response | Exception]) -> tuple[httpx.Client, list[str]]:
+def transport_for(
+    responses: list[httpx.Response | Exception],
+) -> tuple[httpx.MockTransport, list[str]]:
     seen: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -21,15 +23,16 @@ def client_for(responses: list[httpx.Response | Exception]) -> tuple[httpx.Clien
             raise item
         return item
 
-    return make_client(Settings(), transport=httpx.MockTransport(handler)), seen
+    return httpx.MockTransport(handler), seen
 
 
 def run(responses: list[httpx.Response | Exception], **settings: object):  # type: ignore[no-untyped-def]
-    client, seen = client_for(responses)
+    transport, seen = transport_for(responses)
     sleeps: list[float] = []
     conf = Settings(host_delay=0, **settings)  # type: ignore[arg-type]
     try:
-        page = get(client, "https://example.org/blog", conf, HostGate(0), sleep=sleeps.append)
+        with Fetcher(conf, transport=transport, sleep=sleeps.append) as fetcher:
+            page = fetcher.get("https://example.org/blog")
     except FetchError as exc:
         return exc, seen, sleeps
     return page, seen, sleeps

@@ -3,14 +3,52 @@
 from __future__ import annotations
 
 import codecs
-import html as htmllib
+import functools
 import re
 
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import LiveBlog
-from liveblog_cli.parse.text import load_json
+from liveblog_cli.parse.source import Doc, Kind, Plan, Reach, Source
 
-__all__ = ["ParseError", "decode", "parse_page"]
+__all__ = ["ParseError", "Plan", "Reach", "decode", "parse_page", "plan", "sources"]
+
+
+@functools.cache
+def sources() -> tuple[Source, ...]:
+    """The registry: every format liveblog reads, one line each.
+
+    Within each kind of input (JSON, scraped text, HTML), the first source whose sniff
+    says yes reads the page: the order is behaviour (richest and most specific first).
+    Adding a publisher is a module under parse/ and a line here.
+    """
+    from liveblog_cli.parse import bbc, generic, guardian, jsonld, salvage
+
+    return (
+        guardian.DCR,
+        bbc.PAGE_DATA,
+        salvage.SCRAPED,
+        guardian.HTML,
+        bbc.EMBEDDED,
+        jsonld.STRUCTURED,
+        generic.GENERIC,
+        jsonld.ANNOUNCED,
+    )
+
+
+def _readers(kind: Kind) -> list[Source]:
+    return [s for s in sources() if s.reads == kind]
+
+
+def plan(url: str, reach: Reach | None = None) -> Plan:
+    """How to fetch the blog at `url`: what its publisher says, else the page itself."""
+    reach = reach or Reach()
+    for source in sources():
+        if source.plan is not None:
+            found = source.plan(url, reach)
+            if found is not None:
+                return found
+    return Plan(addresses=(url,))
+
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)
 _BOMS = (
@@ -112,19 +150,16 @@ def parse_page(data: bytes, url: str | None = None, *, charset: str | None = Non
 
 
 def _parse_text(text: str, url: str | None) -> LiveBlog:
-    from liveblog_cli.parse import salvage
-
     stripped = text.lstrip()
-    if stripped[:1] in "{[" and not salvage.looks_scraped(stripped[:4096]):
-        return _parse_json(stripped, url)
-
-    if "&#822" in text and salvage.looks_scraped(htmllib.unescape(text)):
-        # The same copy with its curled quotes written as entities (&#8220; &#8221;).
-        return salvage.parse_scraped(htmllib.unescape(text), url)
-    if salvage.looks_scraped(text):
-        return salvage.parse_scraped(text, url)
+    head = Doc(stripped[:4096], url)
+    if stripped[:1] in "{[" and not any(s.sniff(head) for s in _readers("text")):
+        return _parse_json(Doc(stripped, url))
+    doc = Doc(text, url)
+    for source in _readers("text"):
+        if source.sniff(doc):
+            return source.read(doc)
     if "<" in text:
-        return _parse_html(text, url)
+        return _parse_html(doc)
     raise ParseError("not a live blog: plain text without live-blog structure")
 
 
@@ -152,50 +187,27 @@ def _bounded(blog: LiveBlog) -> LiveBlog:
     return blog
 
 
-def _parse_json(text: str, url: str | None) -> LiveBlog:
+def _parse_json(doc: Doc) -> LiveBlog:
     try:
-        doc = load_json(text)
+        doc.json  # noqa: B018 (decoded here so that invalid JSON says why)
     except ValueError as exc:
         raise ParseError(f"not a live blog: invalid JSON ({exc.msg}, line {exc.lineno})") from None
     except RecursionError:
         raise ParseError("not a live blog: JSON nested too deeply") from None
-    from liveblog_cli.parse import bbc, guardian
-
-    if guardian.looks_like_dcr(doc):
-        return guardian.parse_dcr(doc, url)
-    if bbc.looks_like_bbc(doc):
-        return bbc.parse_bbc(doc, url)
+    for source in _readers("json"):
+        if source.sniff(doc):
+            return source.read(doc)
     raise ParseError("not a live blog: JSON in no format liveblog knows")
 
 
-def _parse_html(text: str, url: str | None) -> LiveBlog:
+def _parse_html(doc: Doc) -> LiveBlog:
     from lxml import etree
-    from lxml import html as lxml_html
 
     try:
-        # huge_tree: deeply nested or very large pages are legitimate input, not an attack on us.
-        parser = lxml_html.HTMLParser(huge_tree=True)
-        root = lxml_html.document_fromstring(text, parser=parser)
+        doc.root  # noqa: B018 (parsed here so that unreadable HTML says why)
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(f"not a live blog: unreadable HTML ({exc})") from None
-    from liveblog_cli.parse import bbc, generic, guardian, jsonld, sites
-
-    if guardian.is_guardian_html(root):
-        return guardian.parse_guardian_html(root, url)
-    embedded = bbc.embedded_json(text)
-    if embedded is not None and bbc.looks_like_bbc(embedded):
-        return bbc.parse_bbc(embedded, url)
-    structured = [
-        b
-        for b in (jsonld.find_liveblog(root, url), jsonld.find_microdata_liveblog(root, url))
-        if b is not None
-    ]
-    best = max(structured, key=lambda b: len(b.blocks)) if structured else None
-    if best is not None and best.blocks:
-        return sites.enrich(root, best)
-    blog = generic.find_generic(root, url)
-    if blog is not None:
-        return blog
-    if best is not None:
-        return best  # a LiveBlogPosting with no posts yet: parse_page says so
+    for source in _readers("html"):
+        if source.sniff(doc):
+            return source.read(doc)
     raise ParseError("not a live blog: no live-blog posts found in this HTML page")

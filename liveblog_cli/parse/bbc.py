@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import Block, Element, LiveBlog, merge_blocks, newest_first, parse_iso
+from liveblog_cli.parse.source import Doc, Source
 from liveblog_cli.parse.text import clean_line, clean_text, without_surrogates
 
 PUBLISHER = "BBC"
@@ -261,3 +262,22 @@ def parse_bbc(doc: Any, url: str | None = None) -> LiveBlog:
         body_ids=[b.id for b in blocks],
         complete=index == 1 and total == 1,
     )
+
+
+def _embedded(doc: Doc) -> Any | None:
+    """The page data a served HTML page carries in its script, looked for once per page."""
+    return doc.once("bbc-embedded", lambda: embedded_json(doc.text))
+
+
+PAGE_DATA = Source(
+    "bbc-simorgh",
+    "json",
+    sniff=lambda doc: looks_like_bbc(doc.json),
+    read=lambda doc: parse_bbc(doc.json, doc.url),
+)
+EMBEDDED = Source(
+    "bbc-simorgh",
+    "html",
+    sniff=lambda doc: looks_like_bbc(_embedded(doc)),
+    read=lambda doc: parse_bbc(_embedded(doc), doc.url),
+)

@@ -15,6 +15,7 @@ from typing import Any
 
 from liveblog_cli.model import Block, LiveBlog, distinct_ids, newest_first, parse_iso, stable_id
 from liveblog_cli.parse.htmlbody import body_elements
+from liveblog_cli.parse.source import Doc, Source
 from liveblog_cli.parse.text import clean_line
 
 MIN_POSTS = 3
@@ -160,3 +161,16 @@ def find_generic(root: Any, url: str | None = None) -> LiveBlog | None:
         source_format="html-generic",
         blocks=newest_first(list(by_id.values())),
     )
+
+
+def _generic(doc: Doc) -> LiveBlog | None:
+    return doc.once("generic", lambda: find_generic(doc.root, doc.url))
+
+
+def _read(doc: Doc) -> LiveBlog:
+    blog = _generic(doc)
+    assert blog is not None
+    return blog
+
+
+GENERIC = Source("html-generic", "html", sniff=lambda doc: _generic(doc) is not None, read=_read)

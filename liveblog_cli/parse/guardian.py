@@ -12,7 +12,7 @@ import copy
 import functools
 import html as htmllib
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import (
@@ -25,6 +25,7 @@ from liveblog_cli.model import (
     parse_iso,
 )
 from liveblog_cli.parse.htmlbody import body_elements
+from liveblog_cli.parse.source import Doc, Plan, Reach, Source, rebase
 from liveblog_cli.parse.text import clean_line, html_to_text, load_json
 
 PUBLISHER = "The Guardian"
@@ -500,3 +501,65 @@ def _xpaths() -> dict[str, Any]:
         "body": etree.XPath(".//*[contains(@class,'block-elements')]"),
         "page_links": etree.XPath(f"//a[{rels}]|//link[{rels}]"),
     }
+
+
+# --- addresses --------------------------------------------------------------------------------
+
+
+def is_guardian(url: str, hosts: tuple[str, ...]) -> bool:
+    """A Guardian live-blog URL: a Guardian host and a `/live/` path."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return "/live/" in parts.path and any(host == h or host.endswith("." + h) for h in hosts)
+
+
+def dcr_url(url: str) -> str:
+    """The DCR JSON URL of a Guardian page URL (keeping a `page=` query)."""
+    parts = urlsplit(url)
+    path = parts.path if parts.path.endswith(".json") else parts.path.rstrip("/") + ".json"
+    query = "dcr=true" + (f"&{parts.query}" if parts.query else "")
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+def page_url(url: str) -> str:
+    """The HTML page URL behind a DCR JSON URL (for naming the blog)."""
+    parts = urlsplit(url)
+    path = parts.path[: -len(".json")] if parts.path.endswith(".json") else parts.path
+    query = "&".join(q for q in parts.query.split("&") if q and q != "dcr=true")
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+def plan(url: str, reach: Reach) -> Plan | None:
+    """Guardian live blogs are read as DCR JSON first, the HTML page when that fails.
+
+    Older pages are the blog URL's `?page=` links, asked for in the form that worked.
+    """
+    if not is_guardian(url, reach.guardian_hosts):
+        return None
+
+    def older(link: str, fetched: str) -> str:
+        address = rebase(link, url)
+        parts = urlsplit(fetched)
+        dcr = "dcr=true" in parts.query or parts.path.endswith(".json")
+        return dcr_url(address) if dcr else address
+
+    return Plan(addresses=(dcr_url(url), url), older=older, page_url=page_url)
+
+
+def _sniff_html(doc: Doc) -> bool:
+    return is_guardian_html(doc.root)
+
+
+DCR = Source(
+    "guardian-dcr",
+    "json",
+    sniff=lambda doc: looks_like_dcr(doc.json),
+    read=lambda doc: parse_dcr(doc.json, doc.url),
+    plan=plan,
+)
+HTML = Source(
+    "guardian-html",
+    "html",
+    sniff=_sniff_html,
+    read=lambda doc: parse_guardian_html(doc.root, doc.url),
+)

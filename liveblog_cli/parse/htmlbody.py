@@ -7,7 +7,6 @@ from typing import Any
 from liveblog_cli.model import Element
 from liveblog_cli.parse.text import clean_line, html_to_text
 
-_PROSE = frozenset("p ul ol h2 h3 h4 h5 h6 pre table dl".split())
 _CONTAINERS = frozenset("div section span main article".split())
 _VIDEO_HOSTS = ("youtube.com", "youtube-nocookie.com", "youtu.be", "vimeo.com", "dailymotion.com")
 

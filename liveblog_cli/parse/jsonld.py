@@ -24,18 +24,8 @@ from liveblog_cli.model import (
     parse_iso,
     stable_id,
 )
+from liveblog_cli.parse.source import Doc, Source
 from liveblog_cli.parse.text import clean_line, clean_text, html_to_text, load_json
-
-_UPDATE_TYPES = {
-    "BlogPosting",
-    "NewsArticle",
-    "Article",
-    "ReportageNewsArticle",
-    "LiveBlogUpdate",
-    "SocialMediaPosting",
-    "AnalysisNewsArticle",
-    "CreativeWork",
-}
 
 
 def scripts(root: Any) -> Iterator[Any]:
@@ -283,3 +273,47 @@ def find_microdata_liveblog(root: Any, url: str | None = None) -> LiveBlog | Non
     if best is not None:
         best.source_format = "microdata"
     return best
+
+
+def _structured(doc: Doc) -> LiveBlog | None:
+    """The page's richest LiveBlogPosting, from JSON-LD or microdata (found once)."""
+
+    def find() -> LiveBlog | None:
+        found = [
+            b
+            for b in (find_liveblog(doc.root, doc.url), find_microdata_liveblog(doc.root, doc.url))
+            if b is not None
+        ]
+        return max(found, key=lambda b: len(b.blocks)) if found else None
+
+    return doc.once("structured", find)
+
+
+def _read_structured(doc: Doc) -> LiveBlog:
+    from liveblog_cli.parse import sites
+
+    blog = _structured(doc)
+    assert blog is not None
+    return sites.enrich(doc.root, blog)
+
+
+def _announced(doc: Doc) -> LiveBlog:
+    blog = _structured(doc)
+    assert blog is not None
+    return blog
+
+
+STRUCTURED = Source(
+    "jsonld",
+    "html",
+    sniff=lambda doc: bool((blog := _structured(doc)) and blog.blocks),
+    read=_read_structured,
+)
+# A LiveBlogPosting with no posts yet: read (and so reported as "no posts") only when no
+# other reader finds posts in the page.
+ANNOUNCED = Source(
+    "jsonld",
+    "html",
+    sniff=lambda doc: _structured(doc) is not None,
+    read=_announced,
+)

@@ -26,6 +26,7 @@ from typing import Any
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import Block, Element, LiveBlog, stable_id
 from liveblog_cli.parse.guardian import PUBLISHER, block_text, blog_id_from_url, dcr_block
+from liveblog_cli.parse.source import Doc, Source
 from liveblog_cli.parse.text import clean_text, text_to_html, without_surrogates
 
 QUOTES = '"“”″„‟'
@@ -572,3 +573,27 @@ def _ordered(blocks: list[Block], sequence: list[Block]) -> list[Block]:
 
 
 __all__ = ["CurledJson", "looks_scraped", "parse_scraped", "resolve_clock"]
+
+
+def _scraped_text(doc: Doc) -> str | None:
+    """The page's text if it is a scraped copy (its curled quotes perhaps written as
+    entities, `&#8220;`), else None."""
+
+    def find() -> str | None:
+        if "&#822" in doc.text:
+            import html as htmllib
+
+            unescaped = htmllib.unescape(doc.text)
+            if looks_scraped(unescaped):
+                return unescaped
+        return doc.text if looks_scraped(doc.text) else None
+
+    return doc.once("scraped", find)
+
+
+SCRAPED = Source(
+    "guardian-scraped",
+    "text",
+    sniff=lambda doc: _scraped_text(doc) is not None,
+    read=lambda doc: parse_scraped(_scraped_text(doc) or doc.text, doc.url),
+)

@@ -1,0 +1,57 @@
+"""The parse command: read a saved page offline, print what it holds, optionally save it."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from liveblog_cli.cli_common import DbOption, open_archive, read_input
+
+
+class ParseFormat(StrEnum):
+    json = "json"
+    jsonl = "jsonl"
+    table = "table"
+
+
+def parse(
+    source: Annotated[
+        str, typer.Argument(metavar="[FILE|-]", help="A saved page; - for stdin.")
+    ] = "-",
+    url: Annotated[
+        str | None, typer.Option(help="The page's URL: resolves relative links, names the blog.")
+    ] = None,
+    output_format: Annotated[
+        ParseFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="json (whole blog), jsonl (a block a line) or table (a summary for people).",
+        ),
+    ] = ParseFormat.json,
+    save: Annotated[bool, typer.Option("--save", help="Also store it in the archive.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Parse a saved live-blog page offline and print what it holds."""
+    from liveblog_cli import output
+    from liveblog_cli.parse import parse_page
+
+    data = read_input(source)
+    blog = parse_page(data, url)
+    if save:
+        from liveblog_cli.archive import FetchInfo
+
+        with open_archive(db) as archive:
+            report = archive.save(blog, raw=data, fetch=FetchInfo(url=url or blog.url))
+        sys.stderr.write(report.summary() + "\n")
+    if output_format is ParseFormat.json:
+        output.write_json(blog.to_dict(), sys.stdout)
+    elif output_format is ParseFormat.jsonl:
+        output.write_jsonl((b.to_dict() for b in blog.blocks), sys.stdout)
+    else:
+        from liveblog_cli.render import blog_summary
+
+        blog_summary(blog, output.console())

@@ -1,0 +1,100 @@
+"""What a publisher module declares: how to recognise its bytes and read them, and, for
+publishers with an address of their own, how to recognise their URLs and what to ask for.
+
+The registry (`parse/__init__.py`) lists one `Source` per line; `parse_page` tries them in
+that order within the kind of input they read, and `plan()` asks them how to fetch a URL.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from liveblog_cli.model import LiveBlog
+
+Kind = Literal["json", "text", "html"]
+
+
+class Doc:
+    """A page as the readers see it: its text and URL, and its JSON value or HTML tree, each
+    built once, on first use, and shared by every reader that looks."""
+
+    def __init__(self, text: str, url: str | None) -> None:
+        self.text = text
+        self.url = url
+        self._made: dict[str, Any] = {}
+
+    def once(self, key: str, make: Callable[[], Any]) -> Any:
+        """What a reader finds in the page, found once and shared by its sniff and read."""
+        if key not in self._made:
+            self._made[key] = make()
+        return self._made[key]
+
+    @functools.cached_property
+    def json(self) -> Any:
+        from liveblog_cli.parse.text import load_json
+
+        return load_json(self.text)
+
+    @functools.cached_property
+    def root(self) -> Any:
+        from lxml import html as lxml_html
+
+        # huge_tree: deeply nested or very large pages are legitimate input, not an attack.
+        parser = lxml_html.HTMLParser(huge_tree=True)
+        return lxml_html.document_fromstring(self.text, parser=parser)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What the user told us about where publishers live (mirrors, keys, test servers)."""
+
+    guardian_hosts: tuple[str, ...] = ("theguardian.com",)
+    guardian_api_key: str | None = None
+    guardian_api: str = "https://content.guardianapis.com"
+
+
+def rebase(link: str, fetched: str) -> str:
+    """A page link moved onto the host we fetched from.
+
+    Pages name their canonical host; a blog fetched from a mirror (or a test server) must
+    keep walking the mirror, never jump to a host the user did not ask for.
+    """
+    target = urlsplit(urljoin(fetched, link))
+    origin = urlsplit(fetched)
+    return urlunsplit((origin.scheme, origin.netloc, target.path, target.query, ""))
+
+
+def _same(address: str) -> str:
+    return address
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to fetch one blog: the addresses to ask for its first page (best first; the
+    others are fallbacks when one fails), how an older-page link becomes an address, and
+    which URL names the blog behind an address."""
+
+    addresses: tuple[str, ...]
+    older: Callable[[str, str], str] = rebase  # (link on the page, address that gave it)
+    page_url: Callable[[str], str] = _same
+    # Secrets in an address (an API key) that must never be stored or printed.
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class Source:
+    """One format a publisher serves, and (optionally) that publisher's URL rules."""
+
+    name: str  # the `source_format` its blogs carry
+    reads: Kind  # the kind of input: JSON, scraped text, or an HTML tree
+    sniff: Callable[[Doc], bool]
+    read: Callable[[Doc], LiveBlog]
+    # URLs this publisher answers differently from "GET the page": a Plan, or None.
+    plan: Callable[[str, Reach], Plan | None] | None = field(default=None)
+
+
+__all__ = ["Doc", "Kind", "Plan", "Reach", "Source", "rebase"]
