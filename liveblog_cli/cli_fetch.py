@@ -29,6 +29,7 @@ def _fetch_options(
     follow_mode: bool,
     interval: float,
     max_duration: float | None,
+    guardian_api_key: str | None,
 ) -> None:
     import logging
 
@@ -62,7 +63,7 @@ def _fetch_options(
         open_archive(db_path) as archive,
         fetching.Fetcher(settings) as fetcher,
     ):
-        sync = Sync(archive, fetcher, reach=_reach(), max_pages=max_pages)
+        sync = Sync(archive, fetcher, reach=_reach(guardian_api_key), max_pages=max_pages)
         if follow_mode:
             if len(urls) != 1:
                 raise fail("--follow takes exactly one URL", EXIT_USAGE)
@@ -90,15 +91,17 @@ def _default_db() -> Path:
     return default_path()
 
 
-def _reach():  # type: ignore[no-untyped-def]
-    """Where publishers live: LIVEBLOG_GUARDIAN_HOSTS adds Guardian hosts (mirrors, tests)."""
+def _reach(guardian_api_key: str | None):  # type: ignore[no-untyped-def]
+    """Where publishers live: LIVEBLOG_GUARDIAN_HOSTS adds Guardian hosts (mirrors, tests);
+    LIVEBLOG_GUARDIAN_API points the Guardian's Content API elsewhere (a mirror, a test)."""
     import os
 
     from liveblog_cli.parse import Reach
 
     extra = os.environ.get("LIVEBLOG_GUARDIAN_HOSTS", "")
     hosts = Reach().guardian_hosts + tuple(h.strip() for h in extra.split(",") if h.strip())
-    return Reach(guardian_hosts=hosts)
+    api = os.environ.get("LIVEBLOG_GUARDIAN_API", "").strip().rstrip("/") or Reach().guardian_api
+    return Reach(guardian_hosts=hosts, guardian_api_key=guardian_api_key or None, guardian_api=api)
 
 
 def _fetch_with_progress(urls, sync, quiet):  # type: ignore[no-untyped-def]
@@ -190,6 +193,14 @@ Interval = Annotated[
     float, typer.Option(help="--follow: seconds between polls (jittered, never below 15).")
 ]
 MaxDuration = Annotated[float | None, typer.Option(help="--follow: stop after this many seconds.")]
+GuardianApiKey = Annotated[
+    str | None,
+    typer.Option(
+        envvar="GUARDIAN_API_KEY",
+        help="Read Guardian blogs through its Content API with this key (env GUARDIAN_API_KEY).",
+        show_default=False,
+    ),
+]
 
 
 def fetch(
@@ -213,6 +224,7 @@ def fetch(
     ] = False,
     interval: Interval = 60.0,
     max_duration: MaxDuration = None,
+    guardian_api_key: GuardianApiKey = None,
 ) -> None:
     """Fetch live blogs (every page the first time, only what changed later) into the archive."""
     _fetch_options(**locals())
@@ -232,6 +244,7 @@ def follow_command(
     log_file: LogFile = None,
     interval: Interval = 60.0,
     max_duration: MaxDuration = None,
+    guardian_api_key: GuardianApiKey = None,
 ) -> None:
     """Same as `fetch --follow URL`: poll until the blog closes, printing each new post."""
     options = {k: v for k, v in locals().items() if k != "url"}

@@ -198,6 +198,12 @@ class LiveBlog:
     # True only when the source says this page is the whole blog (one page of one). Otherwise
     # the page speaks for the span of posts it shows, and no further (see Archive.save).
     complete: bool = field(default=False, repr=False)
+    # Posts the source itself says were deleted (tombstones in a change feed): the archive
+    # marks them deleted whatever page they were on.
+    deleted_ids: list[str] = field(default_factory=list, repr=False)
+    # False when a page's posts are not a run in time (a feed sorted by last update): then
+    # nothing may be inferred deleted from its absence, only from `deleted_ids`.
+    time_ordered: bool = field(default=True, repr=False)
 
     def to_dict(self, *, blocks: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
