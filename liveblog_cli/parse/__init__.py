@@ -21,9 +21,10 @@ def sources() -> tuple[Source, ...]:
     says yes reads the page: the order is behaviour (richest and most specific first).
     Adding a publisher is a module under parse/ and a line here.
     """
-    from liveblog_cli.parse import bbc, generic, guardian, jsonld, salvage
+    from liveblog_cli.parse import bbc, capi, generic, guardian, jsonld, salvage
 
     return (
+        capi.CAPI,
         guardian.DCR,
         bbc.PAGE_DATA,
         salvage.SCRAPED,

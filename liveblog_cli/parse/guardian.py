@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import html as htmllib
+import re
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -59,16 +60,73 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def looks_like_dcr(doc: Any) -> bool:
-    """A DCR article payload of a live blog (not any JSON that happens to have `blocks`)."""
+_LIVE_DESIGNS = frozenset({"LiveBlogDesign", "DeadBlogDesign"})
+
+
+def flag(value: Any) -> bool | None:
+    """A Guardian attribute flag: a boolean, or the same as the string "true"/"false" (the
+    Content API writes both); anything else says nothing."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def _is_dcr_payload(doc: Any) -> bool:
+    """A DCR article payload of any kind: `blocks` beside one of the renderer's own keys."""
     if not isinstance(doc, dict) or not isinstance(doc.get("blocks"), list):
         return False
     return (
         "keyEvents" in doc
-        or doc.get("contentType") == "LiveBlog"
-        or _dict(doc.get("config")).get("isLiveBlog") is True
-        or _dict(doc.get("format")).get("design") in ("LiveBlogDesign", "DeadBlogDesign")
+        or isinstance(doc.get("format"), dict)
+        or isinstance(doc.get("contentType"), str)
+        or "isLiveBlog" in _dict(doc.get("config"))
     )
+
+
+def dcr_verdict(doc: Any) -> tuple[bool, str] | None:
+    """Whether a DCR payload is a live blog, and what it is: None when it is no DCR payload.
+
+    The payload says what it is: `format.design`, `contentType`, `config.isLiveBlog`,
+    `pageType.isLiveblog`. Any of them naming a live blog is enough (real live blogs carry
+    `config.isLiveBlog: false` beside `LiveBlogDesign`). The presence of `keyEvents` proves
+    nothing: today's articles, interviews, match reports and galleries all carry
+    `keyEvents: []`. Only a payload naming nothing (an older vintage) is judged by it.
+    """
+    if not _is_dcr_payload(doc):
+        return None
+    design = _dict(doc.get("format")).get("design")
+    content_type = doc.get("contentType")
+    live_page = _dict(doc.get("pageType")).get("isLiveblog")
+    if (
+        design in _LIVE_DESIGNS
+        or content_type == "LiveBlog"
+        or flag(_dict(doc.get("config")).get("isLiveBlog")) is True
+        or live_page is True
+    ):
+        return True, "live blog"
+    named = [v for v in (design, content_type) if isinstance(v, str) and v]
+    if named or live_page is False:
+        return False, _kind_name(named[0] if named else "unknown")
+    key_events = doc.get("keyEvents")
+    if isinstance(key_events, list) and (
+        key_events or _dict(doc.get("config")).get("isLiveBlog") is None
+    ):
+        return True, "live blog"
+    return False, "unknown"
+
+
+def _kind_name(value: str) -> str:
+    """ "MatchReportDesign" as "match report", safe to print (the payload is not trusted)."""
+    name = re.sub(r"[^A-Za-z]", "", value)[:40].removesuffix("Design") or "unknown"
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower()
+
+
+def looks_like_dcr(doc: Any) -> bool:
+    """A DCR payload of a live blog (not any JSON that happens to have `blocks`)."""
+    verdict = dcr_verdict(doc)
+    return verdict is not None and verdict[0]
 
 
 def _best_image_url(media: dict[str, Any]) -> str | None:
@@ -228,9 +286,9 @@ def dcr_block(raw: Any, *, block_id: str | None = None) -> Block | None:
         created_at=from_epoch_ms(raw.get("blockCreatedOn")),
         published_at=from_epoch_ms(raw.get("blockFirstPublished")),
         updated_at=from_epoch_ms(raw.get("blockLastUpdated")),
-        key_event=attributes.get("keyEvent") is True,
-        pinned=attributes.get("pinned") is True,
-        summary=attributes.get("summary") is True,
+        key_event=flag(attributes.get("keyEvent")) is True,
+        pinned=flag(attributes.get("pinned")) is True,
+        summary=flag(attributes.get("summary")) is True,
         authors=authors,
         elements=elements,
         text=block_text(elements),
@@ -238,23 +296,51 @@ def dcr_block(raw: Any, *, block_id: str | None = None) -> Block | None:
     )
 
 
-def dcr_blocks(raw_blocks: list[Any]) -> list[Block]:
+def _said(sightings: list[dict[str, Any]], name: str) -> bool | None:
+    """What a block's attributes say of one flag over all its sightings; None if none says."""
+    said = [f for f in (flag(a.get(name)) for a in sightings) if f is not None]
+    return any(said) if said else None
+
+
+def dcr_blocks(
+    raw_blocks: list[Any],
+    *,
+    key_event_ids: frozenset[str] = frozenset(),
+    pinned_ids: frozenset[str] = frozenset(),
+) -> list[Block]:
     """DCR blocks, each id once: a block repeated in keyEvents or pinnedPost is built once,
-    its flags merged from every sighting."""
+    its flags merged from every sighting.
+
+    Where a block's attributes speak, they rule. Where they are absent (the 2021 vintage lists
+    key events without `attributes`), being listed in `keyEvents` (or as `pinnedPost`) is
+    what makes a block a key event (or pinned); a summary stays a summary.
+    """
     first: dict[str, Block] = {}
+    sightings: dict[str, list[dict[str, Any]]] = {}
     for raw in raw_blocks:
         ident = _str(_dict(raw).get("id"))
-        if ident is not None and ident in first:
-            block = first[ident]
-            attributes = _dict(_dict(raw).get("attributes"))
-            block.key_event = block.key_event or attributes.get("keyEvent") is True
-            block.pinned = block.pinned or attributes.get("pinned") is True
-            block.summary = block.summary or attributes.get("summary") is True
-            continue
-        block = dcr_block(raw)
-        if block is not None:
+        if ident is None or ident not in first:
+            block = dcr_block(raw)
+            if block is None:
+                continue
             first[block.id] = block
+            ident = block.id
+        sightings.setdefault(ident, []).append(_dict(_dict(raw).get("attributes")))
+    for ident, block in first.items():
+        seen = sightings[ident]
+        summary = _said(seen, "summary")
+        block.summary = summary is True
+        key_event = _said(seen, "keyEvent")
+        if key_event is None:
+            key_event = ident in key_event_ids and not block.summary
+        block.key_event = key_event
+        pinned = _said(seen, "pinned")
+        block.pinned = pinned if pinned is not None else ident in pinned_ids
     return list(first.values())
+
+
+def _ids(raw_blocks: list[Any]) -> frozenset[str]:
+    return frozenset(i for i in (_str(_dict(b).get("id")) for b in raw_blocks) if i)
 
 
 def blog_id_from_url(url: str | None) -> str | None:
@@ -283,8 +369,11 @@ def _authors_from(doc: dict[str, Any]) -> list[str]:
 
 def parse_dcr(doc: dict[str, Any], url: str | None = None) -> LiveBlog:
     """A Guardian DCR article payload to a LiveBlog."""
-    if not looks_like_dcr(doc):
+    verdict = dcr_verdict(doc)
+    if verdict is None:
         raise ParseError("not a live blog: JSON without Guardian live-blog blocks")
+    if not verdict[0]:
+        raise ParseError(f"not a live blog: a Guardian page of type {verdict[1]}")
     config = _dict(doc.get("config"))
     canonical = _str(doc.get("canonicalUrl")) or _str(doc.get("webURL"))
     if not canonical and _str(doc.get("pageId")):
@@ -294,12 +383,13 @@ def parse_dcr(doc: dict[str, Any], url: str | None = None) -> LiveBlog:
     if not blog_id:
         raise ParseError("not a live blog: Guardian JSON without a page id or URL")
 
-    raw_blocks = list(_list(doc.get("blocks")))
-    raw_blocks += _list(doc.get("keyEvents"))
-    pinned = doc.get("pinnedPost")
-    if isinstance(pinned, dict):
-        raw_blocks.append(pinned)
-    blocks = dcr_blocks(raw_blocks)
+    key_events = _list(doc.get("keyEvents"))
+    pinned = [doc["pinnedPost"]] if isinstance(doc.get("pinnedPost"), dict) else []
+    blocks = dcr_blocks(
+        _list(doc.get("blocks")) + key_events + pinned,
+        key_event_ids=_ids(key_events),
+        pinned_ids=_ids(pinned),
+    )
 
     pages: dict[str, str] = {}
     pagination = _dict(doc.get("pagination"))
@@ -419,18 +509,24 @@ def parse_guardian_html(root: Any, url: str | None = None) -> LiveBlog:
     canonical = root.xpath("string(//link[@rel='canonical']/@href)").strip() or None
     blog_url = canonical or url
     raw_blocks: list[Any] = []
+    key_events: list[Any] = []
+    pinned: list[Any] = []
     embedded_doc: dict[str, Any] | None = None
     for props in _island_props(root):
-        raw_blocks += _list(props.get("keyEvents"))
+        key_events += _list(props.get("keyEvents"))
         if isinstance(props.get("pinnedPost"), dict):
-            raw_blocks.append(props["pinnedPost"])
+            pinned.append(props["pinnedPost"])
         raw_blocks += [b for b in _list(props.get("blocks")) if isinstance(b, dict)]
         if looks_like_dcr(props.get("article")):
             embedded_doc = props["article"]
     if embedded_doc is not None:
         return parse_dcr(embedded_doc, blog_url)
 
-    island_blocks = dcr_blocks(raw_blocks)
+    island_blocks = dcr_blocks(
+        key_events + pinned + raw_blocks,
+        key_event_ids=_ids(key_events),
+        pinned_ids=_ids(pinned),
+    )
     # A rendered article adds nothing to a block the island JSON already holds in full.
     held = {b.id for b in island_blocks if b.elements}
     articles = root.xpath("//article[starts-with(@id,'block-')]")
@@ -553,7 +649,9 @@ def _sniff_html(doc: Doc) -> bool:
 DCR = Source(
     "guardian-dcr",
     "json",
-    sniff=lambda doc: looks_like_dcr(doc.json),
+    # Any DCR payload, so that an article, a match report or a gallery is turned away with
+    # what the payload says it is rather than as unknown JSON.
+    sniff=lambda doc: dcr_verdict(doc.json) is not None,
     read=lambda doc: parse_dcr(doc.json, doc.url),
     plan=plan,
 )

@@ -77,6 +77,35 @@ def _tag(m: re.Match[str]) -> str:
     return ""
 
 
+_LIST_ITEM = re.compile(r"<li\b", re.I)
+
+
+def _with_bullets(markup: str) -> str:
+    """Tags to breaks where list items hold paragraphs (`<li><p>text</p></li>`, as Guardian
+    summaries are written): the breaks between a bullet and its first words are dropped, so
+    each item is one "• text" line, never a bullet alone above its text."""
+    out: list[str] = []
+    bullet = False  # a bullet was written and no word has followed it yet
+    end = 0
+    for m in _TAG.finditer(markup):
+        between = markup[end : m.start()]
+        end = m.end()
+        if bullet and between.strip():
+            bullet = False
+        out.append(between)
+        name = (m.group(2) or "").lower()
+        if name == "li" and not m.group(1):
+            if not bullet:
+                out.append("\n\n• ")
+                bullet = True
+        elif bullet and (name in _BLOCK_TAGS or name in _LINE_TAGS):
+            out.append(" ")
+        else:
+            out.append(_tag(m))
+    out.append(markup[end:])
+    return "".join(out)
+
+
 def html_to_text(markup: str | None) -> str:
     """Readable plain text of an HTML fragment: paragraphs separated by blank lines."""
     if not markup:
@@ -86,7 +115,7 @@ def html_to_text(markup: str | None) -> str:
         markup = markup.replace("\n", " ")
         if _DROP_HINT.search(markup):
             markup = _DROP.sub(" ", markup)
-        markup = _TAG.sub(_tag, markup)
+        markup = _with_bullets(markup) if _LIST_ITEM.search(markup) else _TAG.sub(_tag, markup)
     if "&" in markup:
         markup = htmllib.unescape(markup)
     return clean_text(markup)
