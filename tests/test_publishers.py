@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from conftest import corpus_file, run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from liveblog_cli.errors import ParseError
 from liveblog_cli.parse import parse_page
@@ -380,3 +382,89 @@ def test_scraped_copy_with_entity_encoded_quotes() -> None:
     plain, entities = parse_page(raw.encode()), parse_page(encoded.encode())
     assert [b.id for b in entities.blocks] == [b.id for b in plain.blocks]
     assert sum(b.key_event for b in entities.blocks) == 10
+
+
+# --- BBC pages whose analytics name no service ------------------------------------------------
+
+
+def _bbc(name: str, *, service: str | None, home: str | None, index: int = 1, total: int = 1):  # type: ignore[no-untyped-def]
+    """A corpus BBC page with its `pageIdentifier` written with or without a service prefix,
+    its `home` set (or removed) and its page numbers set."""
+    doc = json.loads(corpus_file(name).read_text())
+    data = doc["data"]
+    analytics = data["metadata"]["atiAnalytics"]
+    ident = analytics["pageIdentifier"].split("live_coverage.", 1)[1]
+    analytics["pageIdentifier"] = (f"{service}." if service else "") + f"live_coverage.{ident}"
+    if home is None:
+        data.pop("home", None)
+    else:
+        data["home"] = home
+    data["liveTextStream"]["content"]["data"]["page"] = {"index": index, "total": total}
+    return doc, ident.removesuffix(".page")
+
+
+def test_bbc_service_from_home_names_the_blog_offline() -> None:
+    from liveblog_cli.parse.bbc import parse_bbc
+
+    raw = json.loads(corpus_file("bbc/hindi-live-cm93v1d6rw4pt.json").read_text())
+    assert raw["data"]["metadata"]["atiAnalytics"]["pageIdentifier"].startswith("live_coverage.")
+    blog = parse_bbc(raw)
+    assert blog.id == "hindi/live/cm93v1d6rw4pt"
+    assert blog.url == "https://www.bbc.com/hindi/live/cm93v1d6rw4pt"
+    assert blog.pages == {}  # page 1 of 1
+    offline = parse_page(corpus_file("bbc/hindi-live-cm93v1d6rw4pt.json").read_bytes())
+    online = parse_page(corpus_file("bbc/hindi-live-cm93v1d6rw4pt.json").read_bytes(), url=blog.url)
+    assert offline.id == online.id and offline.url == online.url
+
+
+def test_bbc_derived_url_gives_the_other_pages() -> None:
+    from liveblog_cli.parse.bbc import parse_bbc
+
+    doc, _ = _bbc("bbc/arabic-live-67574192.json", service=None, home="arabic", total=4)
+    blog = parse_bbc(doc)
+    url = "https://www.bbc.com/arabic/live/67574192"
+    assert (blog.id, blog.url) == ("arabic/live/67574192", url)
+    assert blog.pages == {"older": url + "?page=2", "oldest": url + "?page=4"}
+    # The service in the URL, when the page data names none at all.
+    doc, _ = _bbc("bbc/arabic-live-67574192.json", service=None, home=None, index=2, total=4)
+    given = parse_bbc(doc, "https://www.bbc.com/arabic/live/67574192?page=2")
+    assert given.id == "arabic/live/67574192"
+    assert given.pages == {
+        "older": url + "?page=3",
+        "oldest": url + "?page=4",
+        "newer": url + "?page=1",
+        "newest": url + "?page=1",
+    }
+
+
+SERVICE = st.from_regex(r"[a-z]{2,12}", fullmatch=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    service=SERVICE,
+    prefixed=st.booleans(),
+    index=st.integers(1, 9),
+    extra=st.integers(0, 9),
+)
+def test_bbc_blog_names_agree_however_the_service_is_given(
+    service: str, prefixed: bool, index: int, extra: int
+) -> None:
+    from liveblog_cli.parse.bbc import parse_bbc
+
+    total = index + extra
+    doc, ident = _bbc(
+        "bbc/hindi-live-cm93v1d6rw4pt.json",
+        service=service if prefixed else None,
+        home=service,
+        index=index,
+        total=total,
+    )
+    url = f"https://www.bbc.com/{service}/live/{ident}"
+    offline, online = parse_bbc(doc), parse_bbc(doc, f"{url}?page={index}")
+    assert offline.id == online.id == f"{service}/live/{ident}"
+    assert offline.url == online.url == url
+    assert offline.pages == online.pages
+    assert ("older" in offline.pages) is (index < total)
+    assert ("newer" in offline.pages) is (index > 1)
+    assert all(p.startswith(url + "?page=") for p in offline.pages.values())

@@ -202,6 +202,41 @@ def _post(raw: Any) -> Block | None:
     )
 
 
+_PAGE_IDENTIFIER = re.compile(
+    r"(?:([a-z][a-z0-9_-]{0,39})\.)?live_coverage\.([A-Za-z0-9_-]{1,80})\.page"
+)
+_SERVICE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+_LIVE_PATH = re.compile(r"([a-z][a-z0-9_-]{0,39})/live/([A-Za-z0-9_-]{1,80})")
+SITE = "https://www.bbc.com"
+
+
+def _name(
+    data: dict[str, Any], analytics: dict[str, Any], url: str | None
+) -> tuple[str, str | None]:
+    """The blog's id (`<service>/live/<id>`) and URL, the same offline as given its URL.
+
+    The analytics `pageIdentifier` names the page: "arabic.live_coverage.67574192.page" is
+    bbc.com/arabic/live/67574192. Newer pages leave the service out
+    ("live_coverage.cm93v1d6rw4pt.page"); it is then the page data's `home` ("hindi"), or
+    the URL's first segment.
+    """
+    path = urlsplit(url).path.strip("/") if url else ""
+    given = _LIVE_PATH.fullmatch(path)
+    if given:
+        return path, url
+    m = _PAGE_IDENTIFIER.fullmatch(str(analytics.get("pageIdentifier") or ""))
+    if m:
+        home = data.get("home")
+        service = m[1] or (home if isinstance(home, str) and _SERVICE.fullmatch(home) else None)
+        if service:
+            ident = f"{service}/live/{m[2]}"
+            return ident, url or f"{SITE}/{ident}"
+        return f"bbc/live/{m[2]}", url
+    if path:
+        return path, url
+    raise ParseError("not a live blog: BBC page data without an id or URL")
+
+
 def looks_like_bbc(doc: Any) -> bool:
     return find_page_data(doc) is not None
 
@@ -216,19 +251,7 @@ def parse_bbc(doc: Any, url: str | None = None) -> LiveBlog:
     page = _d(content.get("page"))
     analytics = _d(_d(data.get("metadata")).get("atiAnalytics"))
     seo = _d(data.get("seo"))
-    ident = urlsplit(url).path.strip("/") or None if url else None
-    if not ident:
-        # "arabic.live_coverage.67574192.page" names the page bbc.com/arabic/live/67574192.
-        m = re.fullmatch(
-            r"(?:(\w+)\.)?live_coverage\.(\w+)\.page", str(analytics.get("pageIdentifier") or "")
-        )
-        if m and m[1]:
-            ident = f"{m[1]}/live/{m[2]}"
-            url = url or f"https://www.bbc.com/{ident}"
-        elif m:
-            ident = f"bbc/live/{m[2]}"
-    if not ident:
-        raise ParseError("not a live blog: BBC page data without an id or URL")
+    ident, url = _name(data, analytics, url)
     pages: dict[str, str] = {}
     index, total = page.get("index"), page.get("total")
     if url and isinstance(index, int) and isinstance(total, int):
