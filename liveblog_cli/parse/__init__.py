@@ -21,12 +21,13 @@ def sources() -> tuple[Source, ...]:
     says yes reads the page: the order is behaviour (richest and most specific first).
     Adding a publisher is a module under parse/ and a line here.
     """
-    from liveblog_cli.parse import bbc, capi, generic, guardian, jsonld, salvage
+    from liveblog_cli.parse import bbc, capi, generic, guardian, jsonld, salvage, sourcefabric
 
     return (
         capi.CAPI,
         guardian.DCR,
         bbc.PAGE_DATA,
+        sourcefabric.POSTS,
         salvage.SCRAPED,
         guardian.HTML,
         bbc.EMBEDDED,
