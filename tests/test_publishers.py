@@ -468,3 +468,24 @@ def test_bbc_blog_names_agree_however_the_service_is_given(
     assert ("older" in offline.pages) is (index < total)
     assert ("newer" in offline.pages) is (index > 1)
     assert all(p.startswith(url + "?page=") for p in offline.pages.values())
+
+
+def test_twenty_thousand_updates_known_by_their_own_urls() -> None:
+    # Every update the same second and words: only its own URL tells it from the others,
+    # and the blog's URL, which all of them also name, tells nothing.
+    count = 20_000
+    updates = [
+        {
+            "@type": "BlogPosting",
+            "@id": "https://n.example/live/x",
+            "url": f"https://n.example/live/x/update-{n}",
+            "articleBody": "The same words.",
+            "datePublished": "2024-03-01T10:00:00Z",
+        }
+        for n in range(count)
+    ]
+    blog = parse_page(page(json.dumps({**BLOG, "liveBlogUpdate": updates})))
+    assert len(blog.blocks) == count
+    assert len({b.id for b in blog.blocks}) == count
+    backwards = parse_page(page(json.dumps({**BLOG, "liveBlogUpdate": updates[::-1]})))
+    assert {b.id for b in backwards.blocks} == {b.id for b in blog.blocks}

@@ -8,6 +8,7 @@ in a list, or in one of several script tags, one of which may not even be valid 
 from __future__ import annotations
 
 import html as htmllib
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -170,8 +171,9 @@ def blog_from_object(obj: dict[str, Any], url: str | None) -> LiveBlog:
     updates = updates if isinstance(updates, list) else [updates] if updates else []
     updates = [u for u in updates if isinstance(u, dict)]
     # URLs that belong to exactly one update can identify it; shared ones (the blog's) cannot.
-    seen = [u.get(k) for u in updates for k in ("@id", "url") if isinstance(u.get(k), str)]
-    unique = {u for u in seen if seen.count(u) == 1}
+    # Counted once (a count per URL made long blogs quadratic).
+    seen = Counter(u.get(k) for u in updates for k in ("@id", "url") if isinstance(u.get(k), str))
+    unique = {u for u, n in seen.items() if n == 1}
     blocks = distinct_ids([update_block(u, i, unique) for i, u in enumerate(updates)])
     main = obj.get("mainEntityOfPage")
     if isinstance(main, dict):
