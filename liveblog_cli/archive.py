@@ -16,14 +16,14 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
+from liveblog_cli import __version__
 from liveblog_cli.errors import EXIT_IOERR, EXIT_NOINPUT, EXIT_TEMPFAIL, EXIT_USAGE, LiveblogError
 from liveblog_cli.model import (
     BLOCK_FIELDS,
@@ -33,7 +33,9 @@ from liveblog_cli.model import (
     Block,
     LiveBlog,
     iso_z,
+    richness,
 )
+from liveblog_cli.schema import MIGRATIONS, unknown_migrations
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -117,14 +119,16 @@ def content_hash(block: Block) -> str:
 
 @dataclass
 class SaveReport:
-    """What one save changed."""
+    """What one save (or one walk of several pages) changed."""
 
     blog_id: str
     new: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)  # edits by the publisher, and only those
     unchanged: int = 0
     deleted: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
+    # Rewritten, but not edited: read from another kind of source, or re-read by reparse.
+    rewritten: list[str] = field(default_factory=list)
     total: int = 0  # blocks of this blog in the archive now, not counting deleted ones
 
     def to_dict(self) -> dict[str, Any]:
@@ -143,25 +147,85 @@ class SaveReport:
         return bool(self.new or self.updated or self.deleted or self.restored)
 
     def summary(self) -> str:
+        rewritten = f", {len(self.rewritten)} re-read" if self.rewritten else ""
         return (
             f"{self.blog_id}: +{len(self.new)} new, {len(self.updated)} edited, "
-            f"{len(self.deleted)} deleted, {self.total} blocks"
+            f"{len(self.deleted)} deleted{rewritten}, {self.total} blocks"
         )
 
 
 @dataclass
 class FetchInfo:
-    """How the bytes were obtained, recorded in the fetches table."""
+    """One read of a page as the fetches table keeps it: a poll's outcome, or a file read."""
 
-    url: str | None = None
+    url: str | None = None  # the address asked for (never with credentials or keys)
     status: int | None = None
     etag: str | None = None
     last_modified: str | None = None
     error: str | None = None
+    kind: str = "fetch"  # "fetch", "file" (parse --save), "import" (a web archive)
+    page_url: str | None = None  # the URL the page was parsed under
+    charset: str | None = None  # the charset its response declared
+    body: bytes | None = None  # the page itself, kept as a snapshot
+    at: datetime | None = None  # when it was read (default: the time of the save)
+    elapsed: float | None = None  # seconds the request took
+
+
+@dataclass
+class WalkSave:
+    """A walk being saved: each page in its own transaction, the last one deciding deletions
+    over the span of posts every page of the walk showed."""
+
+    blog_id: str
+    cause: str = "first"  # the cause of first sightings: "first", "import" or "reparse"
+    kind: str = "fetch"
+    report: SaveReport = field(init=False)
+    walk_id: int | None = None
+    saved: set[str] = field(default_factory=set)  # block ids this walk has written
+    low: str | None = None  # the oldest post time the walk's pages showed
+    high: str | None = None  # the newest, unless the newest page was read (then: up to now)
+    newest_read: bool = False
+    time_ordered: bool = True
+    pages: int = 0
+    source_format: str | None = None  # of the pages saved so far
+
+    def __post_init__(self) -> None:
+        self.report = SaveReport(blog_id=self.blog_id)
+
+    def cover(self, blog: LiveBlog) -> None:
+        """Widen the span of time the walk has seen by the posts this page shows."""
+        self.time_ordered = self.time_ordered and blog.time_ordered
+        self.source_format = blog.source_format
+        span = _coverage(blog)
+        if span is None:
+            return
+        low, high = span
+        self.low = low if self.low is None else min(self.low, low)
+        if high is None:
+            self.newest_read = True
+        elif self.high is None or high > self.high:
+            self.high = high
+
+    @property
+    def window(self) -> tuple[str, str | None] | None:
+        if self.low is None:
+            return None
+        return self.low, None if self.newest_read else self.high
 
 
 # A block's columns beside (blog_id, id): its JSON fields, one column each.
 _BLOCK_COLUMNS = BLOCK_FIELDS[1:]
+# Blog metadata that a page lacking it must not blank.
+_BLOG_META = (
+    "url",
+    "title",
+    "standfirst",
+    "publisher",
+    "is_live",
+    "published_at",
+    "authors",
+    "tags",
+)
 
 
 class Archive:
@@ -170,6 +234,7 @@ class Archive:
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        self.newer: str | None = None  # a migration this version does not know, if any
         self._lock = threading.RLock()
         try:
             if not readonly:
@@ -240,6 +305,11 @@ class Archive:
             self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute("PRAGMA foreign_keys = ON")
+        newer = unknown_migrations(self.db)
+        if newer:
+            # Made by a newer liveblog: its data may mean what this version cannot know.
+            self.newer = newer[-1]
+            return
         if MIGRATIONS.pending(self.db):
             with self.transaction():
                 MIGRATIONS.apply(self.db)
@@ -259,6 +329,11 @@ class Archive:
 
         The lock serializes threads sharing this connection (fetch runs blogs in threads).
         """
+        if self.newer:
+            raise ArchiveError(
+                f"archive {self.path} was made by a newer liveblog (migration {self.newer}): "
+                "it can be read, not written; upgrade liveblog"
+            )
         with self._lock:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
@@ -282,57 +357,178 @@ class Archive:
         *,
         raw: bytes | None = None,
         fetch: FetchInfo | None = None,
-        fetches: list[tuple[FetchInfo, bytes | None]] | None = None,
         complete: bool | None = None,
         now: datetime | None = None,
+        cause: str = "first",
     ) -> SaveReport:
-        """Store a parsed blog: new blocks, new revisions of edited ones, deletions.
+        """Store one parsed page (or a whole blog) in one transaction: new blocks, new
+        revisions of changed ones, deletions.
 
         `complete` says the parse covered the whole blog (every page); by default, what the
         source said (`blog.complete`). Otherwise only blocks whose time lies within the span
         of posts this page shows are candidates for deletion: a page of the newest 20 posts
         says nothing about post 21.
         """
+        info = fetch or FetchInfo(url=blog.url, kind="file")
+        if raw is not None:
+            info.body = raw
+        walk = WalkSave(blog.id, cause=cause, kind=info.kind)
+        self.save_page(
+            walk,
+            blog,
+            info,
+            last=True,
+            complete=blog.complete if complete is None else complete,
+            now=now,
+        )
+        return walk.report
+
+    def save_page(
+        self,
+        walk: WalkSave,
+        blog: LiveBlog,
+        fetch: FetchInfo | None,
+        *,
+        last: bool = False,
+        complete: bool = False,
+        next_url: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """One page of a walk, in one transaction; the last page also infers deletions over
+        the whole walk (every block of the blog when `complete`, else the span of time its
+        pages showed) and records how the walk ended."""
         moment = iso_z(now or now_utc())
-        report = SaveReport(blog_id=blog.id)
-        if fetches is None:
-            fetches = [(fetch or FetchInfo(url=blog.url), raw)]
+        report = walk.report
         with self.transaction():
+            self._start_walk(walk, moment)
             self._save_blog_row(blog, moment)
-            seen = self._save_blocks(blog, moment, report)
-            if complete is None:
-                complete = blog.complete
-            self._mark_deleted(blog, seen, moment, complete, report)
+            fetch_id = self._insert_fetch(fetch, blog, walk, moment) if fetch else None
+            self._save_blocks(blog, moment, walk, fetch_id)
+            walk.cover(blog)
+            walk.pages += 1
+            self._explicit_deletions(blog, moment, report)
+            if last:
+                self._mark_deleted(walk, moment, complete)
+                self._end_walk(walk, moment, complete=complete, next_url=next_url, error=None)
             report.total = self.conn.execute(
                 "SELECT count(*) FROM blocks WHERE blog_id = ? AND deleted_at IS NULL", [blog.id]
             ).fetchone()[0]
-            for index, (info, body) in enumerate(fetches):
-                snapshot = self._save_snapshot(body, moment) if body is not None else None
-                # The counts belong to the save as a whole: on its first fetch row.
-                counts = (
-                    [len(report.new), len(report.updated), report.unchanged, len(report.deleted)]
-                    if index == 0
-                    else [None] * 4
-                )
+            if fetch_id is not None:
                 self.conn.execute(
-                    "INSERT INTO fetches (blog_id, url, fetched_at, status, etag, last_modified, "
-                    "bytes, snapshot_hash, source_format, new, updated, unchanged, deleted, "
-                    "error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "UPDATE fetches SET new = ?, updated = ?, unchanged = ?, deleted = ? "
+                    "WHERE id = ?",
                     [
-                        blog.id,
-                        info.url or blog.url,
-                        moment,
-                        info.status,
-                        info.etag,
-                        info.last_modified,
-                        len(body) if body is not None else None,
-                        snapshot,
-                        blog.source_format,
-                        *counts,
-                        info.error,
+                        len(report.new),
+                        len(report.updated),
+                        report.unchanged,
+                        len(report.deleted),
+                        fetch_id,
                     ],
                 )
-        return report
+
+    def end_walk(
+        self,
+        walk: WalkSave,
+        *,
+        error: str | None,
+        next_url: str | None,
+        infer: bool = False,
+        now: datetime | None = None,
+    ) -> None:
+        """A walk that ended after a page saved as not the last: a failure (nothing is
+        inferred; it resumes from `next_url` next time), or a link that led elsewhere
+        (`infer`: deletions within the span of the pages it read)."""
+        moment = iso_z(now or now_utc())
+        with self.transaction():
+            if walk.walk_id is None:
+                return
+            if infer:
+                self._mark_deleted(walk, moment, complete=False)
+                walk.report.total = self.conn.execute(
+                    "SELECT count(*) FROM blocks WHERE blog_id = ? AND deleted_at IS NULL",
+                    [walk.blog_id],
+                ).fetchone()[0]
+            self._end_walk(walk, moment, complete=False, next_url=next_url, error=error)
+
+    def record_poll(
+        self,
+        fetch: FetchInfo,
+        *,
+        blog_id: str | None = None,
+        walk: WalkSave | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """A request that saved no page (304 Not Modified, an error): kept, so the archive can
+        say when a blog was last checked and whether that failed."""
+        moment = iso_z(now or now_utc())
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO fetches (blog_id, url, fetched_at, status, etag, last_modified, "
+                "error, kind, elapsed, walk_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
+                    blog_id or (walk.blog_id if walk else None),
+                    fetch.url,
+                    iso_z(fetch.at) or moment,
+                    fetch.status,
+                    fetch.etag,
+                    fetch.last_modified,
+                    fetch.error,
+                    fetch.kind,
+                    fetch.elapsed,
+                    walk.walk_id if walk else None,
+                ],
+            )
+
+    def _start_walk(self, walk: WalkSave, moment: str) -> None:
+        if walk.walk_id is None:
+            walk.walk_id = self.conn.execute(
+                "INSERT INTO walks (blog_id, kind, started_at) VALUES (?,?,?)",
+                [walk.blog_id, walk.kind, moment],
+            ).lastrowid
+
+    def _end_walk(
+        self,
+        walk: WalkSave,
+        moment: str,
+        *,
+        complete: bool,
+        next_url: str | None,
+        error: str | None,
+    ) -> None:
+        self.conn.execute(
+            "UPDATE walks SET finished_at = ?, pages = ?, complete = ?, error = ? WHERE id = ?",
+            [moment, walk.pages, int(complete), error, walk.walk_id],
+        )
+        if walk.kind == "fetch":
+            self.conn.execute(
+                "UPDATE blogs SET walk_next = ? WHERE id = ?", [next_url, walk.blog_id]
+            )
+
+    def _insert_fetch(self, info: FetchInfo, blog: LiveBlog, walk: WalkSave, moment: str) -> int:
+        at = iso_z(info.at) or moment
+        snapshot = self._save_snapshot(info.body, at) if info.body is not None else None
+        return self.conn.execute(
+            "INSERT INTO fetches (blog_id, url, fetched_at, status, etag, last_modified, bytes, "
+            "snapshot_hash, source_format, error, kind, page_url, charset, walk_id, elapsed) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                blog.id,
+                info.url or blog.url,
+                at,
+                info.status,
+                info.etag,
+                info.last_modified,
+                len(info.body) if info.body is not None else None,
+                snapshot,
+                blog.source_format,
+                info.error,
+                info.kind,
+                info.page_url,
+                info.charset,
+                walk.walk_id,
+                info.elapsed,
+            ],
+        ).lastrowid
 
     def _save_snapshot(self, raw: bytes, moment: str | None) -> str:
         digest = hashlib.sha256(raw).hexdigest()
@@ -345,6 +541,7 @@ class Archive:
 
     def _save_blog_row(self, blog: LiveBlog, moment: str | None) -> None:
         data = blog.to_dict(blocks=False)
+        rich = richness(blog.source_format)
         row = {
             "id": blog.id,
             "url": data["url"],
@@ -358,11 +555,10 @@ class Archive:
             "tags": json.dumps(data["tags"], ensure_ascii=False),
             "source_format": data["source_format"],
             "pages": json.dumps(data["pages"], ensure_ascii=False),
+            "richness": rich,
         }
         existing = self.conn.execute(
-            "SELECT url, title, standfirst, publisher, is_live, published_at, authors, tags "
-            "FROM blogs WHERE id = ?",
-            [blog.id],
+            f"SELECT {', '.join(_BLOG_META)}, richness FROM blogs WHERE id = ?", [blog.id]
         ).fetchone()
         if existing is None:
             row["first_seen_at"] = moment
@@ -373,137 +569,184 @@ class Archive:
                 list(row.values()),
             )
             return
-        # A thinner source (a scraped copy, an older page) must not blank what we know.
-        keep = dict(
-            zip(
-                (
-                    "url",
-                    "title",
-                    "standfirst",
-                    "publisher",
-                    "is_live",
-                    "published_at",
-                    "authors",
-                    "tags",
-                ),
-                existing,
-                strict=True,
-            )
-        )
-        for key, old in keep.items():
-            if row[key] in (None, "[]") and old not in (None, "[]"):
-                row[key] = old
-        if "newer" in blog.pages:
-            # An older page of the blog: its live flag, links and times describe that page.
-            for key in ("is_live", "pages", "updated_at"):
-                row.pop(key)
-        row["last_seen_at"] = moment
-        sets = ", ".join(f"{k} = ?" for k in row if k != "id")
-        self.conn.execute(
-            f"UPDATE blogs SET {sets} WHERE id = ?",
-            [v for k, v in row.items() if k != "id"] + [blog.id],
-        )
+        keep = dict(zip(_BLOG_META, existing, strict=False))
+        if rich < existing[-1]:
+            # A thinner source than the blog was read from: it fills blanks, it never
+            # overwrites (its title, byline, flags and links say less, not something new).
+            update = {
+                k: row[k] for k in keep if keep[k] in (None, "[]") and row[k] not in (None, "[]")
+            }
+        else:
+            # A source as rich: the newest word, but a page that lacks a field does not
+            # blank what we know.
+            update = {k: v for k, v in row.items() if k != "id"}
+            for key, old in keep.items():
+                if update[key] in (None, "[]") and old not in (None, "[]"):
+                    update[key] = old
+            if "newer" in blog.pages:
+                # An older page of the blog: its live flag, links and times describe that page.
+                for key in ("is_live", "pages", "updated_at"):
+                    update.pop(key)
+        update["last_seen_at"] = moment
+        sets = ", ".join(f"{k} = ?" for k in update)
+        self.conn.execute(f"UPDATE blogs SET {sets} WHERE id = ?", [*update.values(), blog.id])
 
-    def _save_blocks(self, blog: LiveBlog, moment: str | None, report: SaveReport) -> set[str]:
+    def _save_blocks(
+        self, blog: LiveBlog, moment: str | None, walk: WalkSave, fetch_id: int | None
+    ) -> None:
+        """Each block once per walk: new ones, changed ones (a revision with its cause), and
+        the rule that a thinner source never rewrites what a richer one gave."""
+        report = walk.report
+        rich = richness(blog.source_format)
         # The state columns come from a covering index: no need to read the wide rows.
         existing = {
-            row[0]: (row[1], row[2], row[3])
+            row[0]: row[1:]
             for row in self.conn.execute(
-                "SELECT id, content_hash, revision, deleted_at FROM blocks "
-                "INDEXED BY blocks_state WHERE blog_id = ?",
+                "SELECT id, content_hash, revision, deleted_at, richness, source_format, edits "
+                "FROM blocks INDEXED BY blocks_state WHERE blog_id = ?",
                 [blog.id],
             )
         }
-        seen: dict[str, None] = {}
+        seen: list[str] = []
         for block in blog.blocks:
-            if block.id in seen:
-                continue
-            seen[block.id] = None
-            digest = content_hash(block)
+            if block.id in walk.saved:
+                continue  # met on an earlier page of this walk (a key event listed again)
+            walk.saved.add(block.id)
+            seen.append(block.id)
             old = existing.get(block.id)
-            if old is not None and old[0] == digest:
-                if old[2] is None:
-                    report.unchanged += 1
-                else:
+            digest = content_hash(block)
+            if old is not None:
+                old_hash, revision, deleted_at, old_rich, old_format, edits = old
+                if deleted_at is not None:
+                    self._restore(blog.id, block.id, moment)
                     report.restored.append(block.id)
-                    self.conn.execute(
-                        "UPDATE blocks SET deleted_at = NULL WHERE blog_id = ? AND id = ?",
-                        [blog.id, block.id],
-                    )
+                if old_hash == digest or rich < old_rich:
+                    # The same post, or a thinner sighting of it: present, nothing to write.
+                    if deleted_at is None:
+                        report.unchanged += 1
+                    continue
+                if walk.cause == "reparse":
+                    cause = "reparse"
+                elif old_format == blog.source_format:
+                    cause = "edit"
+                else:
+                    cause = "source"  # another kind of source: a difference, not an edit
+                data = block.to_dict()
+                values, revision_json = _block_values(data)
+                edits += cause == "edit"
+                key = (blog.id, block.id)
+                sets = ", ".join(f"{c} = ?" for c in _BLOCK_COLUMNS)
+                self.conn.execute(
+                    f"UPDATE blocks SET {sets}, content_hash = ?, revision = ?, edits = ?, "
+                    "richness = ?, source_format = ?, deleted_at = NULL "
+                    "WHERE blog_id = ? AND id = ?",
+                    [*values, digest, revision + 1, edits, rich, blog.source_format, *key],
+                )
+                self._add_revision(
+                    blog, block.id, revision + 1, digest, revision_json, moment, cause, fetch_id
+                )
+                (report.updated if cause == "edit" else report.rewritten).append(block.id)
                 continue
             data = block.to_dict()
             values, revision_json = _block_values(data)
-            if old is None:
-                self.conn.execute(
-                    f"INSERT INTO blocks (blog_id, id, {', '.join(_BLOCK_COLUMNS)}, content_hash, "
-                    "revision, first_seen_at, deleted_at) "
-                    f"VALUES (?, ?, {', '.join('?' * len(_BLOCK_COLUMNS))}, ?, 1, ?, NULL)",
-                    [blog.id, block.id, *values, digest, moment],
-                )
-                self._add_revision(blog.id, block.id, 1, digest, revision_json, moment)
-                report.new.append(block.id)
-                continue
-            if old[2] is not None:
-                report.restored.append(block.id)
-            revision = old[1] + 1
-            sets = ", ".join(f"{c} = ?" for c in _BLOCK_COLUMNS)
             self.conn.execute(
-                f"UPDATE blocks SET {sets}, content_hash = ?, revision = ?, deleted_at = NULL "
-                "WHERE blog_id = ? AND id = ?",
-                [*values, digest, revision, blog.id, block.id],
+                f"INSERT INTO blocks (blog_id, id, {', '.join(_BLOCK_COLUMNS)}, content_hash, "
+                "revision, edits, richness, source_format, first_seen_at, deleted_at) "
+                f"VALUES (?, ?, {', '.join('?' * len(_BLOCK_COLUMNS))}, ?, 1, 0, ?, ?, ?, NULL)",
+                [blog.id, block.id, *values, digest, rich, blog.source_format, moment],
             )
-            self._add_revision(blog.id, block.id, revision, digest, revision_json, moment)
-            report.updated.append(block.id)
+            self._add_revision(
+                blog, block.id, 1, digest, revision_json, moment, walk.cause, fetch_id
+            )
+            report.new.append(block.id)
         # When each block was last seen lives in a narrow table: one cheap statement for all.
         self.conn.execute(
             "INSERT INTO block_seen (blog_id, block_id, last_seen_at) "
             "SELECT ?, value, ? FROM json_each(?) WHERE true "
             "ON CONFLICT (blog_id, block_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
-            [blog.id, moment, json.dumps(list(seen))],
+            [blog.id, moment, json.dumps(seen)],
         )
-        return set(seen)
 
     def _add_revision(
         self,
-        blog_id: str,
+        blog: LiveBlog,
         block_id: str,
         revision: int,
         digest: str,
         data_json: str,
         moment: str | None,
+        cause: str,
+        fetch_id: int | None,
     ) -> None:
         self.conn.execute(
-            "INSERT INTO block_revisions (blog_id, block_id, revision, content_hash, seen_at, data)"
-            " VALUES (?,?,?,?,?,?)",
-            [blog_id, block_id, revision, digest, moment, data_json],
+            "INSERT INTO block_revisions (blog_id, block_id, revision, content_hash, seen_at, "
+            "data, cause, source_format, parser_version, fetch_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [
+                blog.id,
+                block_id,
+                revision,
+                digest,
+                moment,
+                data_json,
+                cause,
+                blog.source_format,
+                __version__,
+                fetch_id,
+            ],
         )
 
-    def _mark_deleted(
-        self, blog: LiveBlog, seen: set[str], moment: str | None, complete: bool, report: SaveReport
-    ) -> None:
-        """Mark missing blocks deleted, but only where this parse could have seen them."""
-        if not seen:
+    def _restore(self, blog_id: str, block_id: str, moment: str | None) -> None:
+        self.conn.execute(
+            "UPDATE blocks SET deleted_at = NULL WHERE blog_id = ? AND id = ?", [blog_id, block_id]
+        )
+        self.conn.execute(
+            "UPDATE deletions SET restored_at = ? WHERE blog_id = ? AND block_id = ? "
+            "AND restored_at IS NULL",
+            [moment, blog_id, block_id],
+        )
+
+    def _delete(self, blog_id: str, block_id: str, moment: str | None) -> None:
+        self.conn.execute(
+            "UPDATE blocks SET deleted_at = ? WHERE blog_id = ? AND id = ?",
+            [moment, blog_id, block_id],
+        )
+        self.conn.execute(
+            "INSERT INTO deletions (blog_id, block_id, deleted_at) VALUES (?,?,?)",
+            [blog_id, block_id, moment],
+        )
+
+    def _explicit_deletions(self, blog: LiveBlog, moment: str | None, report: SaveReport) -> None:
+        """Posts the source itself says were deleted (tombstones): deleted, whatever page."""
+        for block_id in dict.fromkeys(blog.deleted_ids):
+            row = self.conn.execute(
+                "SELECT deleted_at FROM blocks WHERE blog_id = ? AND id = ?", [blog.id, block_id]
+            ).fetchone()
+            if row is not None and row[0] is None:
+                self._delete(blog.id, block_id, moment)
+                report.deleted.append(block_id)
+
+    def _mark_deleted(self, walk: WalkSave, moment: str | None, complete: bool) -> None:
+        """Mark missing blocks deleted, but only where this walk could have seen them, and
+        never from a source thinner than the one that gave the block."""
+        if not walk.saved:
             return
-        window = None if complete else _coverage(blog)
-        if not complete and window is None:
+        window = None if complete else walk.window
+        if not complete and (window is None or not walk.time_ordered):
             return
         rows = self.conn.execute(
             "SELECT id, coalesce(published_at, created_at, updated_at) FROM blocks "
-            "WHERE blog_id = ? AND deleted_at IS NULL",
-            [blog.id],
+            "WHERE blog_id = ? AND deleted_at IS NULL AND richness <= ?",
+            [walk.blog_id, richness(walk.source_format)],
         ).fetchall()
         for block_id, when in rows:
-            if block_id in seen:
+            if block_id in walk.saved:
                 continue
             if window is not None:
                 low, high = window
                 if when is None or when < low or (high is not None and when > high):
                     continue
-            self.conn.execute(
-                "UPDATE blocks SET deleted_at = ? WHERE blog_id = ? AND id = ?",
-                [moment, blog.id, block_id],
-            )
-            report.deleted.append(block_id)
+            self._delete(walk.blog_id, block_id, moment)
+            walk.report.deleted.append(block_id)
 
     # --- reading --------------------------------------------------------------------------
 
@@ -556,7 +799,11 @@ class Archive:
         """Every blog's metadata by id (no counts: cheap however large the archive)."""
         return {r["id"]: _blog_dict(r) for r in self._rows("SELECT * FROM blogs", [])}
 
-    def list_blogs(self) -> list[dict[str, Any]]:
+    def list_blogs(self, *, as_of: datetime | None = None) -> list[dict[str, Any]]:
+        """Every blog with its counts, its first and last post, and its polls: when it was
+        last checked (`last_fetched_at`, a poll of any outcome), when it last changed, how
+        many polls failed in the last 24 hours."""
+        since = iso_z(now_utc() - timedelta(days=1))
         sql = """
             SELECT b.*,
               (SELECT count(*) FROM blocks k WHERE k.blog_id = b.id AND k.deleted_at IS NULL)
@@ -569,20 +816,125 @@ class Archive:
                  WHERE k.blog_id = b.id) AS first_post_at,
               (SELECT max(coalesce(published_at, created_at)) FROM blocks k
                  WHERE k.blog_id = b.id) AS last_post_at,
-              (SELECT max(fetched_at) FROM fetches f WHERE f.blog_id = b.id) AS last_fetched_at
+              (SELECT max(fetched_at) FROM fetches f WHERE f.blog_id = b.id) AS last_fetched_at,
+              (SELECT max(seen_at) FROM block_revisions r WHERE r.blog_id = b.id
+                 AND r.cause IN ('first', 'edit', 'import')) AS last_changed_at,
+              (SELECT count(*) FROM fetches f WHERE f.blog_id = b.id AND f.error IS NOT NULL
+                 AND f.fetched_at >= ?) AS failures_24h
             FROM blogs b ORDER BY last_post_at DESC, b.id
         """
-        return [_blog_dict(r) for r in self._rows(sql, [])]
+        blogs = [_blog_dict(r) for r in self._rows(sql, [since])]
+        for blog in blogs:
+            deleted = self._one(
+                "SELECT max(deleted_at) AS at FROM deletions WHERE blog_id = ?", [blog["id"]]
+            )
+            if deleted and deleted["at"] and deleted["at"] > (blog["last_changed_at"] or ""):
+                blog["last_changed_at"] = deleted["at"]
+            if as_of is not None:
+                blog.update(self._counts_as_of(blog["id"], as_of))
+        if as_of is not None:
+            moment = iso_z(as_of) or ""
+            blogs = [b for b in blogs if (b.get("first_seen_at") or "") <= moment]
+        return blogs
 
-    def blocks(self, blog_id: str | None, **filters: Any) -> Iterator[dict[str, Any]]:
+    def _counts_as_of(self, blog_id: str, as_of: datetime) -> dict[str, Any]:
+        counts = {"blocks": 0, "key_events": 0, "deleted": 0}
+        times = []
+        for block in self.blocks(blog_id, as_of=as_of):
+            if block["deleted_at"]:
+                counts["deleted"] += 1
+                continue
+            counts["blocks"] += 1
+            counts["key_events"] += bool(block["key_event"])
+            when = block["published_at"] or block["created_at"]
+            if when:
+                times.append(when)
+        counts["first_post_at"] = min(times, default=None)
+        counts["last_post_at"] = max(times, default=None)
+        return counts
+
+    def blocks(
+        self, blog_id: str | None, *, as_of: datetime | None = None, **filters: Any
+    ) -> Iterator[dict[str, Any]]:
         """Blocks as export dicts, streamed from the database (memory stays flat).
 
         Filters (see `_blocks_sql`): since, until, key_events, limit, oldest_first,
-        include_deleted.
+        include_deleted. With `as_of`, the blog as it stood then (see `_as_of_sql`).
         """
+        if as_of is not None:
+            sql, params = self._as_of_sql(blog_id, as_of, **filters)
+            for row in self._rows(sql, params):
+                yield _as_of_dict(row)
+            return
         sql, params = self._blocks_sql(blog_id, **filters)
         for row in self._rows(sql, params):
             yield block_row_dict(row)
+
+    def _as_of_sql(
+        self,
+        blog_id: str | None,
+        as_of: datetime,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        key_events: bool = False,
+        limit: int | None = None,
+        oldest_first: bool = False,
+        include_deleted: bool = True,
+    ) -> tuple[str, list[Any]]:
+        """The posts that existed at `as_of`, each in the revision current then; none that
+        appeared later; deletions as they stood then (a post deleted later is shown whole)."""
+        moment = iso_z(as_of)
+        where, params = ["r.seen_at <= ?"], [moment]
+        if blog_id is not None:
+            where.append("r.blog_id = ?")
+            params.append(blog_id)
+        current = (
+            "SELECT r.blog_id, r.block_id, max(r.revision) AS revision FROM block_revisions r "
+            f"WHERE {' AND '.join(where)} GROUP BY r.blog_id, r.block_id"
+        )
+        field = "json_extract(r.data, '$.{}')".format
+        when = (
+            f"coalesce({field('published_at')}, {field('created_at')}, {field('updated_at')}, "
+            "b.first_seen_at)"
+        )
+        deleted = (
+            "(SELECT max(d.deleted_at) FROM deletions d WHERE d.blog_id = c.blog_id "
+            "AND d.block_id = c.block_id AND d.deleted_at <= ?1 "
+            "AND (d.restored_at IS NULL OR d.restored_at > ?1))"
+        )
+        outer, outer_params = [], []
+        if since is not None:
+            outer.append(f"{when} >= ?")
+            outer_params.append(iso_z(since))
+        if until is not None:
+            outer.append(f"{when} <= ?")
+            outer_params.append(iso_z(until))
+        if key_events:
+            outer.append(f"{field('key_event')}")
+        if not include_deleted:
+            outer.append(f"{deleted} IS NULL")
+        order = "ASC" if oldest_first else "DESC"
+        sql = (
+            f"WITH c AS ({current.replace('?', '?1', 1)}) "
+            "SELECT c.blog_id, c.revision, r.data, b.first_seen_at, "
+            "CASE WHEN s.last_seen_at <= ?1 THEN s.last_seen_at END AS last_seen_at, "
+            "(SELECT count(*) FROM block_revisions e WHERE e.blog_id = c.blog_id "
+            "AND e.block_id = c.block_id AND e.revision <= c.revision AND e.cause = 'edit') "
+            f"AS edits, {deleted} AS deleted_at "
+            "FROM c JOIN block_revisions r ON r.blog_id = c.blog_id AND r.block_id = c.block_id "
+            "AND r.revision = c.revision "
+            "JOIN blocks b ON b.blog_id = c.blog_id AND b.id = c.block_id "
+            "LEFT JOIN block_seen s ON s.blog_id = c.blog_id AND s.block_id = c.block_id "
+            f"{'WHERE ' + ' AND '.join(outer) if outer else ''} "
+            f"ORDER BY c.blog_id {order}, {when} {order}, b.rowid {order}"
+        )
+        # ?1 is the moment everywhere; the other parameters follow it in order.
+        numbered = [moment, *params[1:], *outer_params]
+        if limit is not None:
+            sql += " LIMIT ?"
+            numbered.append(limit)
+        return sql, numbered
 
     def blocks_jsonl(self, blog_id: str | None, **filters: Any) -> Iterator[bytes]:
         """The same rows as `blocks()`, as JSON lines built by SQLite's JSON functions.
@@ -653,9 +1005,11 @@ class Archive:
         return [{**dict(r), "key_event": bool(r["key_event"])} for r in self._rows(sql, params)]
 
     def revisions(self, blog_id: str, block_id: str) -> list[dict[str, Any]]:
+        """Every revision of a block, oldest first, with why it exists (its cause), the kind
+        of source it was read from and the parser that read it."""
         rows = self._rows(
-            "SELECT revision, content_hash, seen_at, data FROM block_revisions "
-            "WHERE blog_id = ? AND block_id = ? ORDER BY revision",
+            "SELECT revision, content_hash, seen_at, cause, source_format, parser_version, data "
+            "FROM block_revisions WHERE blog_id = ? AND block_id = ? ORDER BY revision",
             [blog_id, block_id],
         )
         out = [{**dict(r), "data": json.loads(r["data"])} for r in rows]
@@ -663,15 +1017,85 @@ class Archive:
             raise BlogNotFound(f"no block {block_id!r} in blog {blog_id!r}")
         return out
 
+    def pages_read(self, blog_id: str) -> list[dict[str, Any]]:
+        """Every page of a blog kept as a snapshot, oldest walk first, with what its walk
+        came to (`complete`: 1 it read the whole blog, 0 it did not, None unrecorded)."""
+        return [
+            dict(r)
+            for r in self._rows(
+                "SELECT f.id, f.url, f.page_url, f.charset, f.fetched_at, f.snapshot_hash, "
+                "f.kind, f.walk_id, w.complete FROM fetches f "
+                "LEFT JOIN walks w ON w.id = f.walk_id "
+                "WHERE f.blog_id = ? AND f.snapshot_hash IS NOT NULL ORDER BY f.id",
+                [blog_id],
+            )
+        ]
+
+    def correct_blocks(
+        self,
+        blog_id: str,
+        blocks: list[Block],
+        source_format: str | None,
+        *,
+        now: datetime | None = None,
+    ) -> None:
+        """Rewrite blocks as the raw pages give them now: a revision with cause `reparse`
+        each (never an edit), and the block's row made to match."""
+        moment = iso_z(now or now_utc())
+        rich = richness(source_format)
+        blog = LiveBlog(id=blog_id, source_format=source_format or "unknown")
+        with self.transaction():
+            for block in blocks:
+                digest = content_hash(block)
+                values, revision_json = _block_values(block.to_dict())
+                row = self.conn.execute(
+                    "SELECT revision FROM blocks WHERE blog_id = ? AND id = ?", [blog_id, block.id]
+                ).fetchone()
+                if row is None:
+                    self.conn.execute(
+                        f"INSERT INTO blocks (blog_id, id, {', '.join(_BLOCK_COLUMNS)}, "
+                        "content_hash, revision, edits, richness, source_format, first_seen_at) "
+                        f"VALUES (?, ?, {', '.join('?' * len(_BLOCK_COLUMNS))}, ?, 1, 0, ?, ?, ?)",
+                        [blog_id, block.id, *values, digest, rich, source_format, moment],
+                    )
+                    revision = 1
+                else:
+                    revision = row[0] + 1
+                    sets = ", ".join(f"{c} = ?" for c in _BLOCK_COLUMNS)
+                    self.conn.execute(
+                        f"UPDATE blocks SET {sets}, content_hash = ?, revision = ? "
+                        "WHERE blog_id = ? AND id = ?",
+                        [*values, digest, revision, blog_id, block.id],
+                    )
+                self._add_revision(
+                    blog, block.id, revision, digest, revision_json, moment, "reparse", None
+                )
+
     def snapshot(self, digest: str) -> bytes | None:
         row = self._one("SELECT compressed FROM snapshots WHERE hash = ?", [digest])
         return zlib.decompress(row["compressed"]) if row else None
 
     def last_fetch(self, url: str) -> dict[str, Any] | None:
-        """The newest successful fetch of a URL, for conditional requests."""
+        """The newest fetch of a URL that brought a page, for conditional requests."""
         return self._one(
-            "SELECT * FROM fetches WHERE url = ? AND error IS NULL ORDER BY id DESC LIMIT 1", [url]
+            "SELECT * FROM fetches WHERE url = ? AND error IS NULL AND snapshot_hash IS NOT NULL "
+            "ORDER BY id DESC LIMIT 1",
+            [url],
         )
+
+    def blog_for_url(self, url: str) -> str | None:
+        """The blog a URL was last fetched for (so a failed poll of it is logged to it)."""
+        row = self._one(
+            "SELECT blog_id FROM fetches WHERE url = ? AND blog_id IS NOT NULL "
+            "ORDER BY id DESC LIMIT 1",
+            [url],
+        )
+        return row["blog_id"] if row else None
+
+    def walk_next(self, blog_id: str) -> str | None:
+        """Where this blog's unfinished walk resumes, if one stopped part way."""
+        row = self._one("SELECT walk_next FROM blogs WHERE id = ?", [blog_id])
+        return row["walk_next"] if row else None
 
     def _rows(self, sql: str, params: list[Any]) -> Iterator[sqlite3.Row]:
         try:
@@ -733,6 +1157,8 @@ def _json_line_sql() -> str:
             return f"json_quote(coalesce({column}, ''))"
         if key == "revision":
             return f"coalesce({column}, 'null')"
+        if key == "edits":
+            return f"coalesce({column}, 0)"
         return f"json_quote({column})"
 
     # printf() builds each line in one allocation (a chain of || copies it once per key).
@@ -755,7 +1181,18 @@ def block_row_dict(row: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
             value = json.loads(value or "[]")
         elif key == "text":
             value = value or ""
+        elif key == "edits":
+            value = value or 0
         out[key] = value
+    return out
+
+
+def _as_of_dict(row: sqlite3.Row) -> dict[str, Any]:
+    """A block as it stood then: its revision's JSON with the archive's fields of that time."""
+    data = json.loads(row["data"])
+    out = {"blog_id": row["blog_id"]}
+    for key in EXPORT_FIELDS[1:]:
+        out[key] = data[key] if key in data else row[key]
     return out
 
 
@@ -794,92 +1231,6 @@ def _archive_error(exc: sqlite3.Error, path: Path) -> ArchiveError:
     if "not a database" in text or "malformed" in text:
         return ArchiveError(f"{path} is not a liveblog archive or is damaged: {text}")
     return ArchiveError(f"archive {path}: {text}")
-
-
-# --- schema -------------------------------------------------------------------------------
-
-MIGRATIONS = Migrations("liveblog")
-
-
-@MIGRATIONS(name="001_initial")
-def _initial(db: Database) -> None:
-    db.execute("""
-        CREATE TABLE blogs (
-            id TEXT PRIMARY KEY, url TEXT, title TEXT, standfirst TEXT, publisher TEXT,
-            is_live INTEGER, published_at TEXT, updated_at TEXT, authors TEXT, tags TEXT,
-            source_format TEXT, pages TEXT, first_seen_at TEXT, last_seen_at TEXT
-        )""")
-    db.execute("""
-        CREATE TABLE blocks (
-            blog_id TEXT NOT NULL REFERENCES blogs(id), id TEXT NOT NULL,
-            title TEXT, created_at TEXT, published_at TEXT, updated_at TEXT,
-            key_event INTEGER NOT NULL DEFAULT 0, pinned INTEGER NOT NULL DEFAULT 0,
-            summary INTEGER NOT NULL DEFAULT 0, authors TEXT, text TEXT, html TEXT,
-            elements TEXT, content_hash TEXT NOT NULL, revision INTEGER NOT NULL,
-            first_seen_at TEXT, last_seen_at TEXT, deleted_at TEXT,
-            PRIMARY KEY (blog_id, id)
-        )""")
-    db.execute("CREATE INDEX blocks_by_time ON blocks (blog_id, published_at)")
-    db.execute("""
-        CREATE TABLE block_revisions (
-            blog_id TEXT NOT NULL, block_id TEXT NOT NULL, revision INTEGER NOT NULL,
-            content_hash TEXT NOT NULL, seen_at TEXT, data TEXT NOT NULL,
-            PRIMARY KEY (blog_id, block_id, revision),
-            FOREIGN KEY (blog_id, block_id) REFERENCES blocks(blog_id, id)
-        )""")
-    db.execute("""
-        CREATE TABLE fetches (
-            id INTEGER PRIMARY KEY, blog_id TEXT, url TEXT, fetched_at TEXT, status INTEGER,
-            etag TEXT, last_modified TEXT, bytes INTEGER, snapshot_hash TEXT,
-            source_format TEXT, new INTEGER, updated INTEGER, unchanged INTEGER,
-            deleted INTEGER, error TEXT
-        )""")
-    db.execute("CREATE INDEX fetches_by_url ON fetches (url, id)")
-    db.execute("""
-        CREATE TABLE snapshots (
-            hash TEXT PRIMARY KEY, size INTEGER NOT NULL, compressed BLOB NOT NULL,
-            first_seen_at TEXT
-        )""")
-    db["blocks"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
-
-
-@MIGRATIONS(name="002_fts_update_only_on_text")
-def _fts_on_text_only(db: Database) -> None:
-    """Re-index a block only when its title or text change, not on every bookkeeping update
-    (last_seen_at, deleted_at): a re-fetch of an unchanged blog then writes almost nothing."""
-    db.execute("DROP TRIGGER IF EXISTS blocks_au")
-    db.execute("""
-        CREATE TRIGGER blocks_au AFTER UPDATE OF title, text ON blocks BEGIN
-          INSERT INTO blocks_fts (blocks_fts, rowid, title, text)
-            VALUES ('delete', old.rowid, old.title, old.text);
-          INSERT INTO blocks_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
-        END""")
-
-
-@MIGRATIONS(name="003_block_seen_and_state_index")
-def _block_seen(db: Database) -> None:
-    """When a block was last seen moves to a narrow table, and a covering index serves the
-    "what do we hold" lookup: re-saving an unchanged page then rewrites no wide block row."""
-    db.execute("""
-        CREATE TABLE block_seen (
-            blog_id TEXT NOT NULL, block_id TEXT NOT NULL, last_seen_at TEXT,
-            PRIMARY KEY (blog_id, block_id)
-        ) WITHOUT ROWID""")
-    db.execute("INSERT INTO block_seen SELECT blog_id, id, last_seen_at FROM blocks")
-    db.execute("ALTER TABLE blocks DROP COLUMN last_seen_at")
-    db.execute(
-        "CREATE INDEX blocks_state ON blocks (blog_id, id, content_hash, revision, deleted_at)"
-    )
-
-
-@MIGRATIONS(name="004_blocks_order_index")
-def _blocks_order(db: Database) -> None:
-    """Timelines and exports read blocks in time order: an index in that order lets them
-    stream rows instead of sorting them all first."""
-    db.execute(
-        "CREATE INDEX IF NOT EXISTS blocks_order ON blocks "
-        "(blog_id, coalesce(published_at, created_at, updated_at, first_seen_at))"
-    )
 
 
 __all__ = [

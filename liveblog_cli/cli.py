@@ -23,6 +23,7 @@ for name, command in (
     ("export", cli_archive.export),
     ("search", cli_archive.search),
     ("history", cli_archive.history),
+    ("reparse", cli_archive.reparse),
     ("fetch", cli_fetch.fetch),
     ("follow", cli_fetch.follow_command),
 ):

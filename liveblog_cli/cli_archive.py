@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +13,7 @@ import typer
 
 from liveblog_cli.cli_common import (
     EXIT_USAGE,
+    AsOfOption,
     DbOption,
     KeyEventsOption,
     LimitOption,
@@ -26,12 +29,13 @@ from liveblog_cli.cli_common import (
 def list_blogs(
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON array on stdout.")] = False,
+    as_of: AsOfOption = None,
 ) -> None:
-    """The archived blogs: id, title, counts, first and last post, last fetch."""
+    """The archived blogs: id, title, counts, first and last post, last check and change."""
     from liveblog_cli import output
 
     with open_archive(db) as archive:
-        blogs = archive.list_blogs()
+        blogs = archive.list_blogs(as_of=parse_when(as_of, "--as-of"))
     if as_json:
         output.write_json(blogs, sys.stdout)
         return
@@ -56,6 +60,7 @@ def show(
     as_json: Annotated[
         bool, typer.Option("--json", help="The blog and its posts as JSON.")
     ] = False,
+    as_of: AsOfOption = None,
 ) -> None:
     """The timeline of one blog, newest first, with its key events on top."""
     from liveblog_cli import output
@@ -72,6 +77,7 @@ def show(
                 key_events=key_events,
                 limit=limit,
                 oldest_first=oldest_first,
+                as_of=parse_when(as_of, "--as-of"),
             )
         )
     if as_json:
@@ -113,6 +119,7 @@ def export(
     until: UntilOption = None,
     limit: LimitOption = None,
     oldest_first: Annotated[bool, typer.Option("--oldest-first")] = False,
+    as_of: AsOfOption = None,
 ) -> None:
     """Export archived posts as jsonl (default, streamed), json, csv, md, html or atom."""
     if (blog is None) == (not all_blogs):
@@ -135,7 +142,10 @@ def export(
             "limit": limit,
             "oldest_first": oldest_first,
         }
-        if export_format is ExportFormat.jsonl:
+        moment = parse_when(as_of, "--as-of")
+        if moment is not None:
+            filters["as_of"] = moment
+        if export_format is ExportFormat.jsonl and moment is None:
             # Lines assembled by SQLite: the fast path for the format used on big archives.
             rows: Any = archive.blocks_jsonl(blog_id, **filters)
             writer = WRITERS["jsonl-lines"]
@@ -206,3 +216,77 @@ def history(
     from liveblog_cli.render import revisions_view
 
     revisions_view(revisions, output.console())
+
+
+def reparse(
+    blog: Annotated[str | None, typer.Argument(help="Blog id, URL or prefix (or --all).")] = None,
+    all_blogs: Annotated[bool, typer.Option("--all", help="Every archived blog.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only say what would change; write nothing.")
+    ] = False,
+    db: DbOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Per blog: what was (or would be) rewritten, as JSON.")
+    ] = False,
+) -> None:
+    """Rebuild posts from the raw pages the archive kept, with today's parser.
+
+    A post whose row differs from what its pages give now (a parser upgrade, a damaged row) is
+    rewritten with a revision of cause `reparse`, never counted as an edit.
+    """
+    if (blog is None) == (not all_blogs):
+        raise fail("give one BLOG, or --all", EXIT_USAGE)
+    from liveblog_cli import output
+    from liveblog_cli.reparse import reparse_blog
+
+    reports = []
+    with open_archive(db) as archive:
+        ids = [archive.resolve(blog)] if blog is not None else [b for b, _ in archive.blog_ids()]
+        for blog_id in ids:
+            with _progress(f"reparsing {blog_id}") as on_page:
+                report = reparse_blog(archive, blog_id, dry_run=dry_run, on_page=on_page)
+            reports.append(report)
+            if not as_json:
+                from liveblog_cli.render import safe
+
+                sys.stderr.write(safe(report.summary(dry_run=dry_run)) + "\n")
+                for fix in report.corrections if dry_run else []:
+                    what = "added" if fix.added else "differs in " + ", ".join(fix.fields)
+                    sys.stdout.write(safe(f"{blog_id} {fix.block_id}: {what}") + "\n")
+    if as_json:
+        output.write_json(
+            [
+                {
+                    "blog_id": r.blog_id,
+                    "pages": r.pages,
+                    "unreadable": r.unreadable,
+                    "checked": r.checked,
+                    "dry_run": dry_run,
+                    "corrections": [
+                        {"block_id": c.block_id, "added": c.added, "fields": c.fields}
+                        for c in r.corrections
+                    ],
+                }
+                for r in reports
+            ],
+            sys.stdout,
+        )
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal (stderr), nothing when piped or in cron."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    from liveblog_cli.output import console
+
+    with Progress(console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def on_page(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield on_page

@@ -104,6 +104,14 @@ SinceOption = Annotated[
     typer.Option(help="Only posts at or after this time (ISO date/time, or 90m, 6h, 2d ago)."),
 ]
 UntilOption = Annotated[str | None, typer.Option(help="Only posts at or before this time.")]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="The blog as it stood at this time: posts then existing, in their revision then "
+        "(ISO date/time, or 90m, 6h, 2d ago).",
+    ),
+]
 KeyEventsOption = Annotated[bool, typer.Option("--key-events", help="Only key events.")]
 LimitOption = Annotated[int | None, typer.Option(min=1, help="At most this many posts.")]
 

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
+from liveblog_cli.bounds import IDLE_PAGES, MAX_BYTES, MAX_PAGES, WALK_BUDGET
 from liveblog_cli.cli_common import EXIT_USAGE, DbOption, fail, open_archive
-from liveblog_cli.fetch import DEFAULT_MAX_BYTES
 
 
 def _fetch_options(
@@ -18,7 +18,9 @@ def _fetch_options(
     db: Path | None,
     as_json: bool,
     quiet: bool,
-    max_pages: int | None,
+    max_pages: int,
+    idle_pages: int,
+    walk_budget: float,
     max_bytes: int,
     user_agent: str | None,
     retries: int,
@@ -35,7 +37,7 @@ def _fetch_options(
 
     from liveblog_cli import fetch as fetching
     from liveblog_cli.lock import archive_lock
-    from liveblog_cli.sync import Sync
+    from liveblog_cli.sync import Limits, Sync
 
     settings = fetching.Settings(
         user_agent=user_agent or fetching.DEFAULT_USER_AGENT,
@@ -63,7 +65,8 @@ def _fetch_options(
         open_archive(db_path) as archive,
         fetching.Fetcher(settings) as fetcher,
     ):
-        sync = Sync(archive, fetcher, reach=_reach(guardian_api_key), max_pages=max_pages)
+        limits = Limits(max_pages=max_pages, idle_pages=idle_pages, budget=walk_budget)
+        sync = Sync(archive, fetcher, reach=_reach(guardian_api_key), limits=limits)
         if follow_mode:
             if len(urls) != 1:
                 raise fail("--follow takes exactly one URL", EXIT_USAGE)
@@ -165,7 +168,22 @@ JsonSummary = Annotated[
     bool, typer.Option("--json", help="Print the per-blog summary as JSON on stdout.")
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success (cron).")]
-MaxPages = Annotated[int | None, typer.Option(min=1, help="Read at most this many pages.")]
+MaxPages = Annotated[
+    int,
+    typer.Option(
+        min=1, help="Read at most this many pages of a blog per run (the walk resumes next run)."
+    ),
+]
+IdlePages = Annotated[
+    int,
+    typer.Option(min=1, help="Stop a walk after this many pages in a row with nothing new."),
+]
+WalkBudget = Annotated[
+    float,
+    typer.Option(
+        min=1, max=86400, help="Stop a blog's walk after this many seconds (it resumes next run)."
+    ),
+]
 MaxBytes = Annotated[
     int, typer.Option(min=1024, help="Refuse a page larger than this (after decompression).")
 ]
@@ -208,8 +226,10 @@ def fetch(
     db: DbOption = None,
     as_json: JsonSummary = False,
     quiet: Quiet = False,
-    max_pages: MaxPages = None,
-    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
+    max_pages: MaxPages = MAX_PAGES,
+    idle_pages: IdlePages = IDLE_PAGES,
+    walk_budget: WalkBudget = WALK_BUDGET,
+    max_bytes: MaxBytes = MAX_BYTES,
     user_agent: UserAgent = None,
     retries: Retries = 3,
     timeout: Timeout = 30.0,
@@ -234,8 +254,10 @@ def follow_command(
     url: Annotated[str, typer.Argument(metavar="URL", help="A live-blog URL.")],
     db: DbOption = None,
     quiet: Quiet = False,
-    max_pages: MaxPages = None,
-    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
+    max_pages: MaxPages = MAX_PAGES,
+    idle_pages: IdlePages = IDLE_PAGES,
+    walk_budget: WalkBudget = WALK_BUDGET,
+    max_bytes: MaxBytes = MAX_BYTES,
     user_agent: UserAgent = None,
     retries: Retries = 3,
     timeout: Timeout = 30.0,

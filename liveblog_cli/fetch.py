@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from liveblog_cli import __version__
+from liveblog_cli.bounds import MAX_BYTES
 from liveblog_cli.errors import EXIT_TEMPFAIL, EXIT_UNAVAILABLE, LiveblogError
 
 if TYPE_CHECKING:
     import httpx
 
 DEFAULT_USER_AGENT = f"liveblog/{__version__} (+https://pypi.org/project/liveblog-cli/)"
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_BYTES = MAX_BYTES
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -31,6 +32,10 @@ class FetchError(LiveblogError):
     """The page could not be had: HTTP error after retries, too large, too slow."""
 
     exit_code = EXIT_UNAVAILABLE
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the last HTTP status, when there was an answer at all
 
 
 class RateLimited(FetchError):
@@ -60,6 +65,8 @@ class Page:
     body: bytes
     headers: dict[str, str]
     charset: str | None
+    at: datetime | None = None  # when the request was sent
+    elapsed: float | None = None  # seconds it took, answer included
 
     @property
     def etag(self) -> str | None:
@@ -127,53 +134,6 @@ def _charset(content_type: str | None) -> str | None:
     return None
 
 
-def get(
-    client: httpx.Client,
-    url: str,
-    settings: Settings,
-    gate: HostGate,
-    *,
-    headers: dict[str, str] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Page:
-    """GET with retries (backoff + jitter, Retry-After), a byte cap and a total deadline.
-
-    Returns 2xx and 304 responses; raises FetchError (or RateLimited) otherwise.
-    """
-    import httpx
-
-    last_problem = "no attempt made"
-    rate_limited = False
-    for attempt in range(settings.tries):
-        wait: float | None = None
-        with gate.lock(url):
-            gate.wait_turn(url)
-            try:
-                page = _get_once(client, url, settings, headers or {})
-            except _TooLarge as exc:
-                raise FetchError(str(exc)) from None
-            except (httpx.TransportError, _Deadline) as exc:
-                last_problem = _describe(exc)
-                rate_limited = False
-            else:
-                if page.status < 400 or page.status == 304:
-                    return page
-                last_problem = f"HTTP {page.status}"
-                rate_limited = page.status == 429
-                if page.status not in RETRY_STATUSES:
-                    raise FetchError(f"{url}: HTTP {page.status}") from None
-                wait = retry_after(page.headers.get("retry-after"))
-            finally:
-                gate.done(url)
-        if attempt + 1 >= settings.tries:
-            break
-        backoff = random.uniform(0, settings.backoff * 2**attempt)  # full jitter
-        delay = min(wait, settings.max_retry_after) if wait is not None else backoff
-        sleep(delay)
-    error = RateLimited if rate_limited else FetchError
-    raise error(f"{url}: {last_problem} after {settings.tries} tries")
-
-
 class Fetcher:
     """One HTTP client for a whole run, with its settings, its per-host gate and the sleep
     it waits with (injectable, so tests of retries need not wait)."""
@@ -218,6 +178,7 @@ class Fetcher:
 
         settings, gate = self.settings, self.gate
         last_problem = "no attempt made"
+        last_status: int | None = None
         rate_limited = False
         for attempt in range(settings.tries):
             wait: float | None = None
@@ -229,14 +190,16 @@ class Fetcher:
                     raise FetchError(str(exc)) from None
                 except (httpx.TransportError, _Deadline) as exc:
                     last_problem = _describe(exc)
+                    last_status = None
                     rate_limited = False
                 else:
                     if page.status < 400 or page.status == 304:
                         return page
                     last_problem = f"HTTP {page.status}"
+                    last_status = page.status
                     rate_limited = page.status == 429
                     if page.status not in RETRY_STATUSES:
-                        raise FetchError(f"{url}: HTTP {page.status}") from None
+                        raise FetchError(f"{url}: HTTP {page.status}", status=page.status)
                     wait = retry_after(page.headers.get("retry-after"))
                 finally:
                     gate.done(url)
@@ -246,7 +209,7 @@ class Fetcher:
             delay = min(wait, settings.max_retry_after) if wait is not None else backoff
             self.sleep(delay)
         error = RateLimited if rate_limited else FetchError
-        raise error(f"{url}: {last_problem} after {settings.tries} tries")
+        raise error(f"{url}: {last_problem} after {settings.tries} tries", status=last_status)
 
 
 class _TooLarge(Exception):
@@ -272,6 +235,7 @@ def _describe(exc: BaseException) -> str:
 
 
 def _get_once(client: httpx.Client, url: str, settings: Settings, headers: dict[str, str]) -> Page:
+    sent = datetime.now(UTC)
     started = time.monotonic()
     chunks: list[bytes] = []
     size = 0
@@ -301,6 +265,8 @@ def _get_once(client: httpx.Client, url: str, settings: Settings, headers: dict[
             body=b"".join(chunks),
             headers={k.lower(): v for k, v in response.headers.items()},
             charset=_charset(response.headers.get("content-type")),
+            at=sent,
+            elapsed=time.monotonic() - started,
         )
 
 

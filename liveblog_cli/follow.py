@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,16 +36,17 @@ class FollowOutcome:
 
 def changed_blocks(result: BlogResult) -> list[dict[str, Any]]:
     """The blocks a poll added or edited, newest last (the order a reader wants to see them)."""
-    if result.report is None or result.blog is None:
+    if result.report is None or not result.changed:
         return []
     change = {i: "new" for i in result.report.new}
     change.update({i: "edited" for i in result.report.updated})
     change.update({i: "restored" for i in result.report.restored})
-    rows = []
-    for block in reversed(result.blog.blocks):
-        if block.id in change:
-            rows.append({"blog_id": result.blog.id, "change": change[block.id], **block.to_dict()})
-    return rows
+    blocks = [b for b in result.changed.values() if b.id in change]
+    floor = datetime.min.replace(tzinfo=UTC)
+    blocks.sort(key=lambda b: b.sort_time or floor)
+    return [
+        {"blog_id": result.report.blog_id, "change": change[b.id], **b.to_dict()} for b in blocks
+    ]
 
 
 def follow(

@@ -48,6 +48,11 @@ def with_diffs(revisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
             {
                 "revision": rev["revision"],
                 "seen_at": rev["seen_at"],
+                # Why the revision exists: first, edit (by the publisher), source (read from
+                # another kind of source), reparse, import. Only `edit` is an edit.
+                "cause": rev.get("cause"),
+                "source_format": rev.get("source_format"),
+                "parser_version": rev.get("parser_version"),
                 "content_hash": rev["content_hash"],
                 "diff": diff,
                 "block": rev["data"],

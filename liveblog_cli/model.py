@@ -31,8 +31,66 @@ BLOCK_FIELDS = (
 FLAG_FIELDS = ("key_event", "pinned", "summary")
 LIST_FIELDS = ("authors", "elements")  # lists, stored as JSON
 # What the archive adds to a block when it exports it: its blog first, bookkeeping last.
-ARCHIVE_FIELDS = ("revision", "first_seen_at", "last_seen_at", "deleted_at")
+ARCHIVE_FIELDS = ("revision", "edits", "first_seen_at", "last_seen_at", "deleted_at")
 EXPORT_FIELDS = ("blog_id", *BLOCK_FIELDS, *ARCHIVE_FIELDS)
+
+
+# How much of a post each kind of source carries. 3: the publisher's own structured data
+# (ids, flags, authors, typed elements); 2: a rendered page read together with structured
+# data; 1 (any other): schema.org data or the page's shape alone. A thinner source never
+# overwrites what a richer one gave (see Archive.save and README, "Sources of different
+# richness").
+_RICHNESS = {
+    "guardian-dcr": 3,
+    "guardian-capi": 3,
+    "bbc-simorgh": 3,
+    "sourcefabric": 3,
+    "guardian-html": 2,
+    "reach-plc": 2,
+    "jsonld+html": 2,
+}
+
+
+def richness(source_format: str | None) -> int:
+    return _RICHNESS.get(source_format or "", 1)
+
+
+# Hosts whose blog ids are global (the Guardian's pageId names one blog on any mirror).
+GLOBAL_ID_HOSTS = ("theguardian.com",)
+
+
+def host_key(url: str | None) -> str | None:
+    """A URL's host as blog ids carry it: lower case, no `www.`, the port kept."""
+    if not url or "://" not in url:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").removeprefix("www.")
+        port = parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return f"{host}:{port}" if port and port not in (80, 443) else host
+
+
+def qualified_blog_id(blog_id: str, url: str | None, source_format: str | None) -> str:
+    """A blog id that no two hosts share: `host/path` for an id made from its URL's path.
+
+    Publishers whose ids are global (the Guardian's) keep them; so do ids that are not the
+    URL's path (hashes, a platform's own ids).
+    """
+    host = host_key(url)
+    if host is None or (source_format or "").startswith("guardian"):
+        return blog_id
+    if any(host == h or host.endswith("." + h) for h in GLOBAL_ID_HOSTS):
+        return blog_id
+    from urllib.parse import urlsplit
+
+    path = urlsplit(url or "").path.strip("/")
+    return f"{host}/{blog_id}" if blog_id == path and path else blog_id
 
 
 def iso_z(value: datetime | None) -> str | None:
@@ -204,6 +262,8 @@ class LiveBlog:
     # False when a page's posts are not a run in time (a feed sorted by last update): then
     # nothing may be inferred deleted from its absence, only from `deleted_ids`.
     time_ordered: bool = field(default=True, repr=False)
+    # How many pages the whole blog has, when the source says (for "read 2 of 5 pages").
+    page_count: int | None = field(default=None, repr=False)
 
     def to_dict(self, *, blocks: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -109,8 +109,8 @@ def _row_flags(block: dict[str, Any]) -> str:
         marks.append("summary")
     if block.get("deleted_at"):
         marks.append(f"✗ deleted {block['deleted_at']}")
-    if (block.get("revision") or 1) > 1:
-        marks.append(f"edited ×{block['revision'] - 1}")
+    if block.get("edits"):
+        marks.append(f"edited ×{block['edits']}")
     return "  ".join(marks)
 
 
@@ -224,11 +224,33 @@ def blogs_table(blogs: list[dict[str, Any]], console: Console) -> None:
             f"{blog.get('blocks')} blocks",
             f"{blog.get('key_events')} key events",
             f"posts {_short(blog.get('first_post_at'))} → {_short(blog.get('last_post_at'))}",
-            f"fetched {_short(blog.get('last_fetched_at'))}",
         ]
         if blog.get("deleted"):
             facts.insert(2, f"{blog['deleted']} deleted")
         console.print(text("  " + " · ".join(facts), "dim"))
+        polls = [
+            f"checked {_ago(blog.get('last_fetched_at'))}",
+            f"changed {_ago(blog.get('last_changed_at'))}",
+        ]
+        if blog.get("failures_24h"):
+            polls.append(f"{blog['failures_24h']} failed polls in 24 h")
+        console.print(text("  " + " · ".join(polls), "dim"))
+
+
+def _ago(stamp: str | None) -> str:
+    """How long ago an ISO time was, for people: "2 min ago", "3 h ago", "5 d ago"."""
+    from liveblog_cli.model import parse_iso
+
+    when = parse_iso(stamp)
+    if when is None:
+        return "never"
+    from datetime import UTC, datetime
+
+    seconds = max(0, int((datetime.now(UTC) - when).total_seconds()))
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return f"{seconds} s ago"
 
 
 def _short(stamp: str | None) -> str:
@@ -274,7 +296,11 @@ def revisions_view(revisions: list[dict[str, Any]], console: Console) -> None:
     from rich.text import Text
 
     for rev in revisions:
-        console.print(text(f"revision {rev['revision']}  seen {rev['seen_at']}", "bold cyan"))
+        how = " · ".join(
+            x for x in (rev.get("cause"), rev.get("source_format"), rev.get("parser_version")) if x
+        )
+        head = f"revision {rev['revision']}  seen {rev['seen_at']}" + (f"  ({how})" if how else "")
+        console.print(text(head, "bold cyan"))
         if rev["diff"] is None:
             block = rev["block"]
             if block.get("title"):

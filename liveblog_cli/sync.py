@@ -1,26 +1,47 @@
 """The conductor: from a blog's URL to its posts in the archive.
 
 `Sync` asks parse/ which address to request (`plan`), has fetch.py get it, parses what
-comes back, walks older pages (all of them the first time, only until known posts later),
-and saves the walk through the archive. `follow` polls through one `Sync`; reparse and
-import reuse `save_walk` without HTTP.
+comes back, and walks older pages: all of them the first time, only until known posts
+later. Each page is saved as it is read (one transaction a page; the last one also decides
+deletions), so a long walk holds one page in memory, and a walk that stops part way keeps
+what it read and resumes next run. Every request is logged as a poll, whatever its outcome.
+`follow` polls through one `Sync`; reparse and import save through the same archive calls.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from liveblog_cli.errors import LiveblogError, ParseError
+from liveblog_cli.bounds import IDLE_PAGES, MAX_PAGES, WALK_BUDGET
+from liveblog_cli.errors import EXIT_UNAVAILABLE, LiveblogError, ParseError
 from liveblog_cli.fetch import Fetcher, FetchError, Page, RateLimited
-from liveblog_cli.model import LiveBlog, merge_blocks, newest_first
+from liveblog_cli.model import Block, LiveBlog
 from liveblog_cli.parse import Plan, Reach, parse_page, plan
 
 if TYPE_CHECKING:
-    from liveblog_cli.archive import Archive, SaveReport
+    from liveblog_cli.archive import Archive, FetchInfo, SaveReport, WalkSave
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A walk is bounded by default, whatever a site's pagination says (an endless "next
+    page" must not keep a cron run, and its lock, for ever). A walk that stops at a bound
+    keeps what it read and resumes from there next run."""
+
+    max_pages: int | None = MAX_PAGES
+    idle_pages: int | None = IDLE_PAGES
+    budget: float | None = WALK_BUDGET
+
+
+class WalkFailed(LiveblogError):
+    """A page after the first could not be read: what was read is kept, the walk resumes."""
+
+    exit_code = EXIT_UNAVAILABLE
 
 
 @dataclass
@@ -33,7 +54,10 @@ class BlogResult:
     not_modified: bool = False
     pages: int = 0
     error: LiveblogError | None = None
-    blog: LiveBlog | None = None
+    blog: LiveBlog | None = None  # the newest page read (its metadata, its posts)
+    # Posts this fetch added, edited or restored, as parsed (what `follow` shows).
+    changed: dict[str, Block] = field(default_factory=dict)
+    stopped: str | None = None  # why the walk stopped before the oldest page, if a bound did
 
     @property
     def exit_code(self) -> int:
@@ -58,17 +82,8 @@ class BlogResult:
         if self.not_modified:
             return f"{self.blog_id or self.url}: not modified"
         assert self.report is not None
-        return self.report.summary()
-
-
-@dataclass
-class Walk:
-    """The pages one walk read, parsed, with the responses they came from."""
-
-    blogs: list[LiveBlog] = field(default_factory=list)
-    pages: list[Page] = field(default_factory=list)
-    complete: bool = False  # walked to the oldest page
-    not_modified: bool = False
+        stopped = f" (stopped: {self.stopped}; the walk resumes next run)" if self.stopped else ""
+        return self.report.summary() + stopped
 
 
 class Sync:
@@ -80,14 +95,16 @@ class Sync:
         fetcher: Fetcher,
         *,
         reach: Reach | None = None,
-        max_pages: int | None = None,
+        limits: Limits | None = None,
         on_page: Callable[[str, int], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.archive = archive
         self.fetcher = fetcher
         self.reach = reach or Reach()
-        self.max_pages = max_pages
+        self.limits = limits or Limits()
         self.on_page = on_page
+        self.clock = clock
         self._save_lock = threading.Lock()
 
     def many(self, urls: list[str], *, workers: int | None = None) -> list[BlogResult]:
@@ -104,81 +121,243 @@ class Sync:
         """Fetch, parse and archive one blog. Never raises LiveblogError: it is in the result."""
         result = BlogResult(url=url)
         try:
-            walk = self._walk(url, result)
-            if walk.not_modified:
-                result.not_modified = True
-                return result
-            blog = combine(walk.blogs)
-            result.blog_id = blog.id
-            result.blog = blog
-            with self._save_lock:
-                result.report = save_walk(self.archive, blog, walk.pages, complete=walk.complete)
+            _Walker(self, url, result).run()
         except LiveblogError as exc:
             result.error = exc
         return result
 
-    def _page(self, address: str, page_url: Callable[[str], str], *, conditional: bool) -> Any:
-        """One page, parsed: (page, blog), or (page, None) for 304 Not Modified."""
-        headers = conditional_headers(self.archive, address) if conditional else {}
-        page = self.fetcher.get(address, headers=headers)
-        if page.status == 304:
-            return page, None
-        return page, parse_page(page.body, page_url(page.final_url), charset=page.charset)
 
-    def _first(self, how: Plan) -> tuple[str, Page, LiveBlog | None]:
+class _Walker:
+    """One blog's walk: its pages, read newest first, saved as they come."""
+
+    def __init__(self, sync: Sync, url: str, result: BlogResult) -> None:
+        self.sync = sync
+        self.archive = sync.archive
+        self.url = url
+        self.result = result
+        self.how: Plan = plan(url, sync.reach)
+        self.walk: WalkSave | None = None
+        self.started = sync.clock()
+
+    # --- requests ---------------------------------------------------------------------------
+
+    def _get(self, address: str, *, conditional: bool) -> Page:
+        """One request, logged as a poll when it fails (a page that arrives is logged with
+        its save)."""
+        headers = conditional_headers(self.archive, address) if conditional else {}
+        try:
+            page = self.sync.fetcher.get(address, headers=headers)
+        except FetchError as exc:
+            self._poll(address, status=exc.status, error=str(exc))
+            raise
+        if page.status == 304 and not headers:
+            error = f"{address}: answered 304 Not Modified to a request that was not conditional"
+            self._poll(address, status=304, error=error)
+            raise FetchError(error, status=304)
+        return page
+
+    def _parse(self, page: Page) -> LiveBlog:
+        try:
+            return parse_page(page.body, self.how.page_url(page.final_url), charset=page.charset)
+        except ParseError as exc:
+            self._poll(page.url, status=page.status, error=str(exc))
+            raise
+
+    def _poll(self, address: str, *, status: int | None, error: str | None) -> None:
+        from liveblog_cli.archive import FetchInfo
+
+        blog_id = self.walk.blog_id if self.walk else None
+        for asked in (address, *self.how.addresses):  # a fallback counts for the blog too
+            blog_id = blog_id or self.archive.blog_for_url(asked)
+        info = FetchInfo(url=address, status=status, error=error)
+        with self.sync._save_lock:
+            self.archive.record_poll(info, blog_id=blog_id, walk=self.walk)
+
+    def _info(self, page: Page) -> FetchInfo:
+        from liveblog_cli.archive import FetchInfo
+
+        return FetchInfo(
+            url=page.url,
+            status=page.status,
+            etag=page.etag,
+            last_modified=page.last_modified,
+            page_url=self.how.page_url(page.final_url),
+            charset=page.charset,
+            body=page.body,
+            at=page.at,
+            elapsed=page.elapsed,
+        )
+
+    # --- the walk ---------------------------------------------------------------------------
+
+    def _first(self) -> tuple[str, Page, LiveBlog | None]:
         """The blog's first page from the first address that answers with a live blog."""
-        for n, address in enumerate(how.addresses):
+        addresses = self.how.addresses
+        for n, address in enumerate(addresses):
             try:
-                page, blog = self._page(address, how.page_url, conditional=True)
-                return address, page, blog
+                page = self._get(address, conditional=True)
+                return address, page, None if page.status == 304 else self._parse(page)
             except (FetchError, ParseError) as exc:
                 # A publisher's own endpoint failed: its page carries the same posts.
-                if n + 1 == len(how.addresses) or isinstance(exc, RateLimited):
+                if n + 1 == len(addresses) or isinstance(exc, RateLimited):
                     raise
         raise AssertionError("a plan has at least one address")
 
-    def _walk(self, url: str, result: BlogResult) -> Walk:
-        walk = Walk()
-        how = plan(url, self.reach)
-        first, page, blog = self._first(how)
+    def run(self) -> None:
+        result = self.result
+        address, page, blog = self._first()
         result.pages = 1
-        if self.on_page:
-            self.on_page(url, 1)
+        self._progress()
         if blog is None:
-            walk.not_modified = True
-            return walk
-        result.blog_id = blog.id
-        known_blog = self.archive.has_blog(blog.id)
-        walk.blogs.append(blog)
-        walk.pages.append(page)
-        current, current_url = blog, page.final_url
-        visited = {first}
+            blog_id = self.archive.blog_for_url(address)
+            self._poll(address, status=304, error=None)
+            resume = self.archive.walk_next(blog_id) if blog_id else None
+            result.blog_id = blog_id
+            if resume is None:
+                result.not_modified = True
+                return
+            # Nothing new on top, but an earlier walk stopped part way: carry it on.
+            self._start(blog_id)
+            self._continue_from(resume, known=True)
+            return
+        self._start(blog.id)
+        result.blog = blog
+        known = self.archive.has_blog(blog.id)
+        resume = self.archive.walk_next(blog.id) if known else None
+        self._pages(address, page, blog, known=known, resume=resume)
+
+    def _start(self, blog_id: str) -> None:
+        from liveblog_cli.archive import WalkSave
+
+        self.walk = WalkSave(blog_id, kind="fetch")
+        self.result.blog_id = blog_id
+        self.result.report = self.walk.report
+
+    def _continue_from(self, address: str, *, known: bool) -> None:
+        """Read on from `address` (where an earlier walk stopped): not the whole blog."""
+        assert self.walk is not None
+        self.walk.time_ordered = False  # pages read apart: no span to infer deletions over
+        try:
+            page = self._get(address, conditional=False)
+            blog = self._parse(page)
+        except (FetchError, ParseError) as exc:
+            self._failed(address, exc)
+        if blog.id != self.walk.blog_id:
+            self._end(next_url=None)
+            return
+        self.result.pages += 1
+        self._progress()
+        self._pages(address, page, blog, known=known, resume=None, whole=False)
+
+    def _pages(
+        self,
+        address: str,
+        page: Page,
+        blog: LiveBlog,
+        *,
+        known: bool,
+        resume: str | None,
+        whole: bool = True,
+    ) -> None:
+        """Save this page and those after it, deciding before each save whether more follow."""
+        assert self.walk is not None
+        walk = self.walk
+        visited = {address}
+        idle = 0
         while True:
-            older = current.pages.get("older")
-            if not older:
-                # Walked to the oldest page: the whole blog, if there was more than one page
+            body = body_ids(blog)
+            held = self.archive.known_block_ids(blog.id, body) if known else set()
+            fresh = [i for i in body if i not in held and i not in walk.saved]
+            idle = 0 if fresh else idle + 1
+            older = blog.pages.get("older")
+            candidate = self.how.older(older, page.final_url) if older else None
+            next_url: str | None = None  # where to read on, now
+            later: str | None = None  # where a later run reads on
+            complete = False
+            if candidate is None:
+                # The oldest page: the whole blog, if this walk read every page in this run,
                 # or the one page says it is all there is.
-                walk.complete = len(walk.blogs) > 1 or blog.complete
-                break
-            if self.max_pages is not None and len(walk.blogs) >= self.max_pages:
-                break
-            # Incremental: once a page shows posts we already hold, older pages hold nothing new.
-            if known_blog and self.archive.known_block_ids(current.id, body_ids(current)):
-                break
-            next_url = how.older(older, current_url)
-            if next_url in visited:
-                break  # the site's links go round in a circle
+                complete = whole and (self.result.pages > 1 or blog.complete)
+            elif candidate in visited:
+                pass  # the site's links go round in a circle: stop, nothing to resume
+            elif known and held:
+                # Incremental: once a page shows posts we already hold, older pages hold
+                # nothing new, unless an earlier walk stopped part way: carry that on.
+                if resume and resume not in visited:
+                    next_url, whole = resume, False
+                    walk.time_ordered = False
+            elif (stop := self._bound(idle)) is not None:
+                self.result.stopped = stop
+                later = candidate
+            else:
+                next_url = candidate
+            self._save(page, blog, last=next_url is None, complete=complete, next_url=later)
+            if next_url is None:
+                return
             visited.add(next_url)
-            page, nxt = self._page(next_url, how.page_url, conditional=False)
-            if nxt is None or nxt.id != blog.id:
-                break
-            result.pages += 1
-            if self.on_page:
-                self.on_page(url, result.pages)
-            walk.blogs.append(nxt)
-            walk.pages.append(page)
-            current, current_url = nxt, page.final_url
-        return walk
+            try:
+                page = self._get(next_url, conditional=False)
+                blog_next = self._parse(page)
+            except (FetchError, ParseError) as exc:
+                self._failed(next_url, exc)
+            if blog_next.id != walk.blog_id:
+                # The link led elsewhere: this blog ends here, as far as this walk can tell.
+                self._end(next_url=None, infer=True)
+                return
+            blog = blog_next
+            self.result.pages += 1
+            self._progress()
+
+    def _bound(self, idle: int) -> str | None:
+        """Why the walk must stop here although older pages exist, or None."""
+        limits = self.sync.limits
+        if limits.max_pages is not None and self.result.pages >= limits.max_pages:
+            return f"--max-pages {limits.max_pages} read"
+        if limits.idle_pages is not None and idle >= limits.idle_pages:
+            return f"{idle} pages in a row with nothing new"
+        if limits.budget is not None and self.sync.clock() - self.started > limits.budget:
+            return f"the walk took longer than {limits.budget:g} s"
+        return None
+
+    def _save(
+        self, page: Page, blog: LiveBlog, *, last: bool, complete: bool, next_url: str | None
+    ) -> None:
+        assert self.walk is not None
+        report = self.walk.report
+        before = (len(report.new), len(report.updated), len(report.restored))
+        with self.sync._save_lock:
+            self.archive.save_page(
+                self.walk,
+                blog,
+                self._info(page),
+                last=last,
+                complete=complete,
+                next_url=next_url,
+                now=None,
+            )
+        changed = set(report.new[before[0] :] + report.updated[before[1] :])
+        changed.update(report.restored[before[2] :])
+        if changed:
+            for block in blog.blocks:
+                if block.id in changed:
+                    self.result.changed.setdefault(block.id, block)
+
+    def _end(self, *, next_url: str | None, error: str | None = None, infer: bool = False) -> None:
+        assert self.walk is not None
+        with self.sync._save_lock:
+            self.archive.end_walk(self.walk, error=error, next_url=next_url, infer=infer)
+
+    def _failed(self, address: str, exc: LiveblogError) -> Any:
+        """A page after the first failed: keep what was read, resume here next run."""
+        pages = self.result.pages
+        total = self.result.blog.page_count if self.result.blog is not None else None
+        self._end(next_url=address, error=str(exc))
+        of = f" of {total}" if total else ""
+        raise WalkFailed(f"read {pages}{of} pages, then {exc}") from None
+
+    def _progress(self) -> None:
+        if self.sync.on_page:
+            self.sync.on_page(self.url, self.result.pages)
 
 
 def conditional_headers(archive: Archive, url: str) -> dict[str, str]:
@@ -195,45 +374,4 @@ def body_ids(blog: LiveBlog) -> list[str]:
     return blog.body_ids if blog.body_ids is not None else [b.id for b in blog.blocks]
 
 
-def combine(blogs: list[LiveBlog]) -> LiveBlog:
-    """Pages of one blog as one LiveBlog: metadata of the newest page, every block once."""
-    first = blogs[0]
-    if len(blogs) == 1:
-        return first
-    blocks = merge_blocks([b for blog in blogs for b in blog.blocks])
-    body: list[str] = []
-    for blog in blogs:
-        body += body_ids(blog)
-    return LiveBlog(
-        id=first.id,
-        url=first.url,
-        title=first.title,
-        standfirst=first.standfirst,
-        publisher=first.publisher,
-        is_live=first.is_live,
-        published_at=first.published_at,
-        updated_at=first.updated_at,
-        authors=first.authors,
-        tags=first.tags,
-        source_format=first.source_format,
-        blocks=newest_first(blocks),
-        pages=first.pages,
-        body_ids=list(dict.fromkeys(body)),
-    )
-
-
-def save_walk(archive: Archive, blog: LiveBlog, pages: list[Page], *, complete: bool) -> SaveReport:
-    """Save a walk's blog with the responses it came from, in one transaction."""
-    from liveblog_cli.archive import FetchInfo
-
-    fetches = [
-        (
-            FetchInfo(url=p.url, status=p.status, etag=p.etag, last_modified=p.last_modified),
-            p.body,
-        )
-        for p in pages
-    ]
-    return archive.save(blog, fetches=fetches, complete=complete)
-
-
-__all__ = ["BlogResult", "Sync", "save_walk"]
+__all__ = ["BlogResult", "Limits", "Sync", "WalkFailed"]

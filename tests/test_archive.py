@@ -135,7 +135,7 @@ def test_an_archive_from_an_older_version_opens_and_upgrades(tmp_path: Path) -> 
     gets the later ones applied, and keeps its data, search index and last-seen times."""
     from sqlite_utils import Database
 
-    from liveblog_cli.archive import _initial
+    from liveblog_cli.schema import _initial
 
     db = tmp_path / "old.db"
     with sqlite3.connect(db) as conn:

@@ -7,7 +7,7 @@ import functools
 import re
 
 from liveblog_cli.errors import ParseError
-from liveblog_cli.model import LiveBlog
+from liveblog_cli.model import LiveBlog, qualified_blog_id
 from liveblog_cli.parse.source import Doc, Kind, Plan, Reach, Source
 
 __all__ = ["ParseError", "Plan", "Reach", "decode", "parse_page", "plan", "sources"]
@@ -148,6 +148,7 @@ def parse_page(data: bytes, url: str | None = None, *, charset: str | None = Non
         raise ParseError("not a live blog: the page is too large to read") from None
     if not blog.blocks:
         raise ParseError(f"no posts: {blog.id[:200]} is a live blog with no posts (yet)")
+    blog.id = qualified_blog_id(blog.id, blog.url, blog.source_format)
     return _bounded(blog)
 
 

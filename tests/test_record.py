@@ -1,0 +1,306 @@
+"""A record you can trust: provenance of every revision, sources of different richness, hosts
+kept apart, partial walks, every poll logged, reparse, and the blog as of any time.
+
+Real SQLite files throughout; fetches go to a real HTTP server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from conftest import corpus_file, run_cli
+from helpers import make_block, make_blog
+from liveserver import GuardianBlog, LiveServer, Reply, dcr_block
+
+from liveblog_cli.archive import Archive
+from liveblog_cli.parse import parse_page
+
+POLITICS = "guardian/politics-live-2023-12-13.dcr.json"
+POLITICS_LD = "jsonld/guardian-politics-2023-12-13.jsonld.html"
+PATH = "/world/live/2024/may/01/test-blog"
+ENV = {"LIVEBLOG_GUARDIAN_HOSTS": "127.0.0.1"}
+FAST = ["--delay", "0", "--timeout", "5", "--retries", "1"]
+
+
+def rows(db: Path, sql: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def fetch(db: Path, *args: str) -> object:
+    return run_cli("fetch", *args, "--db", str(db), *FAST, env=ENV)
+
+
+@pytest.fixture
+def server():  # type: ignore[no-untyped-def]
+    with LiveServer() as srv:
+        yield srv
+
+
+# --- provenance -----------------------------------------------------------------------------
+
+
+def test_each_revision_says_why_it_exists(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    with Archive(db) as archive:
+        archive.save(make_blog([make_block(1), make_block(2)]))
+        archive.save(make_blog([make_block(1, text="Post 1, corrected."), make_block(2)]))
+        revisions = archive.revisions("test/live/2024/may/01/blog", "b0001")
+    assert [(r["revision"], r["cause"]) for r in revisions] == [(1, "first"), (2, "edit")]
+    assert {r["source_format"] for r in revisions} == {"test"}
+    assert all(r["parser_version"] for r in revisions)
+    result = run_cli("history", "test/live", "b0001", "--json", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert [(r["cause"], r["source_format"]) for r in shown] == [
+        ("first", "test"),
+        ("edit", "test"),
+    ]
+    assert all(r["seen_at"] and r["parser_version"] for r in shown)
+    assert rows(db, "SELECT edits, revision FROM blocks WHERE id = 'b0001'") == [(1, 2)]
+
+
+# --- sources of different richness ---------------------------------------------------------
+
+
+def test_a_thinner_source_never_rewrites_a_richer_one(tmp_path: Path) -> None:
+    """The Guardian's JSON-LD page of a blog archived from its DCR JSON: nothing is edited."""
+    dcr = corpus_file(POLITICS).read_bytes()
+    ld = corpus_file(POLITICS_LD).read_bytes()
+    db = tmp_path / "a.db"
+    with Archive(db) as archive:
+        archive.save(parse_page(dcr), raw=dcr)
+        before = rows(db, "SELECT id, title, key_event, pinned, summary, text, authors FROM blocks")
+        thin = parse_page(ld)
+        assert thin.id == parse_page(dcr).id  # the same blog: the Guardian's ids are global
+        report = archive.save(thin, raw=ld)
+    assert report.updated == [] and report.rewritten == [] and report.deleted == []
+    assert report.unchanged == len(thin.blocks)
+    assert rows(db, "SELECT id, title, key_event, pinned, summary, text, authors FROM blocks") == (
+        before
+    )
+    assert rows(db, "SELECT count(*) FROM block_revisions WHERE cause != 'first'") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM blocks WHERE key_event") == [(17,)]
+    assert rows(db, "SELECT source_format FROM blogs") == [("guardian-dcr",)]
+
+
+def test_a_richer_source_rewrites_without_calling_it_an_edit(tmp_path: Path) -> None:
+    thin = make_blog([make_block(1, title=None)])
+    thin.source_format = "jsonld"
+    rich = make_blog([make_block(1, title="The real title", key_event=True)])
+    rich.source_format = "guardian-dcr"
+    with Archive(tmp_path / "a.db") as archive:
+        archive.save(thin)
+        report = archive.save(rich)
+        revisions = archive.revisions(rich.id, "b0001")
+        again = archive.save(thin)  # the thin one once more: it says less, not something new
+    assert report.updated == [] and report.rewritten == ["b0001"]
+    assert [r["cause"] for r in revisions] == ["first", "source"]
+    assert again.rewritten == [] and again.updated == [] and again.unchanged == 1
+
+
+# --- identity -------------------------------------------------------------------------------
+
+
+def test_two_hosts_at_the_same_path_are_two_blogs(tmp_path: Path) -> None:
+    arabic = corpus_file("bbc/arabic-live-67574192.json").read_bytes()
+    hindi = corpus_file("bbc/hindi-live-cm93v1d6rw4pt.json").read_bytes()
+    db = tmp_path / "a.db"
+    path = "/news/live/the-same-path"
+    with LiveServer() as one, LiveServer() as two:
+        one.routes[path] = Reply(200, arabic, {"Content-Type": "application/json"})
+        two.routes[path] = Reply(200, hindi, {"Content-Type": "application/json"})
+        first = fetch(db, one.url(path), "--max-pages", "1")
+        second = fetch(db, two.url(path), "--max-pages", "1")
+    assert first.returncode == 0 and second.returncode == 0, second.stderr  # type: ignore[attr-defined]
+    blogs = rows(db, "SELECT id FROM blogs ORDER BY id")
+    assert len(blogs) == 2
+    assert {b[0].split("/", 1)[0] for b in blogs} == {
+        f"127.0.0.1:{one.port}",
+        f"127.0.0.1:{two.port}",
+    }
+    assert rows(db, "SELECT count(*) FROM blocks WHERE deleted_at IS NOT NULL") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM blocks") == [(20 + 12,)]
+
+
+def test_an_older_archive_migrates_its_ids_and_keeps_every_revision(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from liveblog_cli.schema import MIGRATIONS
+
+    db = tmp_path / "old.db"
+    old = Database(db)
+    MIGRATIONS.apply(old, stop_before="005_provenance_polls_walks_hosts")
+    blog = "arabic/live/67574192"
+    old.execute(
+        "INSERT INTO blogs (id, url, source_format) VALUES (?, ?, 'bbc-simorgh')",
+        [blog, "https://www.bbc.com/arabic/live/67574192"],
+    )
+    old.execute(
+        "INSERT INTO blogs (id, url, source_format) VALUES (?, ?, 'guardian-dcr')",
+        ["world/live/x", "https://www.theguardian.com/world/live/x"],
+    )
+    for n in range(2):
+        old.execute(
+            "INSERT INTO blocks (blog_id, id, text, content_hash, revision, first_seen_at, "
+            "deleted_at) VALUES (?, ?, 't', 'h', ?, '2024-01-01T00:00:00Z', ?)",
+            [blog, f"p{n}", 2 if n else 1, "2024-01-02T00:00:00Z" if n else None],
+        )
+        old.execute("INSERT INTO block_seen VALUES (?, ?, '2024-01-01T00:00:00Z')", [blog, f"p{n}"])
+        for rev in range(1, (2 if n else 1) + 1):
+            old.execute(
+                "INSERT INTO block_revisions (blog_id, block_id, revision, content_hash, seen_at, "
+                "data) VALUES (?, ?, ?, 'h', '2024-01-01T00:00:00Z', '{}')",
+                [blog, f"p{n}", rev],
+            )
+    old.execute(
+        "INSERT INTO fetches (blog_id, url, fetched_at, status) VALUES (?, ?, ?, 200)",
+        [blog, "https://www.bbc.com/arabic/live/67574192", "2024-01-01T00:00:00Z"],
+    )
+    old.conn.commit()
+    old.close()
+    with Archive(db) as archive:
+        assert archive.has_blog("bbc.com/arabic/live/67574192")
+        assert archive.has_blog("world/live/x")  # the Guardian's ids are global: kept
+    assert rows(db, "SELECT DISTINCT blog_id FROM blocks") == [("bbc.com/arabic/live/67574192",)]
+    assert rows(db, "SELECT block_id, revision, cause FROM block_revisions ORDER BY 1, 2") == [
+        ("p0", 1, "first"),
+        ("p1", 1, "first"),
+        ("p1", 2, "edit"),
+    ]
+    assert rows(db, "SELECT block_id FROM deletions") == [("p1",)]
+    assert rows(db, "SELECT blog_id FROM fetches") == [("bbc.com/arabic/live/67574192",)]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+# --- partial walks and polls ----------------------------------------------------------------
+
+
+def test_a_failed_older_page_keeps_what_was_read_and_the_next_run_completes(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    blog = GuardianBlog(PATH, [dcr_block(n) for n in range(12, 0, -1)], per_page=5)
+    healthy = blog.route
+    broken = {"on": True}
+
+    def route(target: str, headers: dict[str, str]) -> Reply:
+        if broken["on"] and "page=" in target:
+            return Reply(500, b"oops")
+        return healthy(target, headers)
+
+    server.routes[PATH + ".json"] = route
+    db = tmp_path / "a.db"
+    failed = fetch(db, server.url(PATH))
+    assert failed.returncode == 69  # type: ignore[attr-defined]
+    message = failed.stderr.decode()  # type: ignore[attr-defined]
+    assert "read 1 pages" in message and "HTTP 500" in message
+    assert message.count("\n") == 1
+    assert rows(db, "SELECT count(*) FROM blocks") == [(5,)]  # page 1 is kept
+    assert rows(db, "SELECT count(*) FROM blocks WHERE deleted_at IS NOT NULL") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM fetches WHERE status = 500 AND error IS NOT NULL") == [
+        (1,)
+    ]
+    assert rows(db, "SELECT walk_next IS NOT NULL FROM blogs") == [(1,)]
+    broken["on"] = False
+    again = fetch(db, server.url(PATH), "--json")
+    assert again.returncode == 0, again.stderr  # type: ignore[attr-defined]
+    assert rows(db, "SELECT count(*) FROM blocks") == [(12,)]
+    assert rows(db, "SELECT count(*) FROM blocks WHERE deleted_at IS NOT NULL") == [(0,)]
+    assert rows(db, "SELECT walk_next FROM blogs") == [(None,)]
+
+
+def test_every_poll_is_a_row_whatever_came_of_it(server: LiveServer, tmp_path: Path) -> None:
+    blog = GuardianBlog(PATH, [dcr_block(n) for n in range(3, 0, -1)], per_page=10)
+    server.routes[PATH + ".json"] = blog.route
+    db = tmp_path / "a.db"
+    assert fetch(db, server.url(PATH)).returncode == 0  # type: ignore[attr-defined]
+    assert fetch(db, server.url(PATH)).returncode == 0  # type: ignore[attr-defined]  # a 304
+    server.routes[PATH + ".json"] = Reply(503, b"down")
+    assert fetch(db, server.url(PATH)).returncode == 69  # type: ignore[attr-defined]
+    polls = rows(
+        db, "SELECT blog_id IS NOT NULL, status, error IS NOT NULL FROM fetches ORDER BY id"
+    )
+    # The JSON endpoint failed, then the page it falls back to: two requests, two rows.
+    assert polls == [(1, 200, 0), (1, 304, 0), (1, 503, 1), (1, 404, 1)]
+    listed = json.loads(run_cli("list", "--json", "--db", str(db)).stdout)
+    assert listed[0]["failures_24h"] == 2 and listed[0]["last_fetched_at"]
+    assert listed[0]["last_changed_at"]
+
+
+# --- as of ----------------------------------------------------------------------------------
+
+
+def test_the_blog_as_it_stood_between_two_fetches(server: LiveServer, tmp_path: Path) -> None:
+    blog = GuardianBlog(PATH, [dcr_block(n) for n in range(5, 0, -1)], per_page=50)
+    server.routes[PATH + ".json"] = blog.route
+    db = tmp_path / "a.db"
+    assert fetch(db, server.url(PATH)).returncode == 0  # type: ignore[attr-defined]
+    first = {
+        r["id"]: r["text"]
+        for r in map(
+            json.loads, run_cli("export", "world/live", "--db", str(db)).stdout.splitlines()
+        )
+    }
+    between = rows(db, "SELECT max(fetched_at) FROM fetches")[0][0]
+    time.sleep(1.1)  # the archive keeps times to the second
+    edited_id, deleted_id = f"{3:024x}", f"{2:024x}"
+    blog.blocks = [dcr_block(6)] + [
+        dcr_block(n, text="Post 3, corrected.") if n == 3 else dcr_block(n)
+        for n in range(5, 0, -1)
+        if n != 2
+    ]
+    assert fetch(db, server.url(PATH)).returncode == 0  # type: ignore[attr-defined]
+    now = run_cli("export", "world/live", "--db", str(db)).stdout.splitlines()
+    assert len(now) == 6 and any(json.loads(r)["deleted_at"] for r in now)
+    then = run_cli("export", "world/live", "--as-of", between, "--db", str(db))
+    assert then.returncode == 0, then.stderr
+    posts = [json.loads(r) for r in then.stdout.splitlines()]
+    assert {p["id"]: p["text"] for p in posts} == first
+    assert all(p["deleted_at"] is None for p in posts)
+    assert next(p for p in posts if p["id"] == edited_id)["revision"] == 1
+    history = json.loads(
+        run_cli("history", "world/live", edited_id, "--json", "--db", str(db)).stdout
+    )
+    assert [r["cause"] for r in history] == ["first", "edit"]
+    shown = run_cli("show", "world/live", "--as-of", between, "--json", "--db", str(db))
+    assert {b["id"] for b in json.loads(shown.stdout)["blocks"]} == set(first)
+    listed = json.loads(run_cli("list", "--json", "--as-of", between, "--db", str(db)).stdout)
+    assert listed[0]["blocks"] == 5
+    assert deleted_id in first
+
+
+# --- reparse --------------------------------------------------------------------------------
+
+
+def test_reparse_of_an_intact_archive_changes_nothing_and_mends_a_damaged_row(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "a.db"
+    page = corpus_file(POLITICS)
+    assert run_cli("parse", str(page), "--save", "--db", str(db)).returncode == 0
+    revisions = rows(db, "SELECT count(*) FROM block_revisions")
+    intact = run_cli("reparse", "--all", "--db", str(db))
+    assert intact.returncode == 0, intact.stderr
+    assert b"nothing to change" in intact.stderr
+    assert rows(db, "SELECT count(*) FROM block_revisions") == revisions
+    victim, text = rows(db, "SELECT id, text FROM blocks ORDER BY id LIMIT 1")[0]
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE blocks SET text = 'damaged by hand' WHERE id = ?", [victim])
+    dry = run_cli("reparse", "politics", "--dry-run", "--db", str(db))
+    assert dry.returncode == 0 and f"{victim}: differs in text".encode() in dry.stdout
+    assert rows(db, "SELECT text FROM blocks WHERE id = ?", victim) == [("damaged by hand",)]
+    mended = run_cli("reparse", "politics", "--db", str(db))
+    assert mended.returncode == 0, mended.stderr
+    assert rows(db, "SELECT text, edits FROM blocks WHERE id = ?", victim) == [(text, 0)]
+    assert rows(
+        db, "SELECT cause FROM block_revisions WHERE block_id = ? ORDER BY revision", victim
+    ) == [("first",), ("reparse",)]
+    again = run_cli("reparse", "politics", "--db", str(db))
+    assert b"nothing to change" in again.stderr
+    found = run_cli("search", "damaged", "--json", "--db", str(db))
+    assert json.loads(found.stdout) == []  # the search index follows the mended row
