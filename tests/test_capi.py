@@ -228,10 +228,6 @@ def test_fetch_through_the_api(tmp_path: Path) -> None:
     assert ids == {b["id"] for b in _item()["response"]["content"]["blocks"]["body"]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync.py saves each page's address as fetched (fetches.url) and ignores Plan.secret",
-)
 def test_the_api_key_is_never_stored(tmp_path: Path) -> None:
     key = "k-3f9a1c77e"
     db = tmp_path / "a.db"

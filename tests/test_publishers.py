@@ -124,7 +124,7 @@ def test_bbc_page_data(name: str, count: int, live: bool, newest: str, oldest: s
     )
     again = parse_page(page.encode(), url="https://www.bbc.com/hindi/live/cm93v1d6rw4pt")
     assert [b.id for b in again.blocks] == [b.id for b in blog.blocks]
-    assert again.id == "hindi/live/cm93v1d6rw4pt"
+    assert again.id == "bbc.com/hindi/live/cm93v1d6rw4pt"  # ids keep hosts apart
 
 
 def test_bbc_pagination_links() -> None:
@@ -168,7 +168,7 @@ def page(*scripts: str, body: str = "") -> bytes:
 
 
 def check(blog) -> None:  # type: ignore[no-untyped-def]
-    assert blog.id == "live/x" and blog.title == "Test live"
+    assert blog.id == "n.example/live/x" and blog.title == "Test live"
     assert [b.id for b in blog.blocks] == ["p2", "p1"]
     second, first = blog.blocks
     assert first.to_dict()["published_at"] == "2024-03-01T09:00:00Z"

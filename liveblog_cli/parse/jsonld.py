@@ -291,6 +291,24 @@ def _structured(doc: Doc) -> LiveBlog | None:
     return doc.once("structured", find)
 
 
+def structured(doc: Doc) -> LiveBlog | None:
+    """The page's richest LiveBlogPosting (JSON-LD or microdata), posts or none, or None."""
+    return _structured(doc)
+
+
+def page_objects(doc: Doc) -> list[dict[str, Any]]:
+    """Every schema.org object the page states, its LiveBlogPostings first (the dates a
+    reader of the page's clock times goes by)."""
+
+    def find() -> list[dict[str, Any]]:
+        found = [o for value in scripts(doc.root) for o in _walk(value)]
+        scopes = doc.root.xpath("//*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]")
+        found += [microdata_item(scope) for scope in scopes]
+        return sorted(found, key=lambda o: "LiveBlogPosting" not in _types(o))
+
+    return doc.once("objects", find)
+
+
 def _read_structured(doc: Doc) -> LiveBlog:
     from liveblog_cli.parse import sites
 

@@ -1,0 +1,259 @@
+"""Tickers: runs of entries with ids and local clock times ("14:32"), no itemprops, no dates.
+
+Every page here is written by hand, in several shapes, so that what is tested is the kind
+(a ticker in a declared live blog, or on a live page) rather than one site's markup.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liveblog_cli.errors import ParseError
+from liveblog_cli.parse import parse_page
+
+SAYS = [
+    "The mayor has opened the new bridge to traffic after three years of works",
+    "Police say the road will stay closed northbound until the evening rush hour",
+    "A spokesperson for the operator confirmed that trains are running again",
+    "Crowds have gathered on the embankment to watch the first boats pass under",
+]
+
+
+def _say(n: int) -> str:
+    return f"{SAYS[n % len(SAYS)]} (entry {n})."
+
+
+def _page(head: str, body: str, title: str = "Bridge opening") -> bytes:
+    return (
+        f"<html><head><meta charset='utf-8'><title>{title}</title>{head}</head>"
+        f"<body><h1>{title}</h1>{body}<footer><a href='/'>Home</a></footer></body></html>"
+    ).encode()
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
+
+
+def _z(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+# --- a declared live blog whose posts carry no properties ------------------------------------
+
+
+def _microdata_ticker(count: int = 53) -> bytes:
+    # 53 entries, newest first, every 7 minutes from 09:05 local time; numeric ids.
+    entries = "".join(
+        f'<div class="ticker__entry" id="{40000 + n}"><span class="ticker__time">'
+        f"{_clock(9 * 60 + 5 + 7 * n)}</span><p>{_say(n)}</p></div>"
+        for n in range(count - 1, -1, -1)
+    )
+    head = '<meta property="article:published_time" content="2024-03-01T09:00:00+01:00">'
+    body = (
+        '<div itemscope itemtype="https://schema.org/LiveBlogPosting">'
+        f'<div class="ticker">{entries}</div></div>'
+    )
+    return _page(head, body)
+
+
+def test_a_microdata_wrapper_with_no_properties_is_the_premise() -> None:
+    from lxml import html
+
+    from liveblog_cli.parse.jsonld import find_microdata_liveblog
+
+    found = find_microdata_liveblog(html.document_fromstring(_microdata_ticker()))
+    assert found is not None and found.blocks == []
+
+
+def test_fifty_three_entries_with_local_clocks() -> None:
+    blog = parse_page(_microdata_ticker())
+    assert blog.source_format == "html-generic"
+    assert len(blog.blocks) == 53
+    assert [b.id for b in blog.blocks] == [str(40000 + n) for n in range(52, -1, -1)]
+    newest, oldest = blog.blocks[0], blog.blocks[-1]
+    # 09:05 local at +01:00 is 08:05 UTC; the newest is 52 x 7 minutes later, 15:09 local.
+    assert (_z(oldest.published_at), _z(newest.published_at)) == (
+        "2024-03-01T08:05:00Z",
+        "2024-03-01T14:09:00Z",
+    )
+    assert newest.elements[0].extra["local_time"] == "15:09"
+    assert newest.text == _say(52)  # the clock is the time, not the text
+
+
+def test_json_ld_blog_without_updates_and_clocks_opening_the_text() -> None:
+    ld = (
+        '<script type="application/ld+json">{"@context": "https://schema.org", '
+        '"@type": "LiveBlogPosting", "headline": "Election night", '
+        '"url": "https://n.example/news/election-night", '
+        '"datePublished": "2024-06-10T08:00:00+02:00", "publisher": {"name": "N News"}}'
+        "</script>"
+    )
+    items = "".join(
+        f'<li class="entry" id="entry-{n}"><strong>{_clock(18 * 60 + 15 * n)}</strong> – '
+        f"{_say(n)}</li>"
+        for n in (3, 2, 1, 0)
+    )
+    blog = parse_page(_page(ld, f"<ul class='entries'>{items}</ul>"))
+    # The blog's own LiveBlogPosting names it, though it lists no posts.
+    assert (blog.url, blog.title, blog.publisher) == (
+        "https://n.example/news/election-night",
+        "Election night",
+        "N News",
+    )
+    assert [b.id for b in blog.blocks] == ["entry-3", "entry-2", "entry-1", "entry-0"]
+    assert [_z(b.published_at) for b in blog.blocks] == [
+        "2024-06-10T16:45:00Z",
+        "2024-06-10T16:30:00Z",
+        "2024-06-10T16:15:00Z",
+        "2024-06-10T16:00:00Z",
+    ]
+    assert blog.blocks[0].text == _say(3)
+
+
+def test_past_midnight_and_twelve_hour_clocks() -> None:
+    shown = ["12:25 a.m.", "12:10 am", "11:55 pm", "11:40 PM"]  # newest first
+    entries = "".join(
+        f'<section class="update" id="u{n}"><div class="timestamp">{c}</div><p>{_say(n)}</p>'
+        "</section>"
+        for n, c in zip(range(4, 0, -1), shown, strict=True)
+    )
+    head = (
+        '<link rel="canonical" href="https://n.example/live/night">'
+        '<meta itemprop="datePublished" content="2024-12-31T23:30:00-05:00">'
+    )
+    blog = parse_page(_page(head, entries, title="New Year live"))
+    assert [_z(b.published_at) for b in blog.blocks] == [
+        "2025-01-01T05:25:00Z",
+        "2025-01-01T05:10:00Z",
+        "2025-01-01T04:55:00Z",
+        "2025-01-01T04:40:00Z",
+    ]
+
+
+def test_a_ticker_listed_oldest_first() -> None:
+    entries = "".join(
+        f'<p class="line" id="l{n}"><b>{_clock(23 * 60 + 50 + 6 * n)}</b> {_say(n)}</p>'
+        for n in range(4)  # 23:50, 23:56, 00:02, 00:08
+    )
+    head = '<meta property="article:published_time" content="2024-05-04T23:45:00+02:00">'
+    blog = parse_page(_page(head, f"<div class='liveticker'>{entries}</div>"))
+    assert [b.id for b in blog.blocks] == ["l3", "l2", "l1", "l0"]
+    assert [_z(b.published_at) for b in blog.blocks] == [
+        "2024-05-04T22:08:00Z",
+        "2024-05-04T22:02:00Z",
+        "2024-05-04T21:56:00Z",
+        "2024-05-04T21:50:00Z",
+    ]
+
+
+# --- no zone stated: no instant invented ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "",  # no date at all
+        '<meta property="article:published_time" content="2024-03-01">',
+        '<meta name="date" content="2024-03-01T09:00:00">',  # a time, but no offset
+    ],
+)
+def test_without_a_stated_zone_the_local_time_is_kept_as_shown(head: str) -> None:
+    entries = "".join(
+        f'<article class="tick" id="t{n}"><time>{_clock(14 * 60 + 32 - n)}</time>'
+        f"<p>{_say(n)}</p></article>"
+        for n in range(5)
+    )
+    head += '<link rel="canonical" href="https://n.example/sport/live/match">'
+    blog = parse_page(_page(head, entries, title="Match ticker"))
+    assert [b.id for b in blog.blocks] == [f"t{n}" for n in range(5)]  # as the page has them
+    assert all(b.published_at is None for b in blog.blocks)
+    assert [b.elements[0].extra["local_time"] for b in blog.blocks] == [
+        "14:32",
+        "14:31",
+        "14:30",
+        "14:29",
+        "14:28",
+    ]
+
+
+# --- what is not a ticker -------------------------------------------------------------------
+
+
+def test_siblings_with_ids_on_a_page_that_is_no_live_blog_are_rejected() -> None:
+    products = "".join(
+        f'<div class="product" id="sku-{n}"><h3>Garden chair model {n}</h3><p>Weatherproof '
+        f"oak, folds flat, seats one adult comfortably; delivered in 14:30 minutes.</p></div>"
+        for n in range(8)
+    )
+    with pytest.raises(ParseError, match="not a live blog"):
+        parse_page(_page("", products, title="Garden furniture"))
+
+
+def test_a_live_page_whose_id_runs_show_no_clocks_is_rejected() -> None:
+    comments = "".join(
+        f'<div class="comment" id="c{n}"><p>{_say(n)} I think this is wrong.</p></div>'
+        for n in range(6)
+    )
+    with pytest.raises(ParseError, match="not a live blog"):
+        parse_page(_page('<link rel="canonical" href="https://n.example/live/x">', comments))
+
+
+# --- clocks resolved: the property ----------------------------------------------------------
+
+
+def _stated(local: datetime, offset: timezone) -> str:
+    """A wall time as a page states it: ISO 8601 with its offset ("Z" for UTC)."""
+    seconds = int(offset.utcoffset(None).total_seconds())
+    sign, minutes = ("+" if seconds >= 0 else "-"), abs(seconds) // 60
+    zone = "Z" if seconds == 0 else f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    return local.strftime("%Y-%m-%dT%H:%M:00") + zone
+
+
+OFFSET = st.integers(-12 * 4, 14 * 4).map(lambda q: timezone(timedelta(minutes=15 * q)))
+START = st.datetimes(datetime(2000, 1, 1), datetime(2035, 12, 31)).map(
+    lambda d: d.replace(second=0, microsecond=0)
+)
+# Up to 12 hours between two posts: longer silences make the order of bare clocks ambiguous.
+GAPS = st.lists(st.integers(0, 12 * 60), min_size=2, max_size=25)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    offset=OFFSET,
+    start=START,
+    first=st.integers(0, 20 * 60),
+    gaps=GAPS,
+    end_slack=st.one_of(st.none(), st.integers(0, 30)),
+)
+def test_clock_times_resolve_to_the_instants_they_show(
+    offset: timezone, start: datetime, first: int, gaps: list[int], end_slack: int | None
+) -> None:
+    from liveblog_cli.parse.generic import Clocks
+
+    local = [start + timedelta(minutes=first)]
+    for gap in gaps:
+        local.append(local[-1] + timedelta(minutes=gap))
+    end = None if end_slack is None else local[-1] + timedelta(minutes=end_slack)
+    clocks = Clocks([_stated(start, offset)], [_stated(end, offset)] if end else [])
+    shown = [t.hour * 60 + t.minute for t in reversed(local)]  # newest first, as pages show
+    resolved = clocks.resolve(shown)
+    assert resolved == [t.replace(tzinfo=offset) for t in reversed(local)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(start=START, gaps=GAPS, offset=OFFSET)
+def test_clock_times_resolve_from_the_end_date_alone(
+    start: datetime, gaps: list[int], offset: timezone
+) -> None:
+    from liveblog_cli.parse.generic import Clocks
+
+    local = [start]
+    for gap in gaps:
+        local.append(local[-1] + timedelta(minutes=gap))
+    clocks = Clocks([], [_stated(local[-1], offset)])
+    resolved = clocks.resolve([t.hour * 60 + t.minute for t in reversed(local)])
+    assert resolved == [t.replace(tzinfo=offset) for t in reversed(local)]
