@@ -489,3 +489,208 @@ def test_twenty_thousand_updates_known_by_their_own_urls() -> None:
     assert len({b.id for b in blog.blocks}) == count
     backwards = parse_page(page(json.dumps({**BLOG, "liveBlogUpdate": updates[::-1]})))
     assert {b.id for b in backwards.blocks} == {b.id for b in blog.blocks}
+
+
+# --- what real pages render beyond their structured data --------------------------------------
+
+
+def _root(raw: bytes):  # type: ignore[no-untyped-def]
+    from lxml import html
+
+    return html.document_fromstring(raw)
+
+
+def test_corkbeo_posts_keep_what_only_their_rendered_body_shows() -> None:
+    raw = corpus_file("other/corkbeo-level3-live-2020-10-06.html").read_bytes()
+    root = _root(raw)
+    blog = parse_page(raw)
+    by_id = {b.id: b for b in blog.blocks}
+    # A list the JSON-LD flattens away: each item a bullet line.
+    items = [" ".join(li.text_content().split()) for li in root.xpath("//div[@id='2259111']//li")]
+    assert any("Dursey Island Cable Car" in i for i in items)
+    lines = by_id["2259111"].text.split("\n\n")
+    assert [f"• {i}" for i in items] == lines[-len(items) :]
+    # Pictures only the rendered posts show.
+    for post in ("2259057", "2259033"):
+        src = root.xpath(f"string(//div[@id='{post}']//img/@src)")
+        assert [e.url for e in by_id[post].elements if e.kind == "image"] == [src]
+    # Embeds a script fills in later: named by the placeholder's address.
+    tweet_url = root.xpath("string(//div[@id='2258591']//*[@data-url]/@data-url)")
+    assert [(e.kind, e.url) for e in by_id["2258591"].elements] == [("tweet", tweet_url)]
+    # The JSON-LD's one picture of every post is the page's picture, on no post.
+    shared = {i["url"] for i in (u.get("image") for u in _liveblog_ld(raw)["liveBlogUpdate"])}
+    assert len(shared) == 1
+    images = [e.url for b in blog.blocks for e in b.elements if e.kind == "image"]
+    assert not set(images) & shared
+    assert not any(u.startswith("blob:") for u in images)
+    assert all(b.elements for b in blog.blocks)
+
+
+def test_ndtv_default_picture_and_publisher() -> None:
+    raw = corpus_file("other/ndtv-ind-vs-sl-2023-11-02.html").read_bytes()
+    root = _root(raw)
+    defaults = set(
+        root.xpath(
+            "//*[@itemprop='liveBlogUpdate']/*[@itemprop='image']/*[@itemprop='url']/@content"
+        )
+    )
+    assert len(defaults) == 1 and "default" in next(iter(defaults))
+    blog = parse_page(raw)
+    assert not any(e.url in defaults for b in blog.blocks for e in b.elements)
+    assert blog.publisher == root.xpath("string(//meta[@property='og:site_name']/@content)")
+
+
+def test_repubblica_full_title_and_pictures() -> None:
+    raw = corpus_file("other/repubblica-israele-hamas-2023-11-02.html").read_bytes()
+    root = _root(raw)
+    blog = parse_page(raw)
+    assert blog.title == root.xpath("string(//meta[@property='og:title']/@content)")
+    pictured = {
+        p.get("id") for p in root.xpath("//section[contains(@class,'liveblog__post')][.//img]")
+    }
+    assert len(pictured) == 15
+    by_id = {b.id: b for b in blog.blocks}
+    for post in pictured:
+        images = [e for e in by_id[post].elements if e.kind == "image"]
+        assert len(images) == 1 and images[0].url.startswith("https://www.repstatic.it/")
+    # The body is the rendered one without the headline it opens with.
+    assert not any(b.text.startswith(b.title) for b in blog.blocks if b.id in pictured)
+
+
+# Pages of these kinds written here, so that the rules are seen to be general.
+
+SITE_IMAGE = "https://cdn.n.example/static/site-share_1200x630.jpg"
+
+
+def _ld_page(
+    updates: list[dict], *, head: str = "", body: str = "", blog: dict | None = None
+) -> bytes:  # type: ignore[type-arg]
+    doc = {**BLOG, "liveBlogUpdate": updates, **(blog or {})}
+    return (
+        f"<html><head>{'' if '<title' in head else '<title>t</title>'}{head}"
+        f'<script type="application/ld+json">{json.dumps(doc)}</script></head>'
+        f"<body>{body}</body></html>"
+    ).encode()
+
+
+def _update(n: int, **more: object) -> dict:  # type: ignore[type-arg]
+    return {
+        "@type": "BlogPosting",
+        "headline": f"Post {n}",
+        "articleBody": f"What happened at the harbour, part {n}.",
+        "datePublished": f"2024-03-01T1{n}:00:00Z",
+        "url": f"https://n.example/live/x#p{n}",
+        **more,
+    }
+
+
+def test_a_picture_on_every_post_or_the_sites_own_is_no_posts_picture() -> None:
+    own = "https://cdn.n.example/photos/2024/03/01/harbour.jpg"
+    placeholder = "https://cdn.n.example/img/placeholder-square.png"
+    updates = [
+        _update(1, image=SITE_IMAGE.replace("1200x630", "640x480")),
+        _update(2, image=[own, placeholder]),
+        _update(3, image=placeholder),
+        _update(4),
+        _update(5, image=SITE_IMAGE),
+    ]
+    head = f'<meta property="og:image" content="{SITE_IMAGE}">'
+    blog = parse_page(_ld_page(updates, head=head))
+    images = {b.id: [e.url for e in b.elements if e.kind == "image"] for b in blog.blocks}
+    assert images == {"p5": [], "p4": [], "p3": [], "p2": [own], "p1": []}
+    # One post showing the page's own picture is a post's picture after all.
+    alone = parse_page(_ld_page([_update(1, image=SITE_IMAGE), _update(2)], head=head))
+    assert [e.url for e in alone.blocks[-1].elements if e.kind == "image"] == [SITE_IMAGE]
+
+
+def test_one_picture_every_post_repeats_whatever_its_name() -> None:
+    shared = "https://n.example/avatars/desk.png"
+    updates = [_update(n, image=shared) for n in range(1, 5)]
+    blog = parse_page(_ld_page(updates))
+    assert not any(e.kind == "image" for b in blog.blocks for e in b.elements)
+
+
+def test_a_generic_page_whose_posts_all_show_the_desks_avatar() -> None:
+    avatar = '<img src="https://n.example/avatars/desk-96x96.png" alt="Live desk">'
+    photo = '<figure><img src="https://n.example/photos/boat.jpg"></figure>'
+    html = (
+        '<html><head><title>Harbour live</title><link rel="canonical" '
+        'href="https://n.example/live/harbour"></head><body>'
+        + "".join(
+            f'<article class="post" id="post-{n}">{avatar}<time datetime="2024-03-01T1{n}:00:00Z">'
+            f"1{n}:00</time><p>Something substantial happened at the harbour, number {n}, and "
+            f"here is a paragraph long enough to be a post.</p>{photo if n == 2 else ''}</article>"
+            for n in range(4, 0, -1)
+        )
+        + "</body></html>"
+    ).encode()
+    blog = parse_page(html)
+    assert blog.source_format == "html-generic"
+    images = {b.id: [e.url for e in b.elements if e.kind == "image"] for b in blog.blocks}
+    assert images == {
+        "post-4": [],
+        "post-3": [],
+        "post-2": ["https://n.example/photos/boat.jpg"],
+        "post-1": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (
+            '<meta property="og:title" content="Harbour fire: live updates as crews fight the blaze">',
+            "Harbour fire: live updates as crews fight the blaze",
+        ),
+        (
+            '<meta name="twitter:title" content="Harbour fire: live updates as crews fight it">',
+            "Harbour fire: live updates as crews fight it",
+        ),
+        (
+            '<meta property="og:site_name" content="N News"><title>Harbour fire: live updates as crews arrive – N News</title>',
+            "Harbour fire: live updates as crews arrive",
+        ),
+        (
+            '<meta property="og:title" content="Something else entirely">',
+            "Harbour fire: live updates as cr…",
+        ),
+    ],
+)
+def test_a_cut_title_is_completed_from_the_pages_title_tags(head: str, expected: str) -> None:
+    page_bytes = _ld_page(
+        [_update(1)], head=head, blog={"headline": "Harbour fire: live updates as cr…"}
+    )
+    assert parse_page(page_bytes).title == expected
+
+
+def test_publisher_from_og_site_name_only_when_nothing_else_names_it() -> None:
+    head = '<meta property="og:site_name" content="N News Online">'
+    assert parse_page(_ld_page([_update(1)], head=head)).publisher == "N News Online"
+    named = _ld_page([_update(1)], head=head, blog={"publisher": {"name": "N News"}})
+    assert parse_page(named).publisher == "N News"
+
+
+def test_reach_style_rendered_posts_richer_than_json_ld() -> None:
+    updates = [_update(n, articleBody=f"Plain words of post {n}. Included are:") for n in (1, 2, 3)]
+    entries = "".join(
+        f'<div class="live-event-entry" id="p{n}" data-type="default"><div class="entry-info">'
+        f'<time>1{n}:00</time><mark>Reporter {n}</mark></div><div class="entry-content">'
+        f"<h3>Post {n}</h3><p>Plain words of post {n}.</p><p>Included are:</p>{extra}</div></div>"
+        for n, extra in (
+            (1, "<ul><li>the harbour</li><li>the quay</li></ul>"),
+            (
+                2,
+                '<figure><img src="https://n.example/p2.jpg" alt="Quay"><figcaption>The quay</figcaption></figure>',
+            ),
+            (3, ""),
+        )
+    )
+    blog = parse_page(_ld_page(updates, body=entries))
+    assert blog.source_format == "reach-plc"
+    by_id = {b.id: b for b in blog.blocks}
+    assert by_id["p1"].text.endswith("Included are:\n\n• the harbour\n\n• the quay")
+    assert [(e.url, e.caption) for e in by_id["p2"].elements if e.kind == "image"] == [
+        ("https://n.example/p2.jpg", "The quay")
+    ]
+    assert by_id["p3"].text == "Plain words of post 3. Included are:"  # nothing more to show
+    assert [b.authors for b in blog.blocks] == [["Reporter 3"], ["Reporter 2"], ["Reporter 1"]]

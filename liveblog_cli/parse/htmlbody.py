@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from liveblog_cli.model import Element
@@ -17,17 +18,36 @@ def _html(node: Any) -> str:
     return lxml_html.tostring(node, encoding="unicode", with_tail=False)
 
 
+# Not addresses of a picture: an editor's in-browser `blob:`, an inline placeholder pixel.
+_NOT_AN_ADDRESS = ("blob:", "data:", "about:", "javascript:")
+
+
+def _address(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value or value.lower().startswith(_NOT_AN_ADDRESS):
+        return None
+    return value
+
+
+def _first_of_srcset(value: str | None) -> str | None:
+    first = (value or "").split(",")[0].split()
+    return _address(first[0]) if first else None
+
+
 def _image(node: Any) -> Element | None:
     img = node if node.tag == "img" else next(iter(node.iter("img")), None)
     src = None
     if img is not None:
-        src = img.get("src") or img.get("data-src")
-        if not src and img.get("srcset"):
-            src = img.get("srcset").split(",")[0].split()[0]
+        # Lazy-loading pages put a placeholder in `src` and the picture in `data-src`.
+        src = (
+            _address(img.get("src"))
+            or _address(img.get("data-src"))
+            or _first_of_srcset(img.get("srcset"))
+        )
     if not src:
         source = next(iter(node.iter("source")), None)
-        if source is not None and source.get("srcset"):
-            src = source.get("srcset").split(",")[0].split()[0]
+        if source is not None:
+            src = _first_of_srcset(source.get("srcset"))
     if not src:
         return None
     caption = None
@@ -40,6 +60,50 @@ def _image(node: Any) -> Element | None:
         caption=caption,
         alt=clean_line(img.get("alt")) or None if img is not None else None,
     )
+
+
+# A body that is nothing but an address: a social post or video the page embeds by script.
+_BARE_LINK = re.compile(r"https?://[^\s<>\"']{4,2000}")
+
+
+def _link(url: str) -> Element:
+    kind = (
+        "tweet"
+        if "/status/" in url
+        else "video"
+        if any(h in url for h in _VIDEO_HOSTS)
+        else "embed"
+    )
+    return Element(kind, url=url, extra={"type": "bare-link"})
+
+
+_IMAGE_PATH = re.compile(r"(?i)\.(?:jpe?g|png|gif|webp|avif)(?:$|[?#])")
+
+
+def _script_embed(node: Any) -> Element | None:
+    """An empty placeholder a script fills with a post from elsewhere
+    (`<div class="tweet" data-url="https://twitter.com/…/status/…">`, an embedded article's
+    `data-embedded-content-path`): the embed its `data-` address names."""
+    if node.tag in ("a", "img", "iframe", "video", "audio", "source") or len(node):
+        return None
+    if (node.text or "").strip():
+        return None
+    url = next(
+        (
+            v.strip()
+            for k, v in node.attrib.items()
+            if k.startswith("data-") and _BARE_LINK.fullmatch(v.strip())
+        ),
+        None,
+    )
+    if not url:
+        return None
+    if _IMAGE_PATH.search(url):
+        return Element("image", url=url)
+    element = _link(url)
+    element.html = _html(node)
+    element.extra["type"] = clean_line(node.get("data-mod") or node.get("class")) or "embed"
+    return element
 
 
 def _classes(node: Any) -> str:
@@ -55,7 +119,9 @@ def body_elements(root: Any) -> list[Element]:
         if pending:
             markup = "".join(pending)
             text = html_to_text(markup)
-            if text:
+            if _BARE_LINK.fullmatch(text):
+                out.append(_link(text))
+            elif text:
                 out.append(Element("text", text=text, html=markup))
             pending.clear()
 
@@ -64,7 +130,11 @@ def body_elements(root: Any) -> list[Element]:
         if not tag or tag in ("script", "style", "noscript", "template", "button", "svg"):
             return
         classes = _classes(node)
-        if tag == "blockquote" and ("twitter-tweet" in classes or "tweet" in classes):
+        placeholder = _script_embed(node)
+        if placeholder is not None:
+            flush()
+            out.append(placeholder)
+        elif tag == "blockquote" and ("twitter-tweet" in classes or "tweet" in classes):
             flush()
             links = [a.get("href") for a in node.iter("a") if "/status/" in (a.get("href") or "")]
             out.append(

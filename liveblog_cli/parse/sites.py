@@ -3,15 +3,25 @@
 Each adapter takes the page root and the blog read from JSON-LD or microdata, and returns
 it enriched (or None when the page is not one of its kind). Only markup seen on real pages
 (../shared/corpus) is encoded here; anything else goes through the generic code.
+
+After the adapters, what holds for every page read from structured data (`finish`): a post's
+rendered body replaces its structured one when it shows more (a list, an image, an embed);
+an image every post repeats, or the site's own default picture, is no post's image; a
+title the structured data cut short is completed from the page's own title tags; and a blog
+whose structured data names no publisher is named by `og:site_name`.
 """
 
 from __future__ import annotations
 
+import copy
+import math
 import re
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from liveblog_cli.model import Block, LiveBlog, from_epoch_ms, newest_first
+from liveblog_cli.model import Block, Element, LiveBlog, from_epoch_ms, newest_first
 from liveblog_cli.parse.htmlbody import body_elements
 from liveblog_cli.parse.text import clean_line
 
@@ -24,7 +34,8 @@ def reach_plc(root: Any, blog: LiveBlog) -> LiveBlog | None:
 
     Rendered posts are `div.live-event-entry` whose `id` is the post id in the JSON-LD `url`
     fragment. Only they say which posts are key events (`data-type="key-event"`) and who
-    wrote each post (`<mark>`; the JSON-LD gives every post the article's byline).
+    wrote each post (`<mark>`; the JSON-LD gives every post the article's byline), and only
+    they show a post's lists, pictures and embeds (the JSON-LD body is its plain text).
     """
     entries = root.xpath(
         "//div[contains(concat(' ', normalize-space(@class), ' '), ' live-event-entry ')][@id]"
@@ -33,13 +44,16 @@ def reach_plc(root: Any, blog: LiveBlog) -> LiveBlog | None:
         return None
     by_id = {b.id: b for b in blog.blocks}
     for entry in entries:
+        rendered = _entry_block(entry)
         block = by_id.get(entry.get("id"))
         if block is None:
-            block = _entry_block(entry)
-            if block is None:
+            if rendered is None:
                 continue
+            block = rendered
             blog.blocks.append(block)
             by_id[block.id] = block
+        elif rendered is not None:
+            adopt_rendered(block, rendered.elements)
         kind = (entry.get("data-type") or "").lower()
         block.key_event = block.key_event or kind in ("key-event", "keyevent", "key_event")
         block.pinned = block.pinned or kind == "pinned"
@@ -58,9 +72,10 @@ def _entry_block(entry: Any) -> Block | None:
     content = next(iter(entry.xpath(".//*[contains(@class,'entry-content')]")), None)
     if content is None:
         return None
+    content = copy.deepcopy(content)  # the page itself stays as it was read
     title = clean_line(content.xpath("string(.//h3|.//h2)")) or None
     for heading in content.xpath(".//h3|.//h2"):
-        heading.getparent().remove(heading)
+        _remove(heading)
     elements = body_elements(content)
     text = "\n\n".join(e.text for e in elements if e.kind == "text" and e.text)
     return Block(
@@ -85,7 +100,9 @@ def paired_posts(root: Any, blog: LiveBlog) -> LiveBlog | None:
 
     la Repubblica (`section.liveblog__post` with ids `<article>_event<n>`) is the page this
     was seen on: its JSON-LD updates have no `url` or `@id`, but come in the same order and
-    number as the rendered posts. Pairing only happens when the counts match exactly.
+    number as the rendered posts. Pairing only happens when the counts match exactly. The
+    rendered post opens with its headline as a paragraph; the rest is its body, which
+    shows the pictures the JSON-LD leaves out.
     """
     posts = root.xpath(
         "//section[contains(concat(' ', normalize-space(@class), ' '), ' liveblog__post ')][@id]"
@@ -97,6 +114,9 @@ def paired_posts(root: Any, blog: LiveBlog) -> LiveBlog | None:
     for block, post in zip(blog.blocks, posts, strict=True):
         block.id = post.get("id")
         _repair_title(block, post)
+        body = _post_body(post, block.title)
+        if body is not None:
+            adopt_rendered(block, body_elements(body))
     blog.source_format = "jsonld+html"
     return blog
 
@@ -118,6 +138,31 @@ def _repair_title(block: Block, post: Any) -> None:
             return
 
 
+def _post_body(post: Any, title: str | None) -> Any | None:
+    """A rendered post without its time, empty heading and headline paragraph."""
+    content = next(iter(post.xpath(".//*[contains(@class,'content')]")), None)
+    body = copy.deepcopy(content if content is not None else post)
+    for node in body.xpath(".//time|.//h1|.//h2|.//h3"):
+        _remove(node)
+    first = next(iter(body.xpath(".//p")), None)
+    if first is not None and title and _fold(first.text_content()) == _fold(title):
+        _remove(first)
+    return body
+
+
+def _remove(node: Any) -> None:
+    """An element taken out of its tree, the text that follows it kept (lxml's remove()
+    would take that text too: a social post's bare link after its heading, say)."""
+    parent = node.getparent()
+    if node.tail:
+        previous = node.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + node.tail
+        else:
+            parent.text = (parent.text or "") + node.tail
+    parent.remove(node)
+
+
 def _fold(text: str) -> str:
     return re.sub(r"\W+", " ", text).casefold().strip()
 
@@ -126,9 +171,202 @@ ADAPTERS: tuple[Callable[[Any, LiveBlog], LiveBlog | None], ...] = (reach_plc, p
 
 
 def enrich(root: Any, blog: LiveBlog) -> LiveBlog:
-    """The blog as the first adapter that recognises the page makes it, else unchanged."""
+    """The blog as the first adapter that recognises the page makes it, else unchanged;
+    then what holds for every page (`finish`)."""
     for adapter in ADAPTERS:
         enriched = adapter(root, blog)
         if enriched is not None:
-            return enriched
+            blog = enriched
+            break
+    return finish(root, blog)
+
+
+def finish(root: Any, blog: LiveBlog) -> LiveBlog:
+    drop_site_images(root, blog)
+    complete_title(root, blog)
+    if not blog.publisher:
+        blog.publisher = _meta(root, "og:site_name") or None
     return blog
+
+
+# --- rendered bodies --------------------------------------------------------------------------
+
+_BODY_KINDS = frozenset({"text", "blockquote", "pullquote", "tweet"})
+
+
+def _body_text(elements: list[Element]) -> str:
+    return "\n\n".join(e.text for e in elements if e.text and e.kind in _BODY_KINDS)
+
+
+def adopt_rendered(block: Block, rendered: list[Element]) -> bool:
+    """Take the rendered body of a post when it says what its structured body says, and more:
+    a list, a picture, an embed, a quote, or more words. Structured pictures the rendered
+    body does not show are kept after it. Returns whether the rendered body was taken."""
+    rendered = _distinct_images([e for e in rendered if e.kind != "image" or _usable(e.url)])
+    text = _body_text(rendered)
+    if not text and not rendered:
+        return False
+    if block.text and _fold(block.text)[:120] not in _fold(text):
+        return False  # a different or shortened body: the structured one is the post
+    kinds = {e.kind for e in rendered} - {e.kind for e in block.elements}
+    shown = {asset_key(e.url) for e in rendered if e.kind == "image" and e.url}
+    given = {asset_key(e.url) for e in block.elements if e.kind == "image" and e.url}
+    richer = (
+        bool(kinds)
+        or bool(shown - given)
+        or text.count("• ") > block.text.count("• ")
+        or len(text) > len(block.text) * 1.2 + 20
+    )
+    if not richer:
+        return False
+    kept = [
+        e for e in block.elements if e.kind == "image" and e.url and asset_key(e.url) not in shown
+    ]
+    block.elements = rendered + kept
+    block.text = text
+    parts = [e.html for e in rendered if e.html]
+    block.html = "\n".join(parts) if parts else block.html
+    return True
+
+
+def _usable(url: str | None) -> bool:
+    """An address a reader can fetch: not an editor's `blob:` or an inline placeholder."""
+    return bool(url) and not url.lower().startswith(("blob:", "data:", "about:", "javascript:"))
+
+
+def _distinct_images(elements: list[Element]) -> list[Element]:
+    """The same picture shown twice in one post (a lazy-loading copy) is one picture."""
+    seen: set[str] = set()
+    out = []
+    for element in elements:
+        if element.kind == "image" and element.url:
+            key = asset_key(element.url)
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(element)
+    return out
+
+
+# --- images that are the site's, not the post's -------------------------------------------------
+
+# Path segments naming a rendition's size ("s615", "w_800", "1200x675"), not the picture.
+_SIZE_SEGMENT = re.compile(r"(?i)(?:[swhc]_?\d{2,4}[a-z]?|\d{2,4}x\d{2,4}|\d{2,4}(?:w|px))")
+_SIZE_SUFFIX = re.compile(r"[-_]\d{2,4}x\d{2,4}(?=\.\w+$)")
+_DEFAULT_NAME = re.compile(r"(?i)default|placeholder|fallback|no[-_]?image|logo")
+
+
+def asset_key(url: str) -> str:
+    """What names a picture across its renditions: host and path, without the query and
+    without path segments that only give a size."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url
+    host = (parts.hostname or "").removeprefix("www.")
+    segments = [s for s in parts.path.split("/") if s and not _SIZE_SEGMENT.fullmatch(s)]
+    if segments:  # "photo-1024x683.jpg" is a rendition of "photo.jpg"
+        segments[-1] = _SIZE_SUFFIX.sub("", segments[-1])
+    return f"{host}/{'/'.join(segments)}"
+
+
+def _site_images(root: Any) -> set[str]:
+    """The page's own pictures: its sharing image and its logos."""
+    urls = root.xpath(
+        "//meta[@property='og:image' or @property='og:image:url' or @property='og:image:secure_url'"
+        " or @name='twitter:image' or @property='twitter:image']/@content"
+        "|//link[@rel='image_src']/@href"
+        "|//*[@itemprop='logo']/@content|//*[@itemprop='logo']//*[@itemprop='url']/@content"
+    )
+    from liveblog_cli.parse.jsonld import scripts
+
+    for value in scripts(root):
+        urls += list(_logos(value, 0))
+    return {asset_key(u) for u in urls if isinstance(u, str) and u.strip()}
+
+
+def _logos(value: Any, depth: int) -> Any:
+    """Logo URLs anywhere in a JSON-LD value."""
+    if depth > 12:
+        return
+    if isinstance(value, list):
+        for item in value:
+            yield from _logos(item, depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key == "logo":
+                logo = item.get("url") if isinstance(item, dict) else item
+                if isinstance(logo, str):
+                    yield logo
+            elif isinstance(item, dict | list):
+                yield from _logos(item, depth + 1)
+
+
+def drop_site_images(root: Any, blog: LiveBlog) -> None:
+    """Pictures that are the site's rather than a post's, taken off every post.
+
+    - one that (nearly) every post repeats: structured data often gives each post the
+      blog's picture, or a default one;
+    - the page's sharing image or a logo, or a picture named as a default or placeholder,
+      when more than one post carries it.
+    """
+    posts = [b for b in blog.blocks if any(e.kind == "image" for e in b.elements)]
+    if not posts or len(blog.blocks) < 2:
+        return
+    counts: Counter[str] = Counter()
+    for block in blog.blocks:
+        counts.update({asset_key(e.url) for e in block.elements if e.kind == "image" and e.url})
+    everywhere = max(3, math.ceil(0.8 * len(blog.blocks)))
+    site = _site_images(root)
+    dropped = {
+        key
+        for key, n in counts.items()
+        if n >= everywhere
+        or (n >= 2 and (key in site or _DEFAULT_NAME.search(key.rsplit("/", 1)[-1])))
+    }
+    if not dropped:
+        return
+    for block in posts:
+        block.elements = [
+            e
+            for e in block.elements
+            if not (e.kind == "image" and e.url and asset_key(e.url) in dropped)
+        ]
+
+
+# --- blog title and publisher ---------------------------------------------------------------------
+
+
+def _meta(root: Any, name: str) -> str:
+    value = root.xpath(f"string(//meta[@property='{name}' or @name='{name}']/@content)")
+    return clean_line(value)
+
+
+def complete_title(root: Any, blog: LiveBlog) -> None:
+    """A blog title cut short (ending in an ellipsis) completed from the page's own title
+    tags, when one of them says the same words and more."""
+    title = blog.title or ""
+    if not title.endswith(_ELLIPSIS):
+        return
+    stem = _fold(re.sub(r"&#?\w*$", "", title.rstrip("".join(_ELLIPSIS))))
+    candidates = [
+        _meta(root, "og:title"),
+        _meta(root, "twitter:title"),
+        clean_line(root.xpath("string(//h1)")),
+        clean_line(root.xpath("string(//title)")),
+    ]
+    for candidate in candidates:
+        folded = _fold(candidate)
+        if stem and folded.startswith(stem) and len(folded) > len(stem):
+            blog.title = _without_site_name(candidate, _meta(root, "og:site_name"))
+            return
+
+
+def _without_site_name(title: str, site: str) -> str:
+    """ "Story – Site" as "Story" (title tags often end with the site's name)."""
+    if site and title.endswith(site):
+        head = title[: -len(site)]
+        m = re.search(r"\s[|–—·:-]\s*$", head)
+        if m:
+            return head[: m.start()].strip()
+    return title
