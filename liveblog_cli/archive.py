@@ -396,8 +396,9 @@ class Archive:
     ) -> None:
         """One page of a walk, in one transaction; the last page also infers deletions over
         the whole walk (every block of the blog when `complete`, else the span of time its
-        pages showed) and records how the walk ended."""
-        moment = iso_z(now or now_utc())
+        pages showed) and records how the walk ended. What the page shows was seen when it
+        was fetched (`fetch.at`), unless `now` says otherwise."""
+        moment = iso_z(now or (fetch.at if fetch else None) or now_utc())
         report = walk.report
         with self.transaction():
             self._start_walk(walk, moment)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -36,9 +40,16 @@ def _fetch_options(
     import logging
 
     from liveblog_cli import fetch as fetching
-    from liveblog_cli.lock import archive_lock
+    from liveblog_cli.lock import blog_locks
+    from liveblog_cli.output import plain
     from liveblog_cli.sync import Limits, Sync
 
+    for url in urls:
+        problem = fetching.check_url(url)
+        if problem:
+            raise fail(f"URL {fetching.redact(url)!r}: {problem}", EXIT_USAGE)
+    if follow_mode and len(urls) != 1:
+        raise fail("--follow takes exactly one URL", EXIT_USAGE)
     settings = fetching.Settings(
         user_agent=user_agent or fetching.DEFAULT_USER_AGENT,
         read_timeout=timeout,
@@ -60,32 +71,70 @@ def _fetch_options(
         log.addHandler(handler)
         log.setLevel(logging.INFO)
     db_path = db or _default_db()
+    stop = threading.Event()
     with (
-        archive_lock(db_path, wait=wait),
+        _stopped_by_signals(stop) as signalled,
+        blog_locks(db_path, [_lock_key(u) for u in urls], wait=wait),
         open_archive(db_path) as archive,
-        fetching.Fetcher(settings) as fetcher,
+        fetching.Fetcher(settings, stop=stop) as fetcher,
     ):
         limits = Limits(max_pages=max_pages, idle_pages=idle_pages, budget=walk_budget)
         sync = Sync(archive, fetcher, reach=_reach(guardian_api_key), limits=limits)
         if follow_mode:
-            if len(urls) != 1:
-                raise fail("--follow takes exactly one URL", EXIT_USAGE)
-            code = _follow(urls[0], sync, interval, max_duration, quiet, log)
+            code = _follow(urls[0], sync, interval, max_duration, quiet, log, stop)
             raise typer.Exit(code)
-        results = _fetch_with_progress(urls, sync, quiet)
-    code = 0
-    for result in results:
-        (log.error if result.error else log.info)(result.summary())
-        if result.error:
-            sys.stderr.write(f"liveblog: error: {result.error}\n")
-        elif not quiet and not as_json:
-            sys.stderr.write(result.summary() + "\n")
-        code = max(code, result.exit_code)
+
+        def done(result) -> None:  # type: ignore[no-untyped-def]
+            """One line per blog as it finishes (page-derived text made plain)."""
+            line = plain(result.summary())
+            (log.error if result.error else log.info)(line)
+            if result.error:
+                sys.stderr.write(f"liveblog: error: {plain(result.error)}\n")
+            elif not quiet and not as_json:
+                sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+
+        results = _fetch_with_progress(urls, sync, quiet, done)
+    code = max((r.exit_code for r in results), default=0)
+    if signalled:
+        code = 128 + signalled[0]
     if as_json:
         from liveblog_cli import output
 
         output.write_json([r.to_dict() for r in results], sys.stdout)
     raise typer.Exit(code)
+
+
+def _lock_key(url: str) -> str:
+    """What one fetch locks: the blog's URL as it is stored (no credentials, host in lower
+    case, no fragment), so the same blog named twice is one lock."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from liveblog_cli.fetch import redact
+
+    parts = urlsplit(redact(url))
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
+
+
+@contextmanager
+def _stopped_by_signals(stop: threading.Event) -> Iterator[list[int]]:
+    """SIGTERM and SIGINT set `stop`: whatever is waiting (a request, a retry's pause)
+    gives up within a second, what was saved stays saved. Yields the signals received."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        received.append(signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _default_db() -> Path:
@@ -107,22 +156,27 @@ def _reach(guardian_api_key: str | None):  # type: ignore[no-untyped-def]
     return Reach(guardian_hosts=hosts, guardian_api_key=guardian_api_key or None, guardian_api=api)
 
 
-def _fetch_with_progress(urls, sync, quiet):  # type: ignore[no-untyped-def]
+def _fetch_with_progress(urls, sync, quiet, done):  # type: ignore[no-untyped-def]
     if quiet or not sys.stderr.isatty():
-        return sync.many(urls)
-    from liveblog_cli.output import console
+        return sync.many(urls, on_done=done)
+    from liveblog_cli.output import console, plain
 
     err = console(stderr=True)
     with err.status("fetching…") as status:
 
         def on_page(url: str, page: int) -> None:
-            status.update(f"fetching {url} (page {page})")
+            status.update(plain(f"fetching {url} (page {page})"))
+
+        def finished(result) -> None:  # type: ignore[no-untyped-def]
+            status.stop()
+            done(result)
+            status.start()
 
         sync.on_page = on_page
-        return sync.many(urls)
+        return sync.many(urls, on_done=finished)
 
 
-def _follow(url, sync, interval, max_duration, quiet, log):  # type: ignore[no-untyped-def]
+def _follow(url, sync, interval, max_duration, quiet, log, stop):  # type: ignore[no-untyped-def]
     from liveblog_cli import output
     from liveblog_cli.follow import follow
 
@@ -139,11 +193,12 @@ def _follow(url, sync, interval, max_duration, quiet, log):  # type: ignore[no-u
             sys.stdout.flush()
 
     def report(result) -> None:  # type: ignore[no-untyped-def]
-        (log.error if result.error else log.info)(result.summary())
+        line = output.plain(result.summary())
+        (log.error if result.error else log.info)(line)
         if result.error:
-            sys.stderr.write(f"liveblog: error: {result.error}\n")
+            sys.stderr.write(f"liveblog: error: {output.plain(result.error)}\n")
         elif not quiet and (result.report is None or result.report.changed):
-            sys.stderr.write(result.summary() + "\n")
+            sys.stderr.write(line + "\n")
 
     outcome = follow(
         url,
@@ -152,6 +207,7 @@ def _follow(url, sync, interval, max_duration, quiet, log):  # type: ignore[no-u
         max_duration=max_duration,
         emit=emit,
         report=report,
+        stop=stop,
     )
     if not quiet:
         sys.stderr.write(

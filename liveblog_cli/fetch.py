@@ -1,20 +1,26 @@
-"""HTTP, politely: one httpx client, retries with backoff, byte caps, a deadline per request,
-at most one request in flight per host and a pause between two to the same host.
+"""HTTP, politely and within bounds: one httpx client, retries with backoff, a deadline over
+each whole request (headers included), a byte cap after every layer of decompression,
+redirects followed by hand (http and https only, no loops), at most one request in flight
+per host and a pause between two to the same host, and a stop that is honoured within a
+second whatever is waiting.
 
 This module knows HTTP only: not publishers (parse/ says what to ask for) and not the
-archive (sync.py decides what a response means and saves it).
+archive (sync.py decides what a response means and saves it). Every failure is a
+`FetchError` with one plain line; no httpx exception leaves this module.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
+import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from liveblog_cli import __version__
 from liveblog_cli.bounds import MAX_BYTES
@@ -26,6 +32,10 @@ if TYPE_CHECKING:
 DEFAULT_USER_AGENT = f"liveblog/{__version__} (+https://pypi.org/project/liveblog-cli/)"
 DEFAULT_MAX_BYTES = MAX_BYTES
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 10
+MAX_ENCODINGS = 2  # Content-Encoding layers we undo; more is a bomb, not a page
+SLICE = 0.5  # longest uninterrupted wait on the network, so a stop is seen within it
 
 
 class FetchError(LiveblogError):
@@ -44,12 +54,18 @@ class RateLimited(FetchError):
     exit_code = EXIT_TEMPFAIL
 
 
+class Stopped(LiveblogError):
+    """A stop was asked for (SIGTERM, SIGINT): the request under way was abandoned."""
+
+    exit_code = 143
+
+
 @dataclass
 class Settings:
     user_agent: str = DEFAULT_USER_AGENT
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
-    deadline: float = 90.0  # total seconds for one request, however the bytes trickle in
+    deadline: float = 90.0  # total seconds for one request, headers and redirects included
     max_bytes: int = DEFAULT_MAX_BYTES
     tries: int = 4
     backoff: float = 1.0  # first retry waits up to this long; doubles each time (with jitter)
@@ -58,23 +74,112 @@ class Settings:
 
 
 @dataclass
+class Exchange:
+    """One HTTP request and its response as they crossed the wire (what a WARC keeps)."""
+
+    url: str
+    method: str
+    request_headers: list[tuple[str, str]]
+    status: int
+    reason: str
+    http_version: str
+    response_headers: list[tuple[str, str]]  # as received, in order, repeats kept
+    payload: bytes  # the body as sent, Content-Encoding still applied
+    at: datetime
+
+
+@dataclass
 class Page:
     url: str  # the URL asked for
     final_url: str  # after redirects
     status: int
-    body: bytes
+    body: bytes  # decoded: every Content-Encoding undone
     headers: dict[str, str]
     charset: str | None
     at: datetime | None = None  # when the request was sent
     elapsed: float | None = None  # seconds it took, answer included
+    exchange: Exchange | None = None  # the final request and response, raw
+    redirects: list[Exchange] = field(default_factory=list)  # the hops before it
 
     @property
     def etag(self) -> str | None:
-        return self.headers.get("etag")
+        return validator(self.headers.get("etag"))
 
     @property
     def last_modified(self) -> str | None:
-        return self.headers.get("last-modified")
+        return validator(self.headers.get("last-modified"))
+
+
+_VALIDATOR = re.compile(r"[\x21-\x7e][\x20-\x7e]{0,1023}")
+
+
+def validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified fit to send back: printable ASCII, of sane length.
+
+    A site can send anything; a byte we cannot send back would break every later fetch of
+    the URL, so such a validator is not kept (the next request is simply unconditional).
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    return value if _VALIDATOR.fullmatch(value) else None
+
+
+# --- URLs -------------------------------------------------------------------------------------
+
+_SECRET_PARAMS = frozenset({"api-key", "api_key", "apikey", "access_token", "token"})
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """A URL without its `user:password@`, and the credentials (to send, never to keep)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    from urllib.parse import unquote
+
+    bare = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+    return bare, (unquote(user), unquote(password))
+
+
+def redact(url: str) -> str:
+    """A URL fit to store, print or export: no credentials, no API keys."""
+    url, _ = split_credentials(url)
+    parts = urlsplit(url)
+    if not parts.query or not any(
+        p.split("=", 1)[0].lower() in _SECRET_PARAMS for p in parts.query.split("&")
+    ):
+        return url
+    query = "&".join(
+        p for p in parts.query.split("&") if p.split("=", 1)[0].lower() not in _SECRET_PARAMS
+    )
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def check_url(url: str) -> str | None:
+    """Why `url` cannot be fetched (one plain sentence), or None when it can."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https"):
+        if not parts.scheme or "." in parts.scheme:
+            return "no scheme: did you mean https://" + url.split("://")[-1] + " ?"
+        return f"only http and https URLs can be fetched, not {parts.scheme}:"
+    if not parts.hostname:
+        return "no host in the URL"
+    try:
+        parts.hostname.encode("idna")
+    except UnicodeError:
+        return f"not a valid host name: {parts.hostname}"
+    if any(c.isdigit() and not c.isascii() for c in parts.hostname):
+        return f"not a valid host name: {parts.hostname}"
+    return None
+
+
+# --- the gate ---------------------------------------------------------------------------------
 
 
 class HostGate:
@@ -110,18 +215,21 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        return float(value[:12])  # a number of seconds no caller will wait anyway
     import email.utils
 
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     current = datetime.fromtimestamp(now if now is not None else time.time(), UTC)
-    return max(0.0, (when - current).total_seconds())
+    try:
+        return max(0.0, (when - current).total_seconds())
+    except OverflowError:
+        return None
 
 
 def _charset(content_type: str | None) -> str | None:
@@ -134,31 +242,151 @@ def _charset(content_type: str | None) -> str | None:
     return None
 
 
+# --- the client -------------------------------------------------------------------------------
+
+
+class _Deadline(threading.local):
+    """When the request under way in this thread must be over, and the stop to watch."""
+
+    at: float | None = None
+    stop: threading.Event | None = None
+
+
+class _Expired(Exception):
+    pass
+
+
+def _waits(clock: _Deadline, timeout: float | None) -> tuple[float, float | None]:
+    """(the longest single wait now, the time the caller's own timeout ends)."""
+    now = time.monotonic()
+    ends = now + timeout if timeout is not None else None
+    limits = [SLICE]
+    if clock.at is not None:
+        limits.append(clock.at - now)
+    if ends is not None:
+        limits.append(ends - now)
+    return max(0.0, min(limits)), ends
+
+
+def _check(clock: _Deadline) -> None:
+    if clock.stop is not None and clock.stop.is_set():
+        raise Stopped("stopped")
+    if clock.at is not None and time.monotonic() >= clock.at:
+        raise _Expired()
+
+
+def _transport(clock: _Deadline) -> httpx.BaseTransport:
+    """httpx's transport over a network backend that waits in slices: the deadline covers
+    the whole request (headers trickled a byte a second included), and a stop is seen."""
+    import ssl
+
+    import certifi
+    import httpcore
+    import httpx
+
+    class Stream(httpcore.NetworkStream):
+        def __init__(self, inner: httpcore.NetworkStream) -> None:
+            self.inner = inner
+
+        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            while True:
+                _check(clock)
+                wait, ends = _waits(clock, timeout)
+                try:
+                    return self.inner.read(max_bytes, wait)
+                except httpcore.ReadTimeout:
+                    _check(clock)
+                    if ends is not None and time.monotonic() >= ends:
+                        raise
+
+        def write(self, buffer: bytes, timeout: float | None = None) -> None:
+            _check(clock)
+            remaining = None if clock.at is None else max(0.01, clock.at - time.monotonic())
+            limit = min(x for x in (timeout, remaining) if x is not None) if timeout else remaining
+            self.inner.write(buffer, limit)
+
+        def close(self) -> None:
+            self.inner.close()
+
+        def start_tls(
+            self,
+            ssl_context: ssl.SSLContext,
+            server_hostname: str | None = None,
+            timeout: float | None = None,
+        ) -> httpcore.NetworkStream:
+            _check(clock)
+            return Stream(self.inner.start_tls(ssl_context, server_hostname, timeout))
+
+        def get_extra_info(self, info: str) -> Any:
+            return self.inner.get_extra_info(info)
+
+    class Backend(httpcore.NetworkBackend):
+        def __init__(self) -> None:
+            self.inner = httpcore.SyncBackend()
+
+        def connect_tcp(
+            self,
+            host: str,
+            port: int,
+            timeout: float | None = None,
+            local_address: str | None = None,
+            socket_options: Any = None,
+        ) -> httpcore.NetworkStream:
+            _check(clock)
+            if clock.at is not None:
+                left = max(0.01, clock.at - time.monotonic())
+                timeout = left if timeout is None else min(timeout, left)
+            return Stream(
+                self.inner.connect_tcp(host, port, timeout, local_address, socket_options)
+            )
+
+        def sleep(self, seconds: float) -> None:
+            self.inner.sleep(seconds)
+
+    transport = httpx.HTTPTransport()
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=ssl.create_default_context(cafile=certifi.where()),
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+        network_backend=Backend(),
+    )
+    return transport
+
+
 class Fetcher:
-    """One HTTP client for a whole run, with its settings, its per-host gate and the sleep
-    it waits with (injectable, so tests of retries need not wait)."""
+    """One HTTP client for a whole run, with its settings, its per-host gate, the sleep it
+    waits with (injectable, so tests of retries need not wait) and the stop it watches."""
 
     def __init__(
         self,
         settings: Settings | None = None,
         *,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         import httpx
 
         self.settings = settings or Settings()
-        self.sleep = sleep
-        self.gate = HostGate(self.settings.host_delay, sleep)
+        self.stop = stop or threading.Event()
+        self.sleep = sleep or self._pause
+        self.gate = HostGate(self.settings.host_delay, self.sleep)
+        self._clock = _Deadline()
         self.client = httpx.Client(
             headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(
                 self.settings.read_timeout, connect=self.settings.connect_timeout
             ),
-            follow_redirects=True,
-            max_redirects=10,
-            transport=transport,
+            follow_redirects=False,
+            transport=transport or _transport(self._clock),
+            trust_env=False,
         )
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep, unless a stop comes first (then the wait is over at once)."""
+        if self.stop.wait(seconds):
+            raise Stopped("stopped")
 
     def close(self) -> None:
         self.client.close()
@@ -169,14 +397,23 @@ class Fetcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get(self, url: str, *, headers: dict[str, str] | None = None) -> Page:
+    def get(
+        self,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> Page:
         """GET with retries (backoff + jitter, Retry-After), a byte cap and a total deadline.
 
-        Returns 2xx and 304 responses; raises FetchError (or RateLimited) otherwise.
+        Returns 2xx and 304 responses; raises FetchError (or RateLimited) otherwise, at once
+        for what no retry can mend (4xx, a bad scheme or encoding, a page too large).
         """
-        import httpx
-
         settings, gate = self.settings, self.gate
+        shown = redact(url)
+        problem = check_url(url)
+        if problem:
+            raise FetchError(f"{shown}: {problem}")
         last_problem = "no attempt made"
         last_status: int | None = None
         rate_limited = False
@@ -185,13 +422,9 @@ class Fetcher:
             with gate.lock(url):
                 gate.wait_turn(url)
                 try:
-                    page = _get_once(self.client, url, settings, headers or {})
-                except _TooLarge as exc:
-                    raise FetchError(str(exc)) from None
-                except (httpx.TransportError, _Deadline) as exc:
-                    last_problem = _describe(exc)
-                    last_status = None
-                    rate_limited = False
+                    page = self._once(url, headers or {}, auth)
+                except _Retry as exc:
+                    last_problem, last_status, rate_limited = str(exc), None, False
                 else:
                     if page.status < 400 or page.status == 304:
                         return page
@@ -199,7 +432,7 @@ class Fetcher:
                     last_status = page.status
                     rate_limited = page.status == 429
                     if page.status not in RETRY_STATUSES:
-                        raise FetchError(f"{url}: HTTP {page.status}", status=page.status)
+                        raise FetchError(f"{shown}: HTTP {page.status}", status=page.status)
                     wait = retry_after(page.headers.get("retry-after"))
                 finally:
                     gate.done(url)
@@ -209,65 +442,197 @@ class Fetcher:
             delay = min(wait, settings.max_retry_after) if wait is not None else backoff
             self.sleep(delay)
         error = RateLimited if rate_limited else FetchError
-        raise error(f"{url}: {last_problem} after {settings.tries} tries", status=last_status)
+        raise error(f"{shown}: {last_problem} after {settings.tries} tries", status=last_status)
+
+    def _once(self, url: str, headers: dict[str, str], auth: tuple[str, str] | None) -> Page:
+        """One attempt: the request and its redirects, within one deadline."""
+        import httpx
+
+        settings = self.settings
+        self._clock.at = time.monotonic() + settings.deadline
+        self._clock.stop = self.stop
+        sent = datetime.now(UTC)
+        started = time.monotonic()
+        hops: list[Exchange] = []
+        seen = {url}
+        current = url
+        origin = urlsplit(url).netloc.lower()
+        try:
+            while True:
+                creds = auth if urlsplit(current).netloc.lower() == origin else None
+                page = self._exchange(current, headers, creds)
+                location = page.headers.get("location")
+                if page.status not in REDIRECTS or not location:
+                    break
+                assert page.exchange is not None
+                hops.append(page.exchange)
+                try:
+                    target = urljoin(current, location.strip())
+                except ValueError:
+                    raise FetchError(f"{redact(url)}: redirect to an invalid URL") from None
+                if urlsplit(target).scheme.lower() not in ("http", "https"):
+                    scheme = urlsplit(target).scheme or "?"
+                    raise FetchError(
+                        f"{redact(url)}: redirect to a {scheme}: URL, which is not fetched"
+                    )
+                if target in seen:
+                    raise FetchError(f"{redact(url)}: redirect loop at {redact(target)}")
+                if len(hops) >= MAX_REDIRECTS:
+                    raise FetchError(f"{redact(url)}: more than {MAX_REDIRECTS} redirects")
+                seen.add(target)
+                current = target
+        except _Expired:
+            raise _Retry(f"took longer than {settings.deadline:g} s") from None
+        except httpx.TimeoutException:
+            raise _Retry("timed out") from None
+        except httpx.ConnectError as exc:
+            raise _Retry(f"cannot connect ({_plain(exc)})") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise _Retry(f"connection broken ({_plain(exc)})") from None
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise FetchError(f"{redact(url)}: {_plain(exc)}") from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{redact(url)}: {_plain(exc)}") from None
+        except (UnicodeError, ValueError) as exc:
+            # A header value or URL that cannot be encoded: no retry can mend it.
+            raise FetchError(f"{redact(url)}: cannot send the request ({_plain(exc)})") from None
+        finally:
+            self._clock.at = None
+        page.url = url
+        page.at = sent
+        page.elapsed = time.monotonic() - started
+        page.redirects = hops
+        return page
+
+    def _exchange(self, url: str, headers: dict[str, str], auth: tuple[str, str] | None) -> Page:
+        """One request and response, body read raw and capped, then decoded within the cap."""
+        settings = self.settings
+        sent = datetime.now(UTC)
+        with self.client.stream("GET", url, headers=headers, auth=auth) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isascii() and declared.isdigit() and int(declared) > settings.max_bytes:
+                raise FetchError(
+                    f"{redact(url)}: {declared} bytes is more than --max-bytes {settings.max_bytes}"
+                )
+            encodings = response.headers.get("content-encoding", "")
+            if response.is_stream_consumed:
+                # A response built in memory (a test's mock transport): httpx has read and
+                # decoded it already.
+                payload, encodings = response.content, ""
+            else:
+                payload = _read_capped(response, settings.max_bytes, redact(url))
+            raw_headers = [
+                (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
+            ]
+            exchange = Exchange(
+                url=redact(url),
+                method="GET",
+                request_headers=[
+                    (k.decode("latin-1"), v.decode("latin-1"))
+                    for k, v in response.request.headers.raw
+                    if k.lower() != b"authorization"
+                ],
+                status=response.status_code,
+                reason=response.reason_phrase,
+                http_version=response.http_version,
+                response_headers=raw_headers,
+                payload=payload,
+                at=sent,
+            )
+            body = b"" if response.status_code in REDIRECTS else payload
+            if body and response.status_code != 304:
+                body = decode_body(body, encodings, settings.max_bytes, redact(url))
+            return Page(
+                url=url,
+                final_url=str(response.url),
+                status=response.status_code,
+                body=body,
+                headers={k.lower(): v for k, v in raw_headers},
+                charset=_charset(response.headers.get("content-type")),
+                exchange=exchange,
+            )
 
 
-class _TooLarge(Exception):
-    pass
-
-
-class _Deadline(Exception):
-    pass
-
-
-def _describe(exc: BaseException) -> str:
-    import httpx
-
-    if isinstance(exc, _Deadline):
-        return str(exc)
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
-    if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect ({exc})"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return f"connection broken ({exc})"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _get_once(client: httpx.Client, url: str, settings: Settings, headers: dict[str, str]) -> Page:
-    sent = datetime.now(UTC)
-    started = time.monotonic()
+def _read_capped(response: httpx.Response, limit: int, shown: str) -> bytes:
+    """The body as sent (Content-Encoding still applied), refused past `limit` bytes."""
     chunks: list[bytes] = []
     size = 0
-    with client.stream("GET", url, headers=headers) as response:
-        declared = response.headers.get("content-length")
-        if (
-            declared
-            and declared.isdigit()
-            and int(declared) > settings.max_bytes
-            and not response.headers.get("content-encoding")
-        ):
-            raise _TooLarge(
-                f"{url}: {declared} bytes is more than --max-bytes {settings.max_bytes}"
-            )
-        # iter_bytes() decompresses: the cap counts what we would have to hold and parse.
-        for chunk in response.iter_bytes():
+    for chunk in response.iter_raw():
+        size += len(chunk)
+        if size > limit:
+            raise FetchError(f"{shown}: more than --max-bytes {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _Retry(Exception):
+    """A failure worth another try (timeouts, refused or broken connections)."""
+
+
+def _plain(exc: BaseException) -> str:
+    """An exception as plain words, never a class name alone."""
+    text = " ".join(str(exc).split())
+    return text[:200] or "no detail"
+
+
+def decode_body(data: bytes, encodings: str, limit: int, shown: str) -> bytes:
+    """Undo each Content-Encoding layer (last applied first), never producing more than
+    `limit` bytes from any layer: a few kilobytes of nested gzip cannot fill memory."""
+    layers = [e.strip().lower() for e in encodings.split(",") if e.strip()]
+    layers = [e for e in layers if e != "identity"]
+    if len(layers) > MAX_ENCODINGS:
+        raise FetchError(f"{shown}: {len(layers)} layers of Content-Encoding; refused")
+    for name in reversed(layers):
+        try:
+            if name in ("gzip", "x-gzip"):
+                data = _inflate(data, 16 + zlib.MAX_WBITS, limit, shown)
+            elif name == "deflate":
+                try:
+                    data = _inflate(data, zlib.MAX_WBITS, limit, shown)
+                except zlib.error:
+                    data = _inflate(data, -zlib.MAX_WBITS, limit, shown)  # raw, as some send
+            else:
+                raise FetchError(f"{shown}: unsupported Content-Encoding {name[:40]!r}")
+        except zlib.error as exc:
+            raise FetchError(f"{shown}: the compressed body is damaged ({exc})") from None
+    return data
+
+
+def _inflate(data: bytes, wbits: int, limit: int, shown: str) -> bytes:
+    out: list[bytes] = []
+    size = 0
+    rest = data
+    while rest:
+        inflater = zlib.decompressobj(wbits)
+        chunk = inflater.decompress(rest, limit + 1 - size)
+        while True:
             size += len(chunk)
-            if size > settings.max_bytes:
-                raise _TooLarge(f"{url}: more than --max-bytes {settings.max_bytes} bytes")
-            if time.monotonic() - started > settings.deadline:
-                raise _Deadline(f"took longer than {settings.deadline:g} s")
-            chunks.append(chunk)
-        return Page(
-            url=url,
-            final_url=str(response.url),
-            status=response.status_code,
-            body=b"".join(chunks),
-            headers={k.lower(): v for k, v in response.headers.items()},
-            charset=_charset(response.headers.get("content-type")),
-            at=sent,
-            elapsed=time.monotonic() - started,
-        )
+            if size > limit:
+                raise FetchError(f"{shown}: more than --max-bytes {limit} bytes once unpacked")
+            out.append(chunk)
+            if not inflater.unconsumed_tail:
+                break
+            chunk = inflater.decompress(inflater.unconsumed_tail, limit + 1 - size)
+        if not inflater.eof:
+            raise FetchError(f"{shown}: the compressed body ends early")
+        rest = inflater.unused_data
+        # gzip allows several members one after another; anything else after one is padding.
+        if wbits != 16 + zlib.MAX_WBITS or not rest.startswith(b"\x1f\x8b"):
+            break
+    return b"".join(out)
 
 
-__all__ = ["FetchError", "Fetcher", "HostGate", "Page", "RateLimited", "Settings"]
+__all__ = [
+    "Exchange",
+    "FetchError",
+    "Fetcher",
+    "HostGate",
+    "Page",
+    "RateLimited",
+    "Settings",
+    "Stopped",
+    "check_url",
+    "redact",
+    "split_credentials",
+    "validator",
+]

@@ -76,6 +76,12 @@ def follow(
         while True:
             result = sync.blog(url)
             polls += 1
+            if stop.is_set():
+                # A signal: the poll under way gave up or finished; what it saved is saved.
+                for row in changed_blocks(result):
+                    emit(row)
+                    emitted += 1
+                return FollowOutcome(polls, emitted, "signal")
             report(result)
             if result.error is not None and polls == 1:
                 return FollowOutcome(polls, emitted, "error", result.exit_code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -19,6 +20,30 @@ if TYPE_CHECKING:
 # json.dumps escapes C0 controls but, with ensure_ascii=False, leaves DEL, C1 controls and the
 # Unicode line separators raw: escape them too, so output pasted or printed stays inert.
 UNSAFE_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
+# What must never reach a terminal or a log as itself: C0 and C1 controls (ESC starts every
+# escape sequence; a newline would forge a log line), and the invisible characters that
+# reorder or hide text (bidi embeddings, overrides and isolates, marks, zero-width spaces),
+# Trojan-Source style. Zero-width (non-)joiners stay: scripts such as Devanagari need them.
+INVISIBLE = "\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb"
+UNSAFE_TEXT = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}]")
+
+
+def visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def plain(text: object) -> str:
+    """One line for stderr or a log: controls and invisible characters shown as escapes."""
+    value = str(text)
+    return UNSAFE_TEXT.sub(visible, value) if UNSAFE_TEXT.search(value) else value
+
+
+def say(line: object) -> None:
+    """A message on stderr, made plain first (page-derived text is hostile)."""
+    sys.stderr.write(plain(line) + "\n")
 
 
 def dumps(value: Any, *, indent: int | None = None) -> str:

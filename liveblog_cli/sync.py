@@ -19,7 +19,16 @@ from urllib.parse import urlsplit
 
 from liveblog_cli.bounds import IDLE_PAGES, MAX_PAGES, WALK_BUDGET
 from liveblog_cli.errors import EXIT_UNAVAILABLE, LiveblogError, ParseError
-from liveblog_cli.fetch import Fetcher, FetchError, Page, RateLimited
+from liveblog_cli.fetch import (
+    Fetcher,
+    FetchError,
+    Page,
+    RateLimited,
+    Stopped,
+    redact,
+    split_credentials,
+    validator,
+)
 from liveblog_cli.model import Block, LiveBlog
 from liveblog_cli.parse import Plan, Reach, parse_page, plan
 
@@ -107,19 +116,39 @@ class Sync:
         self.clock = clock
         self._save_lock = threading.Lock()
 
-    def many(self, urls: list[str], *, workers: int | None = None) -> list[BlogResult]:
-        """Several blogs at once (polite per host); results in the order given."""
+    def many(
+        self,
+        urls: list[str],
+        *,
+        workers: int | None = None,
+        on_done: Callable[[BlogResult], None] | None = None,
+    ) -> list[BlogResult]:
+        """Several blogs at once (polite per host); results in the order given, each also
+        handed to `on_done` as it finishes."""
+        done = on_done or (lambda _result: None)
         if len(urls) == 1:
-            return [self.blog(urls[0])]
-        from concurrent.futures import ThreadPoolExecutor
+            result = self.blog(urls[0])
+            done(result)
+            return [result]
+        from concurrent.futures import ThreadPoolExecutor, as_completed
 
         hosts = len({urlsplit(u).netloc for u in urls})
         with ThreadPoolExecutor(max_workers=workers or min(8, hosts, len(urls))) as pool:
-            return list(pool.map(self.blog, urls))
+            futures = {pool.submit(self.blog, url): n for n, url in enumerate(urls)}
+            results: list[BlogResult | None] = [None] * len(urls)
+            for future in as_completed(futures):
+                result = future.result()
+                results[futures[future]] = result
+                done(result)
+        return [r for r in results if r is not None]
 
     def blog(self, url: str) -> BlogResult:
-        """Fetch, parse and archive one blog. Never raises LiveblogError: it is in the result."""
-        result = BlogResult(url=url)
+        """Fetch, parse and archive one blog. Never raises LiveblogError: it is in the result.
+
+        Credentials in the URL (`user:password@`) are sent to its host and nowhere else,
+        and never stored or printed; nor are API keys in the addresses a publisher asks for.
+        """
+        result = BlogResult(url=redact(url))
         try:
             _Walker(self, url, result).run()
         except LiveblogError as exc:
@@ -133,9 +162,10 @@ class _Walker:
     def __init__(self, sync: Sync, url: str, result: BlogResult) -> None:
         self.sync = sync
         self.archive = sync.archive
-        self.url = url
+        self.url, self.auth = split_credentials(url)
+        self.host = urlsplit(self.url).netloc.lower()
         self.result = result
-        self.how: Plan = plan(url, sync.reach)
+        self.how: Plan = plan(self.url, sync.reach)
         self.walk: WalkSave | None = None
         self.started = sync.clock()
 
@@ -144,32 +174,40 @@ class _Walker:
     def _get(self, address: str, *, conditional: bool) -> Page:
         """One request, logged as a poll when it fails (a page that arrives is logged with
         its save)."""
-        headers = conditional_headers(self.archive, address) if conditional else {}
+        headers = conditional_headers(self.archive, redact(address)) if conditional else {}
+        auth = self.auth if urlsplit(address).netloc.lower() == self.host else None
         try:
-            page = self.sync.fetcher.get(address, headers=headers)
+            page = self.sync.fetcher.get(address, headers=headers, auth=auth)
         except FetchError as exc:
             self._poll(address, status=exc.status, error=str(exc))
             raise
         if page.status == 304 and not headers:
-            error = f"{address}: answered 304 Not Modified to a request that was not conditional"
+            error = (
+                f"{redact(address)}: answered 304 Not Modified to a request that was not "
+                "conditional"
+            )
             self._poll(address, status=304, error=error)
             raise FetchError(error, status=304)
         return page
 
     def _parse(self, page: Page) -> LiveBlog:
         try:
-            return parse_page(page.body, self.how.page_url(page.final_url), charset=page.charset)
+            return parse_page(page.body, self._page_url(page), charset=page.charset)
         except ParseError as exc:
             self._poll(page.url, status=page.status, error=str(exc))
             raise
+
+    def _page_url(self, page: Page) -> str:
+        """The URL a page is parsed under: the publisher's page behind the address asked."""
+        return redact(self.how.page_url(page.final_url))
 
     def _poll(self, address: str, *, status: int | None, error: str | None) -> None:
         from liveblog_cli.archive import FetchInfo
 
         blog_id = self.walk.blog_id if self.walk else None
         for asked in (address, *self.how.addresses):  # a fallback counts for the blog too
-            blog_id = blog_id or self.archive.blog_for_url(asked)
-        info = FetchInfo(url=address, status=status, error=error)
+            blog_id = blog_id or self.archive.blog_for_url(redact(asked))
+        info = FetchInfo(url=redact(address), status=status, error=error)
         with self.sync._save_lock:
             self.archive.record_poll(info, blog_id=blog_id, walk=self.walk)
 
@@ -177,11 +215,11 @@ class _Walker:
         from liveblog_cli.archive import FetchInfo
 
         return FetchInfo(
-            url=page.url,
+            url=redact(page.url),
             status=page.status,
             etag=page.etag,
             last_modified=page.last_modified,
-            page_url=self.how.page_url(page.final_url),
+            page_url=self._page_url(page),
             charset=page.charset,
             body=page.body,
             at=page.at,
@@ -209,7 +247,7 @@ class _Walker:
         result.pages = 1
         self._progress()
         if blog is None:
-            blog_id = self.archive.blog_for_url(address)
+            blog_id = self.archive.blog_for_url(redact(address))
             self._poll(address, status=304, error=None)
             resume = self.archive.walk_next(blog_id) if blog_id else None
             result.blog_id = blog_id
@@ -240,7 +278,7 @@ class _Walker:
         try:
             page = self._get(address, conditional=False)
             blog = self._parse(page)
-        except (FetchError, ParseError) as exc:
+        except (FetchError, ParseError, Stopped) as exc:
             self._failed(address, exc)
         if blog.id != self.walk.blog_id:
             self._end(next_url=None)
@@ -298,7 +336,7 @@ class _Walker:
             try:
                 page = self._get(next_url, conditional=False)
                 blog_next = self._parse(page)
-            except (FetchError, ParseError) as exc:
+            except (FetchError, ParseError, Stopped) as exc:
                 self._failed(next_url, exc)
             if blog_next.id != walk.blog_id:
                 # The link led elsewhere: this blog ends here, as far as this walk can tell.
@@ -348,10 +386,13 @@ class _Walker:
             self.archive.end_walk(self.walk, error=error, next_url=next_url, infer=infer)
 
     def _failed(self, address: str, exc: LiveblogError) -> Any:
-        """A page after the first failed: keep what was read, resume here next run."""
+        """A page after the first failed (or a stop came): keep what was read, resume here
+        next run."""
         pages = self.result.pages
         total = self.result.blog.page_count if self.result.blog is not None else None
         self._end(next_url=address, error=str(exc))
+        if isinstance(exc, Stopped):
+            raise exc
         of = f" of {total}" if total else ""
         raise WalkFailed(f"read {pages}{of} pages, then {exc}") from None
 
@@ -361,12 +402,15 @@ class _Walker:
 
 
 def conditional_headers(archive: Archive, url: str) -> dict[str, str]:
-    last = archive.last_fetch(url)
+    """The validators of the URL's last page, each only if it can be sent back (an archive
+    written before validators were checked may hold one that cannot: it is skipped)."""
+    last = archive.last_fetch(url) or {}
     headers = {}
-    if last and last.get("etag"):
-        headers["If-None-Match"] = last["etag"]
-    if last and last.get("last_modified"):
-        headers["If-Modified-Since"] = last["last_modified"]
+    etag, modified = validator(last.get("etag")), validator(last.get("last_modified"))
+    if etag:
+        headers["If-None-Match"] = etag
+    if modified:
+        headers["If-Modified-Since"] = modified
     return headers
 
 

@@ -21,7 +21,8 @@ def transport_for(
         item = responses[min(len(seen) - 1, len(responses) - 1)]
         if isinstance(item, Exception):
             raise item
-        return item
+        # A fresh response each time: a response's body can be streamed once.
+        return httpx.Response(item.status_code, headers=item.headers, content=item.content)
 
     return httpx.MockTransport(handler), seen
 
