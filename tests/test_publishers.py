@@ -694,3 +694,26 @@ def test_reach_style_rendered_posts_richer_than_json_ld() -> None:
     ]
     assert by_id["p3"].text == "Plain words of post 3. Included are:"  # nothing more to show
     assert [b.authors for b in blog.blocks] == [["Reporter 3"], ["Reporter 2"], ["Reporter 1"]]
+
+
+def test_script_filled_placeholders_become_embeds_but_share_buttons_do_not() -> None:
+    from lxml import html
+
+    from liveblog_cli.parse.htmlbody import body_elements
+
+    body = html.fragment_fromstring(
+        "<div><p>Words.</p>"
+        '<div class="tweet" data-url="https://twitter.com/a/status/1"></div>'
+        '<div class="embed-card" data-embedded-content-path="https://n.example/news/story-2"></div>'
+        '<div class="share-bar" data-url="https://n.example/live/x#p1"></div>'
+        '<div class="placeholder" data-url="https://n.example/live/x#p1"></div>'
+        '<img src="blob:https://cms.n.example/4b1e" alt="pasted">'
+        '<img src="data:image/gif;base64,R0lGOD" data-src="https://n.example/lazy.jpg">'
+        "</div>"
+    )
+    assert [(e.kind, e.url) for e in body_elements(body)] == [
+        ("text", None),
+        ("tweet", "https://twitter.com/a/status/1"),
+        ("embed", "https://n.example/news/story-2"),
+        ("image", "https://n.example/lazy.jpg"),
+    ]

@@ -257,3 +257,20 @@ def test_clock_times_resolve_from_the_end_date_alone(
     clocks = Clocks([], [_stated(local[-1], offset)])
     resolved = clocks.resolve([t.hour * 60 + t.minute for t in reversed(local)])
     assert resolved == [t.replace(tzinfo=offset) for t in reversed(local)]
+
+
+def test_dates_at_the_ends_of_the_calendar_invent_nothing() -> None:
+    entries = "".join(
+        f'<div class="entry" id="e{n}"><span class="time">{_clock(23 * 60 + 50 - n)}</span>'
+        f"<p>{_say(n)}</p></div>"
+        for n in range(3)
+    )
+    for stamp in ("9999-12-31T23:59:00+14:00", "0001-01-01T00:00:00-12:00"):
+        head = f'<meta property="article:published_time" content="{stamp}">'
+        blog = parse_page(_page(head, f"<div class='liveticker'>{entries}</div>"))
+        assert all(b.published_at is None for b in blog.blocks)
+        assert [b.elements[0].extra["local_time"] for b in blog.blocks] == [
+            "23:50",
+            "23:49",
+            "23:48",
+        ]

@@ -69,18 +69,20 @@ def _is_live_blog(content: dict[str, Any]) -> bool:
 # --- elements ----------------------------------------------------------------------------------
 
 
+def _width(image: dict[str, Any]) -> int:
+    """An image's width wherever it is given (a number or a numeric string), else 0."""
+    value = image.get("width", _d(image.get("typeData")).get("width"))
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
 def _widest_asset(assets: list[Any]) -> dict[str, Any]:
     """The master asset if marked, else the widest one (as the DCR reader chooses)."""
     pool = [a for a in assets if isinstance(a, dict) and _s(a.get("file"))]
     master = [a for a in pool if flag(_d(a.get("typeData")).get("isMaster"))]
-
-    def width(asset: dict[str, Any]) -> int:
-        try:
-            return int(_d(asset.get("typeData")).get("width") or 0)
-        except (TypeError, ValueError):
-            return 0
-
-    return max(master or pool, key=width) if pool else {}
+    return max(master or pool, key=_width) if pool else {}
 
 
 def _image(raw: dict[str, Any], data: dict[str, Any], extra: dict[str, Any]) -> Element:
@@ -93,7 +95,7 @@ def _image(raw: dict[str, Any], data: dict[str, Any], extra: dict[str, Any]) -> 
             for i in _l(_d(v).get("images"))
             if isinstance(i, dict) and _s(i.get("file"))
         ]
-        url = _s(max(files, key=lambda i: i.get("width") or 0)["file"]) if files else None
+        url = _s(max(files, key=_width)["file"]) if files else None
     typed = _d(asset.get("typeData"))
     return Element(
         "image",

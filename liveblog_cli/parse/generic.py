@@ -190,6 +190,8 @@ def _page_date(value: Any) -> _PageDate | None:
     m = _DATE.match(value)
     if not m:
         return None
+    if not 1900 <= int(m[1]) <= 2200:
+        return None  # far from any live blog, and near the ends of what datetime can hold
     try:
         local = datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4] or 0), int(m[5] or 0))
     except ValueError:

@@ -77,6 +77,11 @@ def _link(url: str) -> Element:
     return Element(kind, url=url, extra={"type": "bare-link"})
 
 
+_EMBED_HINT = re.compile(r"embed|tweet|twitter|instagram|facebook|youtube|tiktok|social|video")
+_EMBED_HOST = re.compile(
+    r"(?i)^https?://(?:[^/]+\.)?(?:twitter\.com|x\.com|facebook\.com|instagram\.com|"
+    r"youtube\.com|youtu\.be|tiktok\.com|vimeo\.com|threads\.net|bsky\.app|t\.me)/"
+)
 _IMAGE_PATH = re.compile(r"(?i)\.(?:jpe?g|png|gif|webp|avif)(?:$|[?#])")
 
 
@@ -97,6 +102,10 @@ def _script_embed(node: Any) -> Element | None:
         None,
     )
     if not url:
+        return None
+    # Share buttons carry the post's own address the same way: only what says it embeds.
+    hints = " ".join([node.get("class") or "", node.get("data-mod") or "", *node.attrib]).lower()
+    if "share" in hints or not (_EMBED_HINT.search(hints) or _EMBED_HOST.search(url)):
         return None
     if _IMAGE_PATH.search(url):
         return Element("image", url=url)

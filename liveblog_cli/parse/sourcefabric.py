@@ -68,8 +68,8 @@ def _oembed(item: dict[str, Any]) -> dict[str, Any]:
         return meta
     try:
         return _d(json.loads(item.get("filemeta_json") or "{}"))
-    except (TypeError, ValueError):
-        return {}
+    except (TypeError, ValueError, RecursionError):
+        return {}  # one unreadable embed is not a reason to lose the page
 
 
 def _embed(item: dict[str, Any], html: str | None, extra: dict[str, Any]) -> Element:
