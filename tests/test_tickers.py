@@ -84,6 +84,19 @@ def test_fifty_three_entries_with_local_clocks() -> None:
     assert newest.text == _say(52)  # the clock is the time, not the text
 
 
+def test_the_entries_inside_the_declared_blog_not_the_comments_beside_it() -> None:
+    comments = "".join(
+        f'<div class="comment" id="comment-{n}"><p>{_say(n)} {_say(n + 1)} A reader writes '
+        f"at length about this, at more length than any entry of the ticker.</p></div>"
+        for n in range(80)
+    )
+    page = _microdata_ticker(count=6).replace(
+        b"<footer>", f"<aside class='comments'>{comments}</aside><footer>".encode()
+    )
+    blog = parse_page(page)
+    assert [b.id for b in blog.blocks] == [str(40000 + n) for n in range(5, -1, -1)]
+
+
 def test_json_ld_blog_without_updates_and_clocks_opening_the_text() -> None:
     ld = (
         '<script type="application/ld+json">{"@context": "https://schema.org", '

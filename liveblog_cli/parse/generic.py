@@ -405,7 +405,12 @@ def find_generic(
     `structured` is the page's own LiveBlogPosting when it lists no posts (its metadata is
     kept); `objects` are the page's JSON-LD objects (for the dates clocks are read against).
     """
-    declared = structured is not None
+    # A live blog the page declares holds its untimed entries: inside its microdata scope
+    # when it has one (a comment thread elsewhere on the page is not in it), anywhere when
+    # it is declared in JSON-LD, which has no place in the page.
+    declared = structured is not None and not root.xpath(
+        "//*[@itemscope][contains(@itemtype,'LiveBlogPosting')]"
+    )
     runs = [(run, _score(run, declared)) for run in _timed_runs(root) + _id_runs(root)]
     runs = [(run, score) for run, score in runs if score > 0]
     if not runs:
