@@ -154,13 +154,18 @@ def _remove(node: Any) -> None:
     """An element taken out of its tree, the text that follows it kept (lxml's remove()
     would take that text too: a social post's bare link after its heading, say)."""
     parent = node.getparent()
-    if node.tail:
+    # The parser keeps control characters that lxml will not let us write back: drop them.
+    tail = _NOT_XML.sub("", node.tail or "")
+    if tail:
         previous = node.getprevious()
         if previous is not None:
-            previous.tail = (previous.tail or "") + node.tail
+            previous.tail = _NOT_XML.sub("", previous.tail or "") + tail
         else:
-            parent.text = (parent.text or "") + node.tail
+            parent.text = _NOT_XML.sub("", parent.text or "") + tail
     parent.remove(node)
+
+
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _fold(text: str) -> str:
