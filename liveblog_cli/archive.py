@@ -52,6 +52,12 @@ class ArchiveBusy(ArchiveError):
     exit_code = EXIT_TEMPFAIL
 
 
+class NoArchive(LiveblogError):
+    """A command that only reads was pointed at an archive that does not exist."""
+
+    exit_code = EXIT_NOINPUT
+
+
 class BlogNotFound(LiveblogError):
     exit_code = EXIT_NOINPUT
 
@@ -231,9 +237,14 @@ _BLOG_META = (
 class Archive:
     """One archive file. Open it, save parsed blogs into it, query it; close it."""
 
-    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False, create: bool = True) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        if not create and not self.path.exists():
+            raise NoArchive(
+                f"no archive at {self.path} (`liveblog fetch URL` or `liveblog parse FILE "
+                "--save` makes one; --db or LIVEBLOG_DB names another)"
+            )
         self.newer: str | None = None  # a migration this version does not know, if any
         self._lock = threading.RLock()
         try:
@@ -870,6 +881,26 @@ class Archive:
         sql, params = self._blocks_sql(blog_id, **filters)
         for row in self._rows(sql, params):
             yield block_row_dict(row)
+
+    def newest_update(self, blog_id: str | None, **filters: Any) -> str | None:
+        """The newest time among these blocks (updated, else published, else last seen): an
+        Atom feed's `<updated>`, found before its entries are streamed."""
+        newest = None
+        if filters.get("as_of") is None:
+            filters = {k: v for k, v in filters.items() if k not in ("as_of", "limit")}
+            sql, params = self._blocks_sql(
+                blog_id,
+                columns="max(coalesce(b.updated_at, b.published_at, s.last_seen_at))",
+                **filters,
+            )
+            sql = sql.split(" ORDER BY ")[0]
+            row = self.conn.execute(sql, params).fetchone()
+            return row[0] if row else None
+        for block in self.blocks(blog_id, **filters):
+            when = block["updated_at"] or block["published_at"] or block["last_seen_at"]
+            if when and (newest is None or when > newest):
+                newest = when
+        return newest
 
     def _as_of_sql(
         self,

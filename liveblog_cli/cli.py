@@ -8,12 +8,19 @@ errors to exit codes.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sys
 
+import typer
+
 from liveblog_cli import cli_archive, cli_fetch, cli_parse
-from liveblog_cli.cli_common import EXIT_SOFTWARE, app
-from liveblog_cli.errors import LiveblogError
+from liveblog_cli.cli_common import EXIT_SOFTWARE, OutputFailed, app, writes_output
+from liveblog_cli.errors import EXIT_IOERR, EXIT_USAGE, LiveblogError
+
+# Errors writing output: the reader left, the disk is full, stdout is closed.
+_OUTPUT_ERRNOS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EBADF})
 
 # The commands, in the order `liveblog --help` lists them.
 for name, command in (
@@ -27,29 +34,77 @@ for name, command in (
     ("fetch", cli_fetch.fetch),
     ("follow", cli_fetch.follow_command),
 ):
-    app.command(name)(command)
+    app.command(name)(writes_output(command))
 
 
 def main() -> None:
-    """Console-script entry point: library errors become one line on stderr and an exit code."""
+    """Console-script entry point: library errors become one line on stderr and an exit code;
+    an early reader (`| head`) is not an error; a full disk or closed stdout is exit 74."""
+    clicks = _click_exceptions()
     try:
-        app()
+        code = app(standalone_mode=False)
+        _flush_stdout()
+    except clicks.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "liveblog"
+        _exit(f"liveblog: error: {exc.format_message()} (see `{where} --help`)", EXIT_USAGE)
+    except clicks.ClickException as exc:
+        _exit(f"liveblog: error: {exc.format_message()}", exc.exit_code)
+    except (getattr(clicks, "Abort", typer.Abort), typer.Abort, KeyboardInterrupt):
+        _exit("liveblog: interrupted", 130)
     except LiveblogError as exc:
-        sys.stderr.write(f"liveblog: error: {exc}\n")
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("liveblog: interrupted\n")
-        sys.exit(130)
-    except BrokenPipeError:
-        # `liveblog export | head`: the reader left; that is not an error.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
+        _exit(f"liveblog: error: {exc}", exc.exit_code)
+    except OutputFailed as exc:
+        _output_failed(exc.error)
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRNOS:
+            _internal(exc)
+        _output_failed(exc)
     except Exception as exc:
-        if os.environ.get("LIVEBLOG_DEBUG"):
-            raise
-        sys.stderr.write(
-            f"liveblog: internal error: {type(exc).__name__}: {exc} "
-            "(set LIVEBLOG_DEBUG=1 for a traceback, and please report it)\n"
-        )
-        sys.exit(EXIT_SOFTWARE)
+        _internal(exc)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_exceptions():  # type: ignore[no-untyped-def]
+    """Where the running Typer's click exceptions live (Typer 0.29 carries its own click)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions
+    return exceptions
+
+
+def _exit(message: str, code: int) -> None:
+    from liveblog_cli.output import say
+
+    say(message)
+    sys.exit(code)
+
+
+def _internal(exc: BaseException) -> None:
+    if os.environ.get("LIVEBLOG_DEBUG"):
+        raise exc
+    _exit(
+        f"liveblog: internal error: {type(exc).__name__}: {exc} "
+        "(set LIVEBLOG_DEBUG=1 for a traceback, and please report it)",
+        EXIT_SOFTWARE,
+    )
+
+
+def _flush_stdout() -> None:
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except OSError as exc:
+        raise OutputFailed(exc) from None
+
+
+def _output_failed(exc: OSError) -> None:
+    """The reader left (EPIPE): done, exit 0, as git and sqlite-utils do. Anything else
+    (a full disk, a closed stdout): one line, exit 74. Either way stdout is pointed at
+    /dev/null so the interpreter's last flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+    if exc.errno == errno.EPIPE:
+        sys.exit(0)
+    _exit(f"liveblog: error: cannot write output: {exc.strerror or exc}", EXIT_IOERR)

@@ -69,20 +69,19 @@ def show(
     with open_archive(db) as archive:
         blog_id = archive.resolve(blog)
         meta = archive.blog(blog_id)
-        blocks = list(
-            archive.blocks(
-                blog_id,
-                since=parse_when(since, "--since"),
-                until=parse_when(until, "--until"),
-                key_events=key_events,
-                limit=limit,
-                oldest_first=oldest_first,
-                as_of=parse_when(as_of, "--as-of"),
-            )
+        blocks = archive.blocks(
+            blog_id,
+            since=parse_when(since, "--since"),
+            until=parse_when(until, "--until"),
+            key_events=key_events,
+            limit=limit,
+            oldest_first=oldest_first,
+            as_of=parse_when(as_of, "--as-of"),
         )
-    if as_json:
-        output.write_json({**meta, "blocks": blocks}, sys.stdout)
-        return
+        if as_json:
+            output.write_json_with(meta, "blocks", blocks, sys.stdout)
+            return
+        blocks = list(blocks)
     from datetime import datetime
 
     from liveblog_cli.render import timeline
@@ -152,22 +151,39 @@ def export(
         else:
             rows = archive.blocks(blog_id, **filters)
             writer = WRITERS[export_format.value]
+        context: dict[str, Any] = {"blogs": blogs, "now": iso_z(now_utc()), "blog_id": blog_id}
+        if export_format is ExportFormat.html:
+            # Each blog's key events, gathered first, so the page can stream its posts.
+            ids = [blog_id] if blog_id else list(blogs)
+            context["key_events"] = {
+                b: list(archive.blocks(b, **{**filters, "key_events": True})) for b in ids
+            }
+            context["title"] = (blogs.get(blog_id) or {}).get("title") if blog_id else None
+            context["title"] = context["title"] or (blog_id or f"{len(blogs)} live blogs")
+        if export_format is ExportFormat.atom:
+            context["updated"] = archive.newest_update(blog_id, **filters)
         if output_path is None:
-            writer(rows, sys.stdout, blogs=blogs, now=iso_z(now_utc()))
+            writer(rows, sys.stdout, **context)
             sys.stdout.flush()
             return
         from liveblog_cli.output import atomic_writer
 
         with atomic_writer(output_path) as out:
-            count = writer(rows, out, blogs=blogs, now=iso_z(now_utc()))
+            count = writer(rows, out, **context)
     sys.stderr.write(f"wrote {count} posts to {output_path}\n")
 
 
 def export_file_name(blog_id: str | None, export_format: str) -> str:
-    """A file name for an export into a directory: the blog id made safe, never a path."""
+    """A file name for an export into a directory: the blog id made safe, never a path, and
+    never the name of another blog's export (an id changed on the way gets a hash of itself,
+    so `../x` and `x` do not both become `x.jsonl`)."""
+    import hashlib
     import re
 
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", blog_id or "all-blogs").strip(".-")[:150] or "blog"
+    name = blog_id or "all-blogs"
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")[:150] or "blog"
+    if stem != name:
+        stem += "-" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
     extension = {"atom": "xml", "md": "md"}.get(export_format, export_format)
     return f"{stem}.{extension}"
 

@@ -6,9 +6,12 @@ Command modules (cli_parse, cli_archive, cli_fetch) import this and register on 
 
 from __future__ import annotations
 
+import errno
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,45 +29,117 @@ app = typer.Typer(
 )
 
 EXIT_SOFTWARE = 70
+# Errors writing output: the reader left, the disk is full, stdout is closed.
+_OUTPUT_ERRNOS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EBADF})
+
+
+class OutputFailed(Exception):
+    """Writing output failed (carried past click, which would turn EPIPE into exit 1)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def writes_output(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A command whose failures to write stdout reach `main` as they are, not as click's."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if sys.stdout is None:  # started with stdout closed
+            raise OutputFailed(OSError(errno.EBADF, "stdout is closed"))
+        try:
+            return command(*args, **kwargs)
+        except OSError as exc:
+            if exc.errno in _OUTPUT_ERRNOS:
+                raise OutputFailed(exc) from None
+            raise
+
+    return run
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    """Print one line on stderr and return the Exit to raise."""
-    sys.stderr.write(f"liveblog: error: {message}\n")
+    """Print one line on stderr (made plain) and return the Exit to raise."""
+    from liveblog_cli.output import say
+
+    say(f"liveblog: error: {message}")
     return typer.Exit(code)
 
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"liveblog {__version__}\n")
+        if sys.stdout is None:
+            raise OutputFailed(OSError(errno.EBADF, "stdout is closed"))
+        try:
+            sys.stdout.write(f"liveblog {__version__}\n")
+        except OSError as exc:
+            raise OutputFailed(exc) from None
         raise typer.Exit()
 
 
-@app.callback()
-def root(
-    version: Annotated[
-        bool | None,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
-    ] = None,
-) -> None:
-    """Archive news live blogs: fetch, parse, keep every edit, show and export."""
+# The archive named before the command (`liveblog --db X list`), for commands not given one.
+_ROOT_DB: list[Path] = []
+
+
+def _root_db(value: Path | None) -> Path | None:
+    if value is not None:
+        _ROOT_DB[:] = [value]
+    return value
 
 
 DbOption = Annotated[
     Path | None,
     typer.Option(
         "--db",
-        envvar="LIVEBLOG_DB",
-        help="The archive file (default: in your user data directory; env LIVEBLOG_DB).",
+        help="The archive file (default: env LIVEBLOG_DB, else in your user data directory).",
         show_default=False,
     ),
 ]
 
 
-def open_archive(db: Path | None, *, readonly: bool = False):  # type: ignore[no-untyped-def]
-    from liveblog_cli.archive import Archive, default_path
+@app.callback()
+def root(
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version."
+        ),
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            callback=_root_db,
+            help="The archive file, for any command (also after the command; env LIVEBLOG_DB).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Archive news live blogs: fetch, parse, keep every edit, show and export."""
 
-    return Archive(db or default_path(), readonly=readonly)
+
+def archive_path(db: Path | None) -> Path:
+    """The archive a command works on: its --db, the --db before it, LIVEBLOG_DB, else the
+    default in the user data directory."""
+    if db is not None:
+        return db
+    if _ROOT_DB:
+        return _ROOT_DB[0]
+    import os
+
+    if os.environ.get("LIVEBLOG_DB"):
+        return Path(os.environ["LIVEBLOG_DB"])
+    from liveblog_cli.archive import default_path
+
+    return default_path()
+
+
+def open_archive(db: Path | None, *, create: bool = False):  # type: ignore[no-untyped-def]
+    """The archive, opened; only commands that write (`create`) make one where none is:
+    a mistyped --db for a read is an error (exit 66), never a new empty archive."""
+    from liveblog_cli.archive import Archive
+
+    return Archive(archive_path(db), create=create)
 
 
 def parse_when(value: str | None, option: str):  # type: ignore[no-untyped-def]
@@ -76,14 +151,27 @@ def parse_when(value: str | None, option: str):  # type: ignore[no-untyped-def]
 
     from liveblog_cli.model import parse_iso
 
-    m = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", value)
+    m = re.fullmatch(r"\s*(\d{1,12})\s*([smhdw])\s*", value)
     if m:
         unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[m[2]]
-        return datetime.now(UTC) - timedelta(**{unit: int(m[1])})
+        try:
+            return datetime.now(UTC) - timedelta(**{unit: int(m[1])})
+        except OverflowError:
+            # Further back than any calendar goes: everything is after it.
+            return datetime.min.replace(tzinfo=UTC)
     moment = parse_iso(value)
     if moment is None:
         raise fail(f"{option}: not a date, time or duration: {value!r}", EXIT_USAGE)
     return moment
+
+
+def finite(value: float | None) -> float | None:
+    """A number option must be a number: `inf` and `nan` are refused (exit 2)."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter("must be a finite number of seconds")
+    return value
 
 
 def parse_zone(name: str | None):  # type: ignore[no-untyped-def]

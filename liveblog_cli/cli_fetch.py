@@ -13,7 +13,14 @@ from typing import Annotated
 import typer
 
 from liveblog_cli.bounds import IDLE_PAGES, MAX_BYTES, MAX_PAGES, WALK_BUDGET
-from liveblog_cli.cli_common import EXIT_USAGE, DbOption, fail, open_archive
+from liveblog_cli.cli_common import (
+    EXIT_USAGE,
+    DbOption,
+    archive_path,
+    fail,
+    finite,
+    open_archive,
+)
 
 
 def _fetch_options(
@@ -70,12 +77,12 @@ def _fetch_options(
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
-    db_path = db or _default_db()
+    db_path = archive_path(db)
     stop = threading.Event()
     with (
         _stopped_by_signals(stop) as signalled,
         blog_locks(db_path, [_lock_key(u) for u in urls], wait=wait),
-        open_archive(db_path) as archive,
+        open_archive(db_path, create=True) as archive,
         fetching.Fetcher(settings, stop=stop) as fetcher,
     ):
         limits = Limits(max_pages=max_pages, idle_pages=idle_pages, budget=walk_budget)
@@ -103,6 +110,38 @@ def _fetch_options(
 
         output.write_json([r.to_dict() for r in results], sys.stdout)
     raise typer.Exit(code)
+
+
+def _lock_key(url: str) -> str:
+    """What one fetch locks: the blog's URL as it is stored (no credentials, host in lower
+    case, no fragment), so the same blog named twice is one lock."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from liveblog_cli.fetch import redact
+
+    parts = urlsplit(redact(url))
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
+
+
+@contextmanager
+def _stopped_by_signals(stop: threading.Event) -> Iterator[list[int]]:
+    """SIGTERM and SIGINT set `stop`: whatever is waiting (a request, a retry's pause)
+    gives up within a second, what was saved stays saved. Yields the signals received."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        received.append(signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _lock_key(url: str) -> str:
@@ -237,7 +276,10 @@ IdlePages = Annotated[
 WalkBudget = Annotated[
     float,
     typer.Option(
-        min=1, max=86400, help="Stop a blog's walk after this many seconds (it resumes next run)."
+        min=1,
+        max=86400,
+        callback=finite,
+        help="Stop a blog's walk after this many seconds (it resumes next run).",
     ),
 ]
 MaxBytes = Annotated[
@@ -251,22 +293,42 @@ Retries = Annotated[int, typer.Option(min=0, max=10, help="Retries after a faile
 Timeout = Annotated[
     float,
     typer.Option(
-        min=0.1, help="Seconds to wait for the server to answer (the whole request may take 3x)."
+        min=0.1,
+        max=3600,
+        callback=finite,
+        help="Seconds to wait for the server to answer (the whole request may take 3x).",
     ),
 ]
-Delay = Annotated[float, typer.Option(min=0, help="Seconds between two requests to one host.")]
+Delay = Annotated[
+    float,
+    typer.Option(
+        min=0, max=3600, callback=finite, help="Seconds between two requests to one host."
+    ),
+]
 Wait = Annotated[
     float,
     typer.Option(
         min=0,
-        help="If another fetch holds the archive, wait up to this long (default: exit 75 at once).",
+        max=86400,
+        callback=finite,
+        help="If another fetch holds this blog's lock, wait up to this long (default: exit 75 "
+        "at once).",
     ),
 ]
 LogFile = Annotated[Path | None, typer.Option(help="Also append a log line per fetch here.")]
 Interval = Annotated[
-    float, typer.Option(help="--follow: seconds between polls (jittered, never below 15).")
+    float,
+    typer.Option(
+        min=0,
+        max=86400,
+        callback=finite,
+        help="--follow: seconds between polls (jittered, never below 15).",
+    ),
 ]
-MaxDuration = Annotated[float | None, typer.Option(help="--follow: stop after this many seconds.")]
+MaxDuration = Annotated[
+    float | None,
+    typer.Option(min=0, callback=finite, help="--follow: stop after this many seconds."),
+]
 GuardianApiKey = Annotated[
     str | None,
     typer.Option(

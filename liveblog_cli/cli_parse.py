@@ -44,7 +44,7 @@ def parse(
     if save:
         from liveblog_cli.archive import FetchInfo
 
-        with open_archive(db) as archive:
+        with open_archive(db, create=True) as archive:
             report = archive.save(blog, raw=data, fetch=FetchInfo(url=url or blog.url))
         sys.stderr.write(report.summary() + "\n")
     if output_format is ParseFormat.json:

@@ -9,11 +9,15 @@ import sys
 
 
 def main() -> None:
-    if sys.argv[1:] in (["--version"], ["-V"]):
+    if sys.argv[1:] in (["--version"], ["-V"]) and sys.stdout is not None:
         from liveblog_cli import __version__
 
-        sys.stdout.write(f"liveblog {__version__}\n")
-        return
+        try:
+            sys.stdout.write(f"liveblog {__version__}\n")
+            sys.stdout.flush()
+            return
+        except OSError:
+            pass  # a closed or full stdout: the full CLI says so in one line
     from liveblog_cli.cli import main as run
 
     run()

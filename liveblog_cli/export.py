@@ -341,78 +341,97 @@ def export_html(
     out: IO[str],
     *,
     blogs: dict[str, dict[str, Any]] | None = None,
+    key_events: dict[str, list[dict[str, Any]]] | None = None,
+    title: str | None = None,
     **_: Any,
 ) -> int:
-    """One self-contained page: inline CSS, no scripts, a strict Content-Security-Policy."""
-    items = list(blocks)
-    blog_ids = list(dict.fromkeys(b["blog_id"] for b in items))
-    first = (blogs or {}).get(blog_ids[0], {}) if blog_ids else {}
-    title = first.get("title") or (blog_ids[0] if blog_ids else "liveblog export")
-    if len(blog_ids) > 1:
-        title = f"{len(blog_ids)} live blogs"
+    """One self-contained page: inline CSS, no scripts, a strict Content-Security-Policy.
+
+    Streamed: posts are written as they come (grouped by blog, as the archive yields them);
+    each blog's key-events list comes from `key_events`, gathered before.
+    """
+    blogs = blogs or {}
     out.write(
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
         '<meta name="referrer" content="no-referrer">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_h(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f"<title>{_h(title or 'liveblog export')}</title>\n<style>{_STYLE}</style>\n"
+        "</head>\n<body>\n"
     )
     count = 0
-    for blog_id in blog_ids:
-        blog = (blogs or {}).get(blog_id, {})
-        rows = [b for b in items if b["blog_id"] == blog_id]
-        out.write('<header class="blog">\n')
-        if blog.get("publisher"):
-            out.write(f'<p class="meta">{_h(blog["publisher"])} · live blog archive</p>\n')
-        out.write(f"<h1>{_h(blog.get('title') or blog_id)}</h1>\n")
-        if blog.get("standfirst"):
-            out.write(f'<p class="standfirst">{_h(blog["standfirst"])}</p>\n')
-        url = safe_url(blog.get("url"))
-        if url:
-            out.write(
-                f'<p class="meta"><a href="{_h(url)}" rel="noopener noreferrer nofollow">'
-                f"{_h(url)}</a></p>\n"
-            )
-        out.write("</header>\n")
-        keys = [b for b in rows if b["key_event"]]
-        if keys:
-            out.write('<nav class="key-events"><h2>Key events</h2><ul>\n')
-            for b in keys:
-                out.write(
-                    f'<li><a href="#block-{_h(b["id"])}">{_h(_when(b.get("published_at")))}'
-                    f" {_h(b.get('title') or b['text'][:80])}</a></li>\n"
-                )
-            out.write("</ul></nav>\n")
-        for block in rows:
-            flags = [
-                (css, label)
-                for css, label, on in (
-                    ("key-event", "key event", block["key_event"]),
-                    ("pinned", "pinned", block["pinned"]),
-                    ("deleted", "deleted", block.get("deleted_at")),
-                )
-                if on
-            ]
-            classes = ["block"] + [css for css, _ in flags]
-            out.write(f'<article id="block-{_h(block["id"])}" class="{" ".join(classes)}">\n')
-            meta = [_h(_when(block.get("published_at") or block.get("created_at")) or "undated")]
-            if block.get("updated_at") and block["updated_at"] != block.get("published_at"):
-                meta.append(f"updated {_h(_when(block['updated_at']))}")
-            if block.get("authors"):
-                meta.append(_h(", ".join(block["authors"])))
-            badges = "".join(f' <span class="badge">{label}</span>' for _, label in flags)
-            out.write(f'<p class="meta"><time>{" · ".join(meta)}</time>{badges}</p>\n')
-            if block.get("title"):
-                out.write(f"<h2>{_h(block['title'])}</h2>\n")
-            out.write(_block_body(block))
-            out.write("\n</article>\n")
-            count += 1
+    current: str | None = None
+    for block in blocks:
+        if block["blog_id"] != current:
+            current = block["blog_id"]
+            _html_blog_header(out, current, blogs.get(current, {}), (key_events or {}).get(current))
+        _html_block(out, block)
+        count += 1
     out.write("</body>\n</html>\n")
     return count
 
 
+def _html_blog_header(
+    out: IO[str], blog_id: str, blog: dict[str, Any], keys: list[dict[str, Any]] | None
+) -> None:
+    out.write('<header class="blog">\n')
+    if blog.get("publisher"):
+        out.write(f'<p class="meta">{_h(blog["publisher"])} · live blog archive</p>\n')
+    out.write(f"<h1>{_h(blog.get('title') or blog_id)}</h1>\n")
+    if blog.get("standfirst"):
+        out.write(f'<p class="standfirst">{_h(blog["standfirst"])}</p>\n')
+    url = safe_url(blog.get("url"))
+    if url:
+        out.write(
+            f'<p class="meta"><a href="{_h(url)}" rel="noopener noreferrer nofollow">'
+            f"{_h(url)}</a></p>\n"
+        )
+    out.write("</header>\n")
+    if keys:
+        out.write('<nav class="key-events"><h2>Key events</h2><ul>\n')
+        for b in keys:
+            out.write(
+                f'<li><a href="#block-{_h(b["id"])}">{_h(_when(b.get("published_at")))}'
+                f" {_h(b.get('title') or b['text'][:80])}</a></li>\n"
+            )
+        out.write("</ul></nav>\n")
+
+
+def _html_block(out: IO[str], block: dict[str, Any]) -> None:
+    flags = [
+        (css, label)
+        for css, label, on in (
+            ("key-event", "key event", block["key_event"]),
+            ("pinned", "pinned", block["pinned"]),
+            ("deleted", "deleted", block.get("deleted_at")),
+        )
+        if on
+    ]
+    classes = ["block"] + [css for css, _ in flags]
+    out.write(f'<article id="block-{_h(block["id"])}" class="{" ".join(classes)}">\n')
+    meta = [_h(_when(block.get("published_at") or block.get("created_at")) or "undated")]
+    if block.get("updated_at") and block["updated_at"] != block.get("published_at"):
+        meta.append(f"updated {_h(_when(block['updated_at']))}")
+    if block.get("authors"):
+        meta.append(_h(", ".join(block["authors"])))
+    badges = "".join(f' <span class="badge">{label}</span>' for _, label in flags)
+    out.write(f'<p class="meta"><time>{" · ".join(meta)}</time>{badges}</p>\n')
+    if block.get("title"):
+        out.write(f"<h2>{_h(block['title'])}</h2>\n")
+    out.write(_block_body(block))
+    out.write("\n</article>\n")
+
+
 def _x(value: Any) -> str:
     return xml_escape(_XML_INVALID.sub("", "" if value is None else str(value)))
+
+
+def iri(text: str) -> str:
+    """Text made fit for an IRI (an Atom id): spaces, quotes, brackets, controls and other
+    characters outside a URI percent-encoded (a URI is an IRI)."""
+    from urllib.parse import quote
+
+    return quote(_XML_INVALID.sub("", text), safe="/:#?&=@!$'()*+,;~.-_")
 
 
 def export_atom(
@@ -420,41 +439,34 @@ def export_atom(
     out: IO[str],
     *,
     blogs: dict[str, dict[str, Any]] | None = None,
+    blog_id: str | None = None,
+    updated: str | None = None,
     now: str = "",
     **_: Any,
 ) -> int:
-    """An RFC 4287 feed: one entry per block, content as escaped, sanitized HTML."""
-    items = list(blocks)
-    blog_ids = list(dict.fromkeys(b["blog_id"] for b in items))
-    blog = (blogs or {}).get(blog_ids[0], {}) if len(blog_ids) == 1 else {}
-    feed_id = safe_url(blog.get("url")) or "urn:liveblog:" + "+".join(blog_ids or ["empty"])
-    updated = (
-        max(
-            (
-                b.get("updated_at") or b.get("published_at") or b.get("last_seen_at") or ""
-                for b in items
-            ),
-            default="",
-        )
-        or now
-    )
+    """An RFC 4287 feed: one entry per block, content as escaped, sanitized HTML.
+
+    Streamed: the feed's own `<updated>` (the newest entry's) is given, found before.
+    """
+    blog = (blogs or {}).get(blog_id, {}) if blog_id else {}
+    feed_id = safe_url(blog.get("url")) or "urn:liveblog:" + iri(blog_id or "all")
     out.write(
         '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n'
     )
     out.write(f"<id>{_x(feed_id)}</id>\n")
     out.write(f"<title>{_x(blog.get('title') or 'liveblog export')}</title>\n")
-    out.write(f"<updated>{_x(updated)}</updated>\n")
+    out.write(f"<updated>{_x(updated or now)}</updated>\n")
     out.write(f"<author><name>{_x(blog.get('publisher') or 'liveblog')}</name></author>\n")
     if safe_url(blog.get("url")):
         out.write(f'<link rel="alternate" href={quoteattr(_XML_INVALID.sub("", blog["url"]))}/>\n')
     out.write('<generator uri="https://pypi.org/project/liveblog-cli/">liveblog</generator>\n')
     count = 0
-    for block in items:
+    for block in blocks:
         base = safe_url((blogs or {}).get(block["blog_id"], {}).get("url"))
         entry_id = (
-            f"{base}#block-{block['id']}"
+            f"{base}#block-{iri(block['id'])}"
             if base
-            else f"urn:liveblog:{block['blog_id']}:{block['id']}"
+            else f"urn:liveblog:{iri(block['blog_id'])}:{iri(block['id'])}"
         )
         title = (
             block.get("title") or (block.get("text") or "").split("\n", 1)[0][:100] or "(untitled)"
@@ -464,6 +476,7 @@ def export_atom(
             or block.get("published_at")
             or block.get("last_seen_at")
             or updated
+            or now
         )
         out.write("<entry>\n")
         out.write(f"<id>{_x(entry_id)}</id>\n<title>{_x(title)}</title>\n")

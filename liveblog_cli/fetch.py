@@ -132,7 +132,10 @@ _SECRET_PARAMS = frozenset({"api-key", "api_key", "apikey", "access_token", "tok
 
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     """A URL without its `user:password@`, and the credentials (to send, never to keep)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, None  # not a URL at all: check_url says why
     if "@" not in parts.netloc:
         return url, None
     userinfo, _, hostport = parts.netloc.rpartition("@")
@@ -146,7 +149,10 @@ def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
 def redact(url: str) -> str:
     """A URL fit to store, print or export: no credentials, no API keys."""
     url, _ = split_credentials(url)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
     if not parts.query or not any(
         p.split("=", 1)[0].lower() in _SECRET_PARAMS for p in parts.query.split("&")
     ):

@@ -97,7 +97,12 @@ def iso_z(value: datetime | None) -> str | None:
     """An aware datetime as ISO 8601 in UTC with a `Z`, to the second."""
     if value is None:
         return None
-    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = value.astimezone(UTC)
+    # Always four digits of year (strftime writes 999 for 999): these strings sort as times.
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+    )
 
 
 def from_epoch_ms(value: Any) -> datetime | None:

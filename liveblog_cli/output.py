@@ -59,6 +59,22 @@ def write_json(value: Any, out: IO[str]) -> None:
     out.flush()
 
 
+def write_json_with(head: dict[str, Any], key: str, items: Iterable[Any], out: IO[str]) -> int:
+    """`head` with one more key whose value is a list, written item by item (the list is
+    never held whole: memory stays flat however many items); the same JSON as write_json."""
+    text = dumps({**head, key: []}, indent=2)
+    opening = text[: text.rindex("[]")]
+    out.write(opening + "[")
+    count = 0
+    for item in items:
+        out.write(",\n" if count else "\n")
+        out.write("    " + dumps(item, indent=2).replace("\n", "\n    "))
+        count += 1
+    out.write("\n  ]\n}\n" if count else "]\n}\n")
+    out.flush()
+    return count
+
+
 def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
     """One JSON object a line, streamed; returns how many were written."""
     count = 0

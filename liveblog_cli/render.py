@@ -11,19 +11,22 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from liveblog_cli.model import Block, LiveBlog
+from liveblog_cli.output import INVISIBLE, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-# ESC and other C0/C1 controls (tab and newline allowed): shown as visible escapes.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# ESC and other C0/C1 controls (tab and newline allowed), and the invisible characters that
+# reorder or hide text (bidi overrides, zero-width spaces): shown as visible escapes.
+_CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{INVISIBLE}]")
 
 
 def safe(value: object) -> str:
-    """A string that cannot drive a terminal: controls shown as `\\x1b`-style escapes."""
+    """A string that cannot drive a terminal: controls shown as `\\x1b`-style escapes, bidi
+    controls as `\\u202e`."""
     text = "" if value is None else str(value)
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _CONTROL.sub(visible, text) if _CONTROL.search(text) else text
 
 
 def text(value: object, style: str = "") -> Text:
@@ -287,9 +290,7 @@ def search_results(hits: list[dict[str, Any]], console: Console) -> None:
 
 def safe_snippet(value: str) -> str:
     """Like safe(), but keeping the two match markers the search itself inserted."""
-    return _CONTROL.sub(
-        lambda m: m.group() if m.group() in "\x02\x03" else f"\\x{ord(m.group()):02x}", value
-    )
+    return _CONTROL.sub(lambda m: m.group() if m.group() in "\x02\x03" else visible(m), value)
 
 
 def revisions_view(revisions: list[dict[str, Any]], console: Console) -> None:

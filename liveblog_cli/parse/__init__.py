@@ -90,10 +90,17 @@ def decode(data: bytes, charset: str | None = None) -> str:
         candidates.append(m.group(1).decode("ascii"))
     for name in candidates:
         try:
-            codecs.lookup(name)
+            info = codecs.lookup(name)
         except LookupError:
             continue
-        return data.decode(name, errors="replace")
+        # base64, rot13, zlib, hex ... are codecs but not text encodings: a page declaring
+        # one says nothing usable about its characters.
+        if not getattr(info, "_is_text_encoding", True):
+            continue
+        try:
+            return data.decode(info.name, errors="replace")
+        except (LookupError, ValueError):
+            continue
     return data.decode("utf-8", errors="replace")
 
 
