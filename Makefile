@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DB ?=
 
-.PHONY: install test lint demo bench clean check-html fuzz
+.PHONY: install test lint demo bench clean check-html fuzz reliability-doc formats-doc
 
 $(BIN)/liveblog: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,14 @@ check-html: install
 FUZZ_EXAMPLES ?= 20000
 fuzz: install
 	LIVEBLOG_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/test_parse_fuzz.py
+
+# The generated docs: each written by the tests that measure it (a plain `make test` only
+# compares docs/FORMATS.md and changes no file).
+reliability-doc: install
+	LIVEBLOG_WRITE_DOCS=1 $(BIN)/python -m pytest -q tests/test_reliability.py tests/test_hostile.py tests/test_parse_fuzz.py
+
+formats-doc: install
+	LIVEBLOG_WRITE_DOCS=1 $(BIN)/python -m pytest -q tests/test_formats_doc.py
 
 # Timings as ratios against a floor and peers, measured in one run (see benchmarks/).
 bench: install

@@ -387,6 +387,7 @@ class Fetcher:
             follow_redirects=False,
             transport=transport or _transport(self._clock),
             trust_env=False,
+            event_hooks={"response": [_hold_location]},
         )
 
     def _pause(self, seconds: float) -> None:
@@ -527,9 +528,8 @@ class Fetcher:
                 payload, encodings = response.content, ""
             else:
                 payload = _read_capped(response, settings.max_bytes, redact(url))
-            raw_headers = [
-                (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
-            ]
+            raw = response.extensions.get("liveblog.headers") or response.headers.raw
+            raw_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
             exchange = Exchange(
                 url=redact(url),
                 method="GET",
@@ -569,6 +569,16 @@ def _read_capped(response: httpx.Response, limit: int, shown: str) -> bytes:
             raise FetchError(f"{shown}: more than --max-bytes {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _hold_location(response: httpx.Response) -> None:
+    """Keep a redirect's Location for us to judge, out of httpx's sight: httpx builds the
+    next request from it even when not following, and fails on `data:` or a malformed URL
+    before we can say what happened."""
+    response.extensions["liveblog.headers"] = list(response.headers.raw)
+    if response.status_code in REDIRECTS and "location" in response.headers:
+        response.extensions["liveblog.location"] = response.headers["location"]
+        del response.headers["location"]
 
 
 class _Retry(Exception):
@@ -620,7 +630,7 @@ def _inflate(data: bytes, wbits: int, limit: int, shown: str) -> bytes:
                 break
             chunk = inflater.decompress(inflater.unconsumed_tail, limit + 1 - size)
         if not inflater.eof:
-            raise FetchError(f"{shown}: the compressed body ends early")
+            raise FetchError(f"{shown}: the compressed body is damaged (it ends early)")
         rest = inflater.unused_data
         # gzip allows several members one after another; anything else after one is padding.
         if wbits != 16 + zlib.MAX_WBITS or not rest.startswith(b"\x1f\x8b"):
