@@ -77,6 +77,10 @@ def test_a_thinner_source_never_rewrites_a_richer_one(tmp_path: Path) -> None:
         before = rows(db, "SELECT id, title, key_event, pinned, summary, text, authors FROM blocks")
         thin = parse_page(ld)
         assert thin.id == parse_page(dcr).id  # the same blog: the Guardian's ids are global
+        # Read alone, no post takes the blog's headline, byline or publication time.
+        assert thin.title and all(b.title != thin.title for b in thin.blocks)
+        assert all(b.authors != thin.authors for b in thin.blocks)
+        assert all(b.published_at != thin.published_at for b in thin.blocks)
         report = archive.save(thin, raw=ld)
     assert report.updated == [] and report.rewritten == [] and report.deleted == []
     assert report.unchanged == len(thin.blocks)
@@ -198,7 +202,7 @@ def test_a_failed_older_page_keeps_what_was_read_and_the_next_run_completes(
     failed = fetch(db, server.url(PATH))
     assert failed.returncode == 69  # type: ignore[attr-defined]
     message = failed.stderr.decode()  # type: ignore[attr-defined]
-    assert "read 1 pages" in message and "HTTP 500" in message
+    assert "read 1 of 3 pages" in message and "HTTP 500" in message
     assert message.count("\n") == 1
     assert rows(db, "SELECT count(*) FROM blocks") == [(5,)]  # page 1 is kept
     assert rows(db, "SELECT count(*) FROM blocks WHERE deleted_at IS NOT NULL") == [(0,)]

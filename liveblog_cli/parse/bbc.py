@@ -284,6 +284,7 @@ def parse_bbc(doc: Any, url: str | None = None) -> LiveBlog:
         pages=pages,
         body_ids=[b.id for b in blocks],
         complete=index == 1 and total == 1,
+        page_count=total if isinstance(total, int) and total > 0 else None,
     )
 
 

@@ -418,6 +418,7 @@ def parse_dcr(doc: dict[str, Any], url: str | None = None) -> LiveBlog:
         blocks=newest_first(blocks),
         pages=pages,
         complete=pagination.get("totalPages") == 1,
+        page_count=_int(pagination.get("totalPages")),
         body_ids=[
             b["id"] for b in _list(doc.get("blocks")) if isinstance(b, dict) and _str(b.get("id"))
         ],

@@ -189,10 +189,12 @@ def blog_from_object(obj: dict[str, Any], url: str | None) -> LiveBlog:
     publisher = obj.get("publisher")
     publisher_names = _names(publisher) if publisher else []
     path = urlsplit(blog_url).path.strip("/") if blog_url else ""
+    title = clean_line(_plain(obj.get("headline"))) or None
+    _not_the_blogs(blocks, title, _names(obj.get("author")), obj)
     return LiveBlog(
         id=path or stable_id(obj.get("headline") or "", obj.get("datePublished") or ""),
         url=blog_url,
-        title=clean_line(_plain(obj.get("headline"))) or None,
+        title=title,
         standfirst=clean_line(_plain(obj.get("description"))) or None,
         publisher=publisher_names[0] if publisher_names else None,
         is_live=_is_live(obj),
@@ -202,6 +204,29 @@ def blog_from_object(obj: dict[str, Any], url: str | None) -> LiveBlog:
         source_format="jsonld",
         blocks=newest_first(merge_blocks(blocks)),
     )
+
+
+def _not_the_blogs(
+    blocks: list[Block], title: str | None, authors: list[str], obj: dict[str, Any]
+) -> None:
+    """What every update repeats of the blog's own headline, byline or times is the blog's,
+    not the post's (the Guardian's JSON-LD gives each update the blog's): dropped, so a post
+    is not titled with the blog's headline nor dated with its publication."""
+    if len(blocks) < 2:
+        return
+    if title and all(b.title == title for b in blocks):
+        for b in blocks:
+            b.title = None
+    if authors and all(b.authors == authors for b in blocks):
+        for b in blocks:
+            b.authors = []
+    published, modified = parse_iso(obj.get("datePublished")), parse_iso(obj.get("dateModified"))
+    if published and all(b.published_at == published for b in blocks):
+        for b in blocks:
+            b.published_at = None
+    if modified and all(b.updated_at == modified for b in blocks):
+        for b in blocks:
+            b.updated_at = None
 
 
 def find_liveblog(root: Any, url: str | None = None) -> LiveBlog | None:
