@@ -1,0 +1,159 @@
+"""Parse output stays byte-identical while the parsers are made faster.
+
+Each page of the shared corpus and of samples/ is parsed, and the JSON of what `parse_page`
+gives (`to_dict()`, and the bookkeeping the archive reads beside it) is compared with a
+SHA-256 digest recorded before any optimisation. A digest that changes means the parse
+changed: that is a behaviour change to make on purpose, never a side effect of speed work.
+
+To record the digests again after a deliberate change of output:
+    LIVEBLOG_PRINT_DIGESTS=1 python -m pytest -q tests/test_parse_identical.py -s
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import ROOT, SAMPLES, corpus_file
+
+from liveblog_cli.parse import ParseError, parse_page
+
+SOURCEFABRIC_URL = (
+    "https://sourcefabric.liveblog.pro/api/client_blogs/58bfeb4c15720af1a94c1052/posts"
+)
+# (where the page lives: "corpus/<path>" or "samples/<name>", the URL it is parsed under)
+PAGES: list[tuple[str, str | None]] = [
+    ("samples/guardian-lunar-lander.html", None),
+    ("samples/guardian-tallships.dcr.json", None),
+    ("samples/guardian-tallships-page2.dcr.json", None),
+    ("corpus/bbc/arabic-live-67574192.json", None),
+    ("corpus/bbc/hindi-live-cm93v1d6rw4pt.json", None),
+    ("corpus/guardian/capi-item-with-blocks.json", None),
+    ("corpus/guardian/mars-perseverance-2021-02-19.dcr.json", None),
+    ("corpus/guardian/politics-live-2023-12-13.dcr.json", None),
+    ("corpus/jsonld/guardian-politics-2023-12-13.jsonld.html", None),
+    ("corpus/other/corkbeo-level3-live-2020-10-06.html", None),
+    ("corpus/other/ndtv-ind-vs-sl-2023-11-02.html", None),
+    ("corpus/other/repubblica-israele-hamas-2023-11-02.html", None),
+    ("corpus/platforms/sourcefabric-liveblog3-demo-posts.json", None),
+    ("corpus/platforms/sourcefabric-liveblog3-demo-posts.json", SOURCEFABRIC_URL),
+    ("corpus/scraped/seed-kherson-scraped.txt", None),
+]
+
+# Recorded from the parsers as they were before the speed work of issue 17.
+DIGESTS: dict[str, str] = {
+    "built dcr:600": ("71129150598b7d3bdd2caba4528de8afaa6e147f6856cba60bc3e81b346d2475"),
+    "built jsonld:600": ("9e9753e0fe73ec1c341eb5173e101ab3deb969bbc2ea7bf28b52f6fae0d5d4c7"),
+    "samples/guardian-lunar-lander.html": (
+        "6fa8912d2f5379ade215004eb90130515bf4fc37f576de4d0e251fd46b60ed9c"
+    ),
+    "samples/guardian-tallships.dcr.json": (
+        "3fea9438ddbefd0498f904ec10a0e38b40b1728306168e01b82d055f2dc0fe26"
+    ),
+    "samples/guardian-tallships-page2.dcr.json": (
+        "3b976536d256f09c2006f8ecd027421885cfca24345fd078900364dc504fd646"
+    ),
+    "corpus/bbc/arabic-live-67574192.json": (
+        "4be364bb38ceaa0dd76227109858c3ba6a6f3a0e1b4474b7eea15239639aed6a"
+    ),
+    "corpus/bbc/hindi-live-cm93v1d6rw4pt.json": (
+        "9945394a6d90639292aa745c681cd5dee02d55744d243ce539b88c861ab1cd92"
+    ),
+    "corpus/guardian/capi-item-with-blocks.json": (
+        "da8db5c3eefbe663783a314a6a6c73a2ca23d9ddc793e64cd791003f2ddadf1d"
+    ),
+    "corpus/guardian/mars-perseverance-2021-02-19.dcr.json": (
+        "6f7743f0ae00383a1f106242801cdfc4085ba3b44de980e46d7bd727edc5807a"
+    ),
+    "corpus/guardian/politics-live-2023-12-13.dcr.json": (
+        "634c2ca581eebadd7e719aa6c14317c93394cae5e1dd14c5e14ba361cfbafd0f"
+    ),
+    "corpus/jsonld/guardian-politics-2023-12-13.jsonld.html": (
+        "e21166e3eff89d7af2493a2dbd1bf0a1cc04ce4d74bc6f016600453de2645ee0"
+    ),
+    "corpus/other/corkbeo-level3-live-2020-10-06.html": (
+        "a00649f0fbf38399ae332dd80ba62e7be851e3cf76d71f2a464c82163ff51350"
+    ),
+    "corpus/other/ndtv-ind-vs-sl-2023-11-02.html": (
+        "30eaf11d9786574529cc5b17522a85213aecad84803c3359079003f0bf590640"
+    ),
+    "corpus/other/repubblica-israele-hamas-2023-11-02.html": (
+        "0cb1f94f8543205834f49cbd363d79b395472b8fff1d3072809100da01fd32d4"
+    ),
+    "corpus/platforms/sourcefabric-liveblog3-demo-posts.json": (
+        "e5fae915de4f84eb603bfc5d589f781381836d5ea1e0474383f0812dcfec11ce"
+    ),
+    "corpus/platforms/sourcefabric-liveblog3-demo-posts.json @ sourcefabric.liveblog.pro": (
+        "6ae9f361b4794c9fa1fe3f44715cf84afb418d4489400e13a327643c5593a6f3"
+    ),
+    "corpus/scraped/seed-kherson-scraped.txt": (
+        "8946b158b0bc538b36216cda42abb629e57884c969adc2fa4e67737208231196"
+    ),
+}
+
+
+def _path(where: str) -> Path:
+    if where.startswith("corpus/"):
+        return corpus_file(where.removeprefix("corpus/"))  # skips (or fails in CI) if absent
+    return SAMPLES / where.removeprefix("samples/")
+
+
+def parse_digest(data: bytes, url: str | None) -> str:
+    """SHA-256 of the parse's JSON: the blog as printed, and what the archive reads beside it
+    (or the one-line error, when the page is refused)."""
+    try:
+        blog = parse_page(data, url)
+    except ParseError as exc:
+        outcome: object = {"error": str(exc)}
+    else:
+        outcome = {
+            "blog": blog.to_dict(),
+            "body_ids": blog.body_ids,
+            "complete": blog.complete,
+            "deleted_ids": blog.deleted_ids,
+            "time_ordered": blog.time_ordered,
+            "page_count": blog.page_count,
+        }
+    text = json.dumps(outcome, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _built(name: str) -> bytes:
+    """A big page of real posts, built as the bench builds it (benchmarks/pages.py)."""
+    import sys
+
+    corpus_file("guardian/politics-live-2023-12-13.dcr.json")  # skips when absent
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import pages
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    kind, size = name.split(":")
+    return pages.politics_dcr(int(size)) if kind == "dcr" else pages.politics_jsonld(int(size))
+
+
+@pytest.mark.parametrize("name", ["dcr:600", "jsonld:600"])
+def test_big_pages_parse_unchanged(name: str) -> None:
+    """Pages of 600 real posts, where per-page (not per-post) costs would show."""
+    digest = parse_digest(_built(name), None)
+    if os.environ.get("LIVEBLOG_PRINT_DIGESTS"):
+        print(f'    "built {name}": "{digest}",')
+        return
+    assert digest == DIGESTS[f"built {name}"], f"parse output of the built {name} page changed"
+
+
+def _key(where: str, url: str | None) -> str:
+    return f"{where} @ {urlsplit(url).hostname}" if url else where
+
+
+@pytest.mark.parametrize(("where", "url"), PAGES, ids=[_key(w, u) for w, u in PAGES])
+def test_parse_output_is_unchanged(where: str, url: str | None) -> None:
+    digest = parse_digest(_path(where).read_bytes(), url)
+    if os.environ.get("LIVEBLOG_PRINT_DIGESTS"):
+        print(f'    "{_key(where, url)}": "{digest}",')
+        return
+    assert digest == DIGESTS[_key(where, url)], f"parse output of {where} changed"
