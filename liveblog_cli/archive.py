@@ -25,6 +25,7 @@ from sqlite_utils import Database
 
 from liveblog_cli import __version__
 from liveblog_cli.errors import EXIT_IOERR, EXIT_NOINPUT, EXIT_TEMPFAIL, EXIT_USAGE, LiveblogError
+from liveblog_cli.exchange import Exchange
 from liveblog_cli.model import (
     BLOCK_FIELDS,
     EXPORT_FIELDS,
@@ -175,6 +176,8 @@ class FetchInfo:
     body: bytes | None = None  # the page itself, kept as a snapshot
     at: datetime | None = None  # when it was read (default: the time of the save)
     elapsed: float | None = None  # seconds the request took
+    # The requests and responses as they crossed the wire (kept for WARC export).
+    exchanges: list[Exchange] = field(default_factory=list)
 
 
 @dataclass
@@ -474,7 +477,7 @@ class Archive:
         say when a blog was last checked and whether that failed."""
         moment = iso_z(now or now_utc())
         with self.transaction():
-            self.conn.execute(
+            fetch_id = self.conn.execute(
                 "INSERT INTO fetches (blog_id, url, fetched_at, status, etag, last_modified, "
                 "error, kind, elapsed, walk_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [
@@ -489,7 +492,8 @@ class Archive:
                     fetch.elapsed,
                     walk.walk_id if walk else None,
                 ],
-            )
+            ).lastrowid
+            self._save_exchanges(fetch_id, fetch.exchanges)
 
     def _start_walk(self, walk: WalkSave, moment: str) -> None:
         if walk.walk_id is None:
@@ -519,7 +523,7 @@ class Archive:
     def _insert_fetch(self, info: FetchInfo, blog: LiveBlog, walk: WalkSave, moment: str) -> int:
         at = iso_z(info.at) or moment
         snapshot = self._save_snapshot(info.body, at) if info.body is not None else None
-        return self.conn.execute(
+        fetch_id = self.conn.execute(
             "INSERT INTO fetches (blog_id, url, fetched_at, status, etag, last_modified, bytes, "
             "snapshot_hash, source_format, error, kind, page_url, charset, walk_id, elapsed) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -541,6 +545,33 @@ class Archive:
                 info.elapsed,
             ],
         ).lastrowid
+        self._save_exchanges(fetch_id, info.exchanges)
+        return fetch_id
+
+    def _save_exchanges(self, fetch_id: int, exchanges: list[Exchange]) -> None:
+        """Each request and response of a poll, in order; payloads by hash in `snapshots`
+        (a payload sent uncompressed is the page's own snapshot: stored once)."""
+        for seq, ex in enumerate(exchanges):
+            digest = self._save_snapshot(ex.payload, iso_z(ex.at)) if ex.payload else None
+            self.conn.execute(
+                "INSERT INTO exchanges (fetch_id, seq, url, method, request_headers, status, "
+                "reason, http_version, response_headers, payload_hash, payload_size, at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    fetch_id,
+                    seq,
+                    ex.url,
+                    ex.method,
+                    json.dumps(ex.request_headers, ensure_ascii=False),
+                    ex.status,
+                    ex.reason,
+                    ex.http_version,
+                    json.dumps(ex.response_headers, ensure_ascii=False),
+                    digest,
+                    len(ex.payload),
+                    _exact(ex.at),
+                ],
+            )
 
     def _save_snapshot(self, raw: bytes, moment: str | None) -> str:
         digest = hashlib.sha256(raw).hexdigest()
@@ -1103,6 +1134,97 @@ class Archive:
                     blog, block.id, revision, digest, revision_json, moment, "reparse", None
                 )
 
+    def captures(self, blog_ids: list[str]) -> Iterator[dict[str, Any]]:
+        """Every exchange kept for these blogs, oldest fetch first (what a WARC holds).
+
+        `kind` is "exchange" (a request and its response as they crossed the wire), "page"
+        (a page fetched before exchanges were kept: its bytes with the headers that were
+        recorded) or "resource" (a file saved with `parse --save`).
+        """
+        if not blog_ids:
+            return
+        marks = ",".join("?" * len(blog_ids))
+        fetches = self._rows(
+            "SELECT f.id, f.blog_id, f.url, f.page_url, f.fetched_at, f.status, f.etag, "
+            "f.last_modified, f.charset, f.snapshot_hash, f.kind, b.url AS blog_url, "
+            "(SELECT count(*) FROM exchanges e WHERE e.fetch_id = f.id) AS exchanges "
+            f"FROM fetches f LEFT JOIN blogs b ON b.id = f.blog_id WHERE f.blog_id IN ({marks}) "
+            "ORDER BY f.fetched_at, f.id",
+            list(blog_ids),
+        )
+        for fetch in [dict(r) for r in fetches]:
+            if fetch["exchanges"]:
+                for ex in self._rows(
+                    "SELECT * FROM exchanges WHERE fetch_id = ? ORDER BY seq", [fetch["id"]]
+                ):
+                    row = dict(ex)
+                    yield {
+                        "kind": "exchange",
+                        "url": row["url"],
+                        "method": row["method"],
+                        "request_headers": [tuple(h) for h in json.loads(row["request_headers"])],
+                        "status": row["status"],
+                        "reason": row["reason"],
+                        "http_version": row["http_version"],
+                        "response_headers": [tuple(h) for h in json.loads(row["response_headers"])],
+                        "payload": self.snapshot(row["payload_hash"])
+                        if row["payload_hash"]
+                        else b"",
+                        "at": row["at"],
+                    }
+                continue
+            if not fetch["snapshot_hash"]:
+                continue  # a poll that brought nothing (a timeout, a refused connection)
+            body = self.snapshot(fetch["snapshot_hash"]) or b""
+            url = fetch["url"] or fetch["page_url"] or fetch["blog_url"]
+            if fetch["kind"] == "file" or not url or "://" not in url:
+                yield {
+                    "kind": "resource",
+                    "url": url
+                    if url and "://" in url
+                    else f"urn:liveblog:file:{fetch['snapshot_hash']}",
+                    "payload": body,
+                    "at": fetch["fetched_at"],
+                }
+                continue
+            kind = "application/json" if body.lstrip()[:1] in (b"{", b"[") else "text/html"
+            if fetch["charset"]:
+                kind += f"; charset={fetch['charset']}"
+            headers = [("Content-Type", kind), ("Content-Length", str(len(body)))]
+            if fetch["etag"]:
+                headers.append(("ETag", fetch["etag"]))
+            if fetch["last_modified"]:
+                headers.append(("Last-Modified", fetch["last_modified"]))
+            yield {
+                "kind": "page",
+                "url": url,
+                "method": "GET",
+                "request_headers": None,  # not recorded then
+                "status": fetch["status"] or 200,
+                "reason": "OK",
+                "http_version": "HTTP/1.1",
+                "response_headers": headers,
+                "payload": body,
+                "at": fetch["fetched_at"],
+            }
+
+    def page_list(self, blog_ids: list[str]) -> list[dict[str, Any]]:
+        """One page a blog for a WACZ's pages list: its newest page fetched, with its title."""
+        pages = []
+        for blog_id in blog_ids:
+            row = self._one(
+                "SELECT f.url, f.fetched_at, b.title FROM fetches f JOIN blogs b "
+                "ON b.id = f.blog_id WHERE f.blog_id = ? AND f.snapshot_hash IS NOT NULL "
+                "AND f.url LIKE 'http%' ORDER BY f.id DESC LIMIT 1",
+                [blog_id],
+            )
+            if row:
+                pages.append({"url": row["url"], "title": row["title"] or blog_id})
+        return pages
+
+    def has_snapshot(self, digest: str) -> bool:
+        return self._one("SELECT 1 FROM snapshots WHERE hash = ?", [digest]) is not None
+
     def snapshot(self, digest: str) -> bytes | None:
         row = self._one("SELECT compressed FROM snapshots WHERE hash = ?", [digest])
         return zlib.decompress(row["compressed"]) if row else None
@@ -1217,6 +1339,11 @@ def block_row_dict(row: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
             value = value or 0
         out[key] = value
     return out
+
+
+def _exact(moment: datetime) -> str:
+    """A time to the microsecond, in UTC with `Z` (WARC-Date may carry fractions)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _as_of_dict(row: sqlite3.Row) -> dict[str, Any]:

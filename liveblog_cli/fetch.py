@@ -25,6 +25,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from liveblog_cli import __version__
 from liveblog_cli.bounds import MAX_BYTES
 from liveblog_cli.errors import EXIT_TEMPFAIL, EXIT_UNAVAILABLE, LiveblogError
+from liveblog_cli.exchange import Exchange
 
 if TYPE_CHECKING:
     import httpx
@@ -43,9 +44,16 @@ class FetchError(LiveblogError):
 
     exit_code = EXIT_UNAVAILABLE
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        exchanges: list[Exchange] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status  # the last HTTP status, when there was an answer at all
+        self.exchanges = exchanges or []  # the answers there were, kept like any other
 
 
 class RateLimited(FetchError):
@@ -74,21 +82,6 @@ class Settings:
 
 
 @dataclass
-class Exchange:
-    """One HTTP request and its response as they crossed the wire (what a WARC keeps)."""
-
-    url: str
-    method: str
-    request_headers: list[tuple[str, str]]
-    status: int
-    reason: str
-    http_version: str
-    response_headers: list[tuple[str, str]]  # as received, in order, repeats kept
-    payload: bytes  # the body as sent, Content-Encoding still applied
-    at: datetime
-
-
-@dataclass
 class Page:
     url: str  # the URL asked for
     final_url: str  # after redirects
@@ -100,6 +93,8 @@ class Page:
     elapsed: float | None = None  # seconds it took, answer included
     exchange: Exchange | None = None  # the final request and response, raw
     redirects: list[Exchange] = field(default_factory=list)  # the hops before it
+    # Every exchange of this fetch, retries and redirects included, in the order they came.
+    exchanges: list[Exchange] = field(default_factory=list)
 
     @property
     def etag(self) -> str | None:
@@ -424,6 +419,7 @@ class Fetcher:
         last_problem = "no attempt made"
         last_status: int | None = None
         rate_limited = False
+        seen: list[Exchange] = []
         for attempt in range(settings.tries):
             wait: float | None = None
             with gate.lock(url):
@@ -433,13 +429,17 @@ class Fetcher:
                 except _Retry as exc:
                     last_problem, last_status, rate_limited = str(exc), None, False
                 else:
+                    seen += page.redirects + ([page.exchange] if page.exchange else [])
                     if page.status < 400 or page.status == 304:
+                        page.exchanges = seen
                         return page
                     last_problem = f"HTTP {page.status}"
                     last_status = page.status
                     rate_limited = page.status == 429
                     if page.status not in RETRY_STATUSES:
-                        raise FetchError(f"{shown}: HTTP {page.status}", status=page.status)
+                        raise FetchError(
+                            f"{shown}: HTTP {page.status}", status=page.status, exchanges=seen
+                        )
                     wait = retry_after(page.headers.get("retry-after"))
                 finally:
                     gate.done(url)
@@ -449,7 +449,11 @@ class Fetcher:
             delay = min(wait, settings.max_retry_after) if wait is not None else backoff
             self.sleep(delay)
         error = RateLimited if rate_limited else FetchError
-        raise error(f"{shown}: {last_problem} after {settings.tries} tries", status=last_status)
+        raise error(
+            f"{shown}: {last_problem} after {settings.tries} tries",
+            status=last_status,
+            exchanges=seen,
+        )
 
     def _once(self, url: str, headers: dict[str, str], auth: tuple[str, str] | None) -> Page:
         """One attempt: the request and its redirects, within one deadline."""

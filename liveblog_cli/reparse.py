@@ -14,12 +14,11 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from liveblog_cli.archive import Archive, FetchInfo, WalkSave, content_hash
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import BLOCK_FIELDS, Block, parse_iso
-from liveblog_cli.parse import parse_page
+from liveblog_cli.parse import page_url_for, parse_page
 
 
 @dataclass
@@ -60,11 +59,7 @@ def _page_url(row: dict[str, object]) -> str | None:
     if row.get("page_url"):
         return str(row["page_url"])
     url = str(row.get("url") or "") or None
-    if url and "dcr=true" in urlsplit(url).query:
-        from liveblog_cli.parse.guardian import page_url
-
-        return page_url(url)
-    return url
+    return page_url_for(url) if url else None
 
 
 def reparse_blog(

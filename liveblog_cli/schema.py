@@ -199,6 +199,22 @@ def _hosts_apart(db: Database) -> None:
             db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", [new, old])
 
 
+@MIGRATIONS(name="006_exchanges")
+def _exchanges(db: Database) -> None:
+    """What a web archive keeps of each fetch: every request and response as they crossed
+    the wire (headers as sent and received, the payload as sent, by hash in `snapshots`),
+    in order within their poll (retries and redirects included)."""
+    db.execute("""
+        CREATE TABLE exchanges (
+            id INTEGER PRIMARY KEY, fetch_id INTEGER NOT NULL REFERENCES fetches(id),
+            seq INTEGER NOT NULL, url TEXT NOT NULL, method TEXT NOT NULL,
+            request_headers TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT,
+            http_version TEXT, response_headers TEXT NOT NULL, payload_hash TEXT,
+            payload_size INTEGER NOT NULL, at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX exchanges_by_fetch ON exchanges (fetch_id, seq)")
+
+
 def unknown_migrations(db: Database) -> list[str]:
     """Migrations an archive has that this liveblog does not know: a newer liveblog made it."""
     # pending() lists what this version knows and the archive lacks; applied() what it has.

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from liveblog_cli.bounds import IDLE_PAGES, MAX_PAGES, WALK_BUDGET
 from liveblog_cli.errors import EXIT_UNAVAILABLE, LiveblogError, ParseError
+from liveblog_cli.exchange import Exchange
 from liveblog_cli.fetch import (
     Fetcher,
     FetchError,
@@ -179,14 +180,14 @@ class _Walker:
         try:
             page = self.sync.fetcher.get(address, headers=headers, auth=auth)
         except FetchError as exc:
-            self._poll(address, status=exc.status, error=str(exc))
+            self._poll(address, status=exc.status, error=str(exc), exchanges=exc.exchanges)
             raise
         if page.status == 304 and not headers:
             error = (
                 f"{redact(address)}: answered 304 Not Modified to a request that was not "
                 "conditional"
             )
-            self._poll(address, status=304, error=error)
+            self._poll(address, status=304, error=error, exchanges=page.exchanges)
             raise FetchError(error, status=304)
         return page
 
@@ -201,13 +202,20 @@ class _Walker:
         """The URL a page is parsed under: the publisher's page behind the address asked."""
         return redact(self.how.page_url(page.final_url))
 
-    def _poll(self, address: str, *, status: int | None, error: str | None) -> None:
+    def _poll(
+        self,
+        address: str,
+        *,
+        status: int | None,
+        error: str | None,
+        exchanges: list[Exchange] | None = None,
+    ) -> None:
         from liveblog_cli.archive import FetchInfo
 
         blog_id = self.walk.blog_id if self.walk else None
         for asked in (address, *self.how.addresses):  # a fallback counts for the blog too
             blog_id = blog_id or self.archive.blog_for_url(redact(asked))
-        info = FetchInfo(url=redact(address), status=status, error=error)
+        info = FetchInfo(url=redact(address), status=status, error=error, exchanges=exchanges or [])
         with self.sync._save_lock:
             self.archive.record_poll(info, blog_id=blog_id, walk=self.walk)
 
@@ -224,6 +232,7 @@ class _Walker:
             body=page.body,
             at=page.at,
             elapsed=page.elapsed,
+            exchanges=page.exchanges,
         )
 
     # --- the walk ---------------------------------------------------------------------------
@@ -248,7 +257,7 @@ class _Walker:
         self._progress()
         if blog is None:
             blog_id = self.archive.blog_for_url(redact(address))
-            self._poll(address, status=304, error=None)
+            self._poll(address, status=304, error=None, exchanges=page.exchanges)
             resume = self.archive.walk_next(blog_id) if blog_id else None
             result.blog_id = blog_id
             if resume is None:

@@ -10,7 +10,16 @@ from liveblog_cli.errors import ParseError
 from liveblog_cli.model import LiveBlog, qualified_blog_id
 from liveblog_cli.parse.source import Doc, Kind, Plan, Reach, Source
 
-__all__ = ["ParseError", "Plan", "Reach", "decode", "parse_page", "plan", "sources"]
+__all__ = [
+    "ParseError",
+    "Plan",
+    "Reach",
+    "decode",
+    "page_url_for",
+    "parse_page",
+    "plan",
+    "sources",
+]
 
 
 @functools.cache
@@ -39,6 +48,18 @@ def sources() -> tuple[Source, ...]:
 
 def _readers(kind: Kind) -> list[Source]:
     return [s for s in sources() if s.reads == kind]
+
+
+def page_url_for(address: str) -> str:
+    """The page URL behind an address asked for, without knowing the reach it was asked
+    with (a stored fetch, a web archive's record): the Guardian's JSON suffix taken off."""
+    from urllib.parse import urlsplit
+
+    if "dcr=true" in urlsplit(address).query:
+        from liveblog_cli.parse.guardian import page_url
+
+        return page_url(address)
+    return address
 
 
 def plan(url: str, reach: Reach | None = None) -> Plan:
