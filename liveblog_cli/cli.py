@@ -31,6 +31,7 @@ for name, command in (
     ("search", cli_archive.search),
     ("history", cli_archive.history),
     ("reparse", cli_archive.reparse),
+    ("import", cli_archive.import_archives),
     ("fetch", cli_fetch.fetch),
     ("follow", cli_fetch.follow_command),
 ):

@@ -24,6 +24,7 @@ from liveblog_cli.cli_common import (
     parse_when,
     parse_zone,
 )
+from liveblog_cli.errors import EXIT_DATAERR, EXIT_NOINPUT
 
 
 def list_blogs(
@@ -102,6 +103,8 @@ class ExportFormat(StrEnum):
     md = "md"
     html = "html"
     atom = "atom"
+    warc = "warc"
+    wacz = "wacz"
 
 
 def export(
@@ -127,6 +130,16 @@ def export(
     from liveblog_cli.export import WRITERS
     from liveblog_cli.model import iso_z
 
+    if export_format in (ExportFormat.warc, ExportFormat.wacz):
+        filtered = [since, until, limit, as_of, key_events or None, oldest_first or None]
+        if any(f is not None for f in filtered):
+            raise fail(
+                "--format warc/wacz holds every capture: --since, --until, --limit, "
+                "--key-events, --oldest-first and --as-of do not apply",
+                EXIT_USAGE,
+            )
+        _export_web_archive(blog, db, export_format.value, output_path)
+        return
     with open_archive(db) as archive:
         blog_id = archive.resolve(blog) if blog is not None else None
         # Blog metadata only where the format shows it (headers, feed title).
@@ -173,6 +186,98 @@ def export(
     sys.stderr.write(f"wrote {count} posts to {output_path}\n")
 
 
+def _export_web_archive(blog: str | None, db: Path | None, kind: str, path: Path | None) -> None:
+    """WARC (gzip-compressed WARC 1.1) or WACZ of every capture of one blog or all."""
+    from liveblog_cli.warc import write_wacz, write_warc
+
+    if kind == "wacz" and path is None:
+        raise fail("--format wacz needs --output FILE (a zip)", EXIT_USAGE)
+    if path is None and sys.stdout.isatty():
+        raise fail("a WARC is binary: give --output FILE, or redirect stdout", EXIT_USAGE)
+    with open_archive(db) as archive:
+        ids = [archive.resolve(blog)] if blog is not None else [b for b, _ in archive.blog_ids()]
+        if path is not None and path.is_dir():
+            path = path / export_file_name(ids[0] if blog is not None else None, kind)
+        if path is None:
+            count = write_warc(archive, ids, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+            return
+        from liveblog_cli.output import atomic_writer
+
+        if kind == "wacz":
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="liveblog-export-") as tmp:
+                made = Path(tmp) / "out.wacz"
+                count = write_wacz(archive, ids, made)
+                with atomic_writer(path, binary=True) as out:
+                    out.write(made.read_bytes())
+        else:
+            with atomic_writer(path, binary=True) as out:
+                count = write_warc(archive, ids, out)
+    sys.stderr.write(f"wrote {count} WARC records of {len(ids)} blogs to {path}\n")
+
+
+def import_archives(
+    files: Annotated[
+        list[Path],
+        typer.Argument(metavar="FILE", help="WARC (.warc, .warc.gz) or WACZ files, any order."),
+    ],
+    db: DbOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The summary per blog as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Import web archives: every capture of a live blog in them, saved in capture order, so
+    `history` and `--as-of` show what changed between captures."""
+    from liveblog_cli import output
+    from liveblog_cli.warc import import_files
+
+    for file in files:
+        if not file.is_file():
+            raise fail(f"no such file: {file}", EXIT_NOINPUT)
+    with open_archive(db, create=True) as archive, _progress("importing") as on_capture:
+        report = import_files(archive, files, on_capture=on_capture)
+    for line in report.damaged:
+        output.say(f"liveblog: warning: {line}")
+    for done in report.blogs.values():
+        assert done.report is not None
+        output.say(
+            f"{done.blog_id}: {done.captures} captures {done.first} … {done.last}: "
+            + done.report.summary().split(": ", 1)[1]
+        )
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(report.skipped.items())) or "none"
+    output.say(
+        f"read {report.records} records: {report.pages} live-blog pages saved; skipped: {skipped}"
+    )
+    if as_json:
+        output.write_json(
+            {
+                "records": report.records,
+                "pages": report.pages,
+                "skipped": report.skipped,
+                "damaged": report.damaged,
+                "blogs": [
+                    {
+                        "blog_id": b.blog_id,
+                        "captures": b.captures,
+                        "first": b.first,
+                        "last": b.last,
+                        **{
+                            k: v
+                            for k, v in (b.report.to_dict() if b.report else {}).items()
+                            if k != "blog_id"
+                        },
+                    }
+                    for b in report.blogs.values()
+                ],
+            },
+            sys.stdout,
+        )
+    if not report.pages and (report.damaged or report.records == 0):
+        raise typer.Exit(EXIT_DATAERR)
+
+
 def export_file_name(blog_id: str | None, export_format: str) -> str:
     """A file name for an export into a directory: the blog id made safe, never a path, and
     never the name of another blog's export (an id changed on the way gets a hash of itself,
@@ -184,7 +289,7 @@ def export_file_name(blog_id: str | None, export_format: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")[:150] or "blog"
     if stem != name:
         stem += "-" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    extension = {"atom": "xml", "md": "md"}.get(export_format, export_format)
+    extension = {"atom": "xml", "md": "md", "warc": "warc.gz"}.get(export_format, export_format)
     return f"{stem}.{extension}"
 
 

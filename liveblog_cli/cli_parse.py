@@ -45,7 +45,7 @@ def parse(
         from liveblog_cli.archive import FetchInfo
 
         with open_archive(db, create=True) as archive:
-            report = archive.save(blog, raw=data, fetch=FetchInfo(url=url or blog.url))
+            report = archive.save(blog, raw=data, fetch=FetchInfo(url=url or blog.url, kind="file"))
         sys.stderr.write(report.summary() + "\n")
     if output_format is ParseFormat.json:
         output.write_json(blog.to_dict(), sys.stdout)

@@ -10,6 +10,8 @@ EXIT_NOINPUT = 66  # an input file does not exist or cannot be read
 EXIT_UNAVAILABLE = 69  # HTTP error after retries, page too large or too slow
 EXIT_IOERR = 74  # archive error
 EXIT_TEMPFAIL = 75  # lock held, rate limited: try again later
+EXIT_CONFIG = 78  # a feature needs an optional extra that is not installed
+EXIT_STOPPED = 143  # stopped by SIGTERM
 
 
 class LiveblogError(Exception):

@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from liveblog_cli import __version__
 from liveblog_cli.bounds import MAX_BYTES
-from liveblog_cli.errors import EXIT_TEMPFAIL, EXIT_UNAVAILABLE, LiveblogError
+from liveblog_cli.errors import EXIT_STOPPED, EXIT_TEMPFAIL, EXIT_UNAVAILABLE, LiveblogError
 from liveblog_cli.exchange import Exchange
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class RateLimited(FetchError):
 class Stopped(LiveblogError):
     """A stop was asked for (SIGTERM, SIGINT): the request under way was abandoned."""
 
-    exit_code = 143
+    exit_code = EXIT_STOPPED
 
 
 @dataclass

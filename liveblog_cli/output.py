@@ -94,7 +94,7 @@ def console(*, stderr: bool = False) -> Console:
 
 
 @contextmanager
-def atomic_writer(path: Path) -> Iterator[IO[str]]:
+def atomic_writer(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
     """Write a file so readers see the old one or the whole new one, never a part.
 
     The data goes to a temporary file in the same directory, is flushed to disk, and is
@@ -109,7 +109,12 @@ def atomic_writer(path: Path) -> Iterator[IO[str]]:
     except OSError as exc:
         raise LiveblogError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        # The usual mode under the umask (mkstemp makes 0600): colleagues can read exports.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        handle = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+        with handle as out:
             yield out
             out.flush()
             os.fsync(out.fileno())
