@@ -80,3 +80,36 @@ def politics_jsonld(updates: int) -> bytes:
         copies.append(update)
     blog["liveBlogUpdate"] = copies
     return (text[:start] + json.dumps(blog, ensure_ascii=False) + text[end:]).encode()
+
+
+def _poll_post(originals: list[dict[str, Any]], seq: int, edited: bool) -> dict[str, Any]:
+    """Post number `seq` of a growing blog: a real post under its own id, a minute after
+    post `seq - 1`; an edited one says so at the end of its first element."""
+    block = copy.deepcopy(originals[seq % len(originals)])
+    block["id"] = f"{block['id'][:16]}{seq:08x}"
+    for key in _TIME_KEYS:
+        if isinstance(block.get(key), int):
+            block[key] += seq * MINUTE_MS
+    if edited:
+        first = block["elements"][0]
+        first["html"] = (first.get("html") or "") + "<p>(Updated.)</p>"
+        block["blockLastUpdated"] = block.get("blockLastUpdated", 0) + MINUTE_MS // 2
+    return block
+
+
+def politics_polls(polls: int, *, shown: int = 20, start: int = 200) -> Iterator[bytes]:
+    """What `polls` successive polls of the politics blog's first page would read while it
+    runs: the real page around the newest `shown` posts of a blog that gains a post each
+    poll, and sees one of its visible posts edited every fifth poll."""
+    doc = json.loads(POLITICS_DCR.read_bytes())
+    originals = _distinct_blocks(doc)
+    edited: set[int] = set()
+    for poll in range(polls):
+        newest = start + poll
+        if poll % 5 == 4:
+            edited.add(newest - 3)
+        doc["blocks"] = [
+            _poll_post(originals, seq, seq in edited)
+            for seq in range(newest, max(newest - shown, -1), -1)
+        ]
+        yield json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()

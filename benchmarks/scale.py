@@ -1,0 +1,286 @@
+"""Archive at scale: an archive of many blogs built through `Archive.save`, then read
+through the `liveblog` command as a user would.
+
+    python benchmarks/scale.py            # 1,000 blogs, 1,000,000 posts
+    LIVEBLOG_BENCH_POSTS=100000 python benchmarks/scale.py
+
+Only the public API (`parse_page`, `Archive.save`) and the CLI are used, so the figures
+follow whatever the archive does inside. Posts are generated (benchmarks/generate.py: real
+shape, invented text), 1,000 to a blog by default; the 100 polls of one changing blog are
+the Guardian's politics page from the shared corpus, read at run time.
+
+Environment: LIVEBLOG_BENCH_POSTS (default 1,000,000), LIVEBLOG_BENCH_BLOGS (default
+1,000), LIVEBLOG_BENCH_PLAIN_POSTS (size of the archive built without snapshots, to weigh
+them; default a tenth of the posts).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from common import ms, note, paired_commands, row  # noqa: E402
+from generate import guardian_dcr  # noqa: E402
+from pages import POLITICS_DCR, politics_polls  # noqa: E402
+
+BIN = Path(sys.executable).parent
+LIVEBLOG = str(BIN / "liveblog")
+COMMON_WORD = "minister"  # in the generated text of nearly every post
+
+
+def blog_page(n: int, posts: int) -> bytes:
+    """Blog number n: a DCR page of `posts` generated posts under its own URL."""
+    doc = guardian_dcr(posts, seed=n)
+    doc["pageId"] = f"world/live/2026/jan/01/bench-{n}"
+    doc["canonicalUrl"] = doc["webURL"] = f"https://www.theguardian.com/{doc['pageId']}"
+    doc["headline"] = f"Benchmark live blog {n}"
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+def file_bytes(path: Path) -> int:
+    """The archive's size on disk, its write-ahead log included (closed archives have none)."""
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
+
+
+def build(path: Path, blogs: int, per_blog: int, *, snapshots: bool, first: int = 0) -> float:
+    """Blogs `first`.. saved one page each; returns the seconds spent in `Archive.save`."""
+    from liveblog_cli.archive import Archive
+    from liveblog_cli.parse import parse_page
+
+    saving = 0.0
+    started = time.perf_counter()
+    with Archive(path) as archive:
+        for n in range(first, first + blogs):
+            page = blog_page(n, per_blog)
+            blog = parse_page(page)
+            t0 = time.perf_counter()
+            archive.save(blog, raw=page if snapshots else None)
+            saving += time.perf_counter() - t0
+            done = n - first + 1
+            if done % max(1, blogs // 10) == 0 and blogs >= 50:
+                elapsed = time.perf_counter() - started
+                note(f"{done:,} of {blogs:,} blogs saved, {elapsed:.0f} s")
+    return saving
+
+
+def _cli(*args: str) -> list[str]:
+    return [LIVEBLOG, *args]
+
+
+def first_line(cmd: list[str]) -> float:
+    """Seconds until the first line of the command's output arrives through a pipe (the
+    first screen a pager would show); the command is stopped there."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    elapsed = time.perf_counter() - t0
+    proc.kill()
+    proc.wait()
+    proc.stdout.close()
+    return elapsed
+
+
+def median_of(fn: object, reps: int = 5) -> float:
+    return statistics.median(fn() for _ in range(reps))  # type: ignore[operator]
+
+
+def export_run(db: Path, limit: int | None) -> tuple[float, int, int]:
+    """(seconds, lines, peak memory in KB) of a jsonl export of every blog."""
+    cmd = _cli("export", "--all", "--format", "jsonl", "--db", str(db))
+    if limit:
+        cmd += ["--limit", str(limit)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    lines = 0
+    while chunk := proc.stdout.read(1 << 20):
+        lines += chunk.count(b"\n")
+    _, _, usage = os.wait4(proc.pid, 0)
+    proc.returncode = 0
+    proc.stdout.close()
+    return time.perf_counter() - t0, lines, usage.ru_maxrss
+
+
+def queries(db: Path, blog_ref: str, posts: int, blogs: int) -> None:
+    """list, show, search and export on the big archive, each beside the start-up floor."""
+    label = f"{blogs:,} blogs / {posts:,} posts"
+    empty = db.parent / "empty.db"
+    from liveblog_cli.archive import Archive
+
+    Archive(empty).close()
+    pair = paired_commands(
+        _cli("list", "--db", str(db)), _cli("list", "--db", str(empty)), rounds=5
+    )
+    row(
+        "scale",
+        f"list, {label} (x list of an empty archive)",
+        f"{pair.a:.2f} s ({pair.ratio:.1f}x)",
+        "≤ 0.5 s",
+        pair.a <= 0.5,
+    )
+    version = median_of(lambda: _wall(_cli("--version")))
+    show = median_of(lambda: first_line(_cli("show", blog_ref, "--db", str(db))))
+    row(
+        "scale",
+        f"show of a {posts // blogs:,}-post blog: first line (x --version)",
+        f"{show:.2f} s ({show / version:.1f}x)",
+        "≤ 0.3 s",
+        show <= 0.3,
+    )
+    for scope, extra in (("all blogs", []), ("one blog", ["--blog", blog_ref])):
+        cmd = _cli("search", COMMON_WORD, "--limit", "20", "--db", str(db), *extra)
+        took = median_of(lambda c=cmd: _wall(c))
+        row(
+            "scale",
+            f"search top 20 of a common word, {scope} (x --version)",
+            f"{took:.2f} s ({took / version:.1f}x)",
+            "≤ 0.2 s",
+            took <= 0.2,
+        )
+    start = median_of(lambda: export_run(db, 1)[0], reps=3)
+    runs = [export_run(db, None) for _ in range(3)]
+    whole = statistics.median(r[0] for r in runs)
+    lines = runs[0][1]
+    big_rss = statistics.median(r[2] for r in runs)
+    small_rss = statistics.median(export_run(db, posts // 10)[2] for _ in range(3))
+    rate = lines / max(whole - start, 1e-9)
+    row(
+        "scale",
+        f"export jsonl, {lines:,} posts: posts/s (start-up of {ms(start)} taken out)",
+        f"{rate:,.0f}",
+        "≥ 100,000",
+        rate >= 100_000,
+    )
+    row("scale", "export jsonl: posts/s, whole command", f"{lines / whole:,.0f}")
+    grow = (big_rss - small_rss) / 1024
+    row(
+        "scale",
+        f"export peak memory: all posts minus a tenth ({big_rss / 1024:.0f} MB in all)",
+        f"{grow:+.1f} MB",
+        "≤ 10 MB (flat)",
+        grow <= 10,
+    )
+
+
+def _wall(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - t0
+
+
+def resave(db: Path, per_blog: int, first: int, reps: int = 3) -> None:
+    """An unchanged page saved again, against its first save, snapshots kept (in the big
+    archive, where indexes are as deep as they get)."""
+    from liveblog_cli.archive import Archive
+    from liveblog_cli.parse import parse_page
+
+    ratios, firsts = [], []
+    with Archive(db) as archive:
+        for n in range(first, first + reps):
+            page = blog_page(n, per_blog)
+            blog, same = parse_page(page), parse_page(page)  # parsed before the clock runs
+            t0 = time.perf_counter()
+            archive.save(blog, raw=page)
+            once = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            report = archive.save(same, raw=page)
+            again = time.perf_counter() - t0
+            assert not report.changed, report.to_dict()
+            ratios.append(again / once)
+            firsts.append(once)
+    ratio = statistics.median(ratios)
+    row(
+        "scale",
+        f"unchanged re-save / first save, snapshots kept ({per_blog:,} posts)",
+        f"{ratio:.1%} (first {ms(statistics.median(firsts))})",
+        "≤ 10%",
+        ratio <= 0.10,
+    )
+
+
+def polls(tmp: Path, count: int = 100) -> None:
+    """Snapshots of `count` polls of one changing blog, against zlib-6 of each page: the
+    archive saved with its pages minus the same saves without them."""
+    if not POLITICS_DCR.is_file():
+        note("no corpus: the polls of one changing blog are not measured")
+        return
+    from liveblog_cli.archive import Archive
+    from liveblog_cli.parse import parse_page
+
+    pages = list(politics_polls(count))
+    sizes = {}
+    for kept in (True, False):
+        path = tmp / f"polls-{kept}.db"
+        with Archive(path) as archive:
+            for page in pages:
+                archive.save(parse_page(page), raw=page if kept else None)
+        sizes[kept] = file_bytes(path)
+    stored = max(sizes[True] - sizes[False], 1)
+    zlib6 = sum(len(zlib.compress(page, 6)) for page in pages)
+    raw = sum(len(page) for page in pages)
+    row(
+        "scale",
+        f"snapshots of {count} polls of one blog ({raw / 1e6:.1f} MB read): zlib-6 / stored",
+        f"{zlib6 / stored:.1f}x ({stored / 1e6:.2f} MB)",
+        "≥ 5x",
+        zlib6 / stored >= 5,
+    )
+
+
+def bench_scale(tmp: Path, posts: int, blogs: int, plain_posts: int) -> None:
+    per_blog = max(1, posts // blogs)
+    posts = per_blog * blogs
+    print(f"\n2. archive at scale: {blogs:,} blogs of {per_blog:,} posts", flush=True)
+    db = tmp / "scale.db"
+    seconds = build(db, blogs, per_blog, snapshots=True)
+    size = file_bytes(db)
+    note(f"built in {seconds:.0f} s of saving, {size / 1e9:.2f} GB")
+    row(
+        "scale",
+        f"bytes per post with snapshots ({posts:,} posts)",
+        f"{size / posts:,.0f} B",
+    )
+    row("scale", "first save, snapshots kept: posts/s", f"{posts / seconds:,.0f}")
+    plain_blogs = max(1, plain_posts // per_blog)
+    plain = tmp / "plain.db"
+    build(plain, plain_blogs, per_blog, snapshots=False)
+    plain_size = file_bytes(plain)
+    row(
+        "scale",
+        f"bytes per post without snapshots ({plain_blogs * per_blog:,} posts)",
+        f"{plain_size / (plain_blogs * per_blog):,.0f} B",
+        "≤ 2,500 B",
+        plain_size / (plain_blogs * per_blog) <= 2500,
+    )
+    plain.unlink()
+    queries(db, "world/live/2026/jan/01/bench-0", posts, blogs)
+    resave(db, per_blog, first=blogs)
+    polls(tmp)
+
+
+def settings() -> tuple[int, int, int]:
+    posts = int(os.environ.get("LIVEBLOG_BENCH_POSTS", "1000000"))
+    blogs = int(os.environ.get("LIVEBLOG_BENCH_BLOGS", "1000"))
+    plain = int(os.environ.get("LIVEBLOG_BENCH_PLAIN_POSTS", str(max(posts // 10, 1))))
+    return posts, blogs, plain
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="liveblog-scale-") as tmp:
+        bench_scale(Path(tmp), *settings())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
