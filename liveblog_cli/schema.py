@@ -215,6 +215,83 @@ def _exchanges(db: Database) -> None:
     db.execute("CREATE INDEX exchanges_by_fetch ON exchanges (fetch_id, seq)")
 
 
+@MIGRATIONS(name="007_datasette_views")
+def _datasette_views(db: Database) -> None:
+    """Views that read the archive as people ask about it (in Datasette or sqlite3): posts,
+    key events, edits with the text before and after, deletions, polls with their outcome.
+    Each is a join on primary keys or an index walk, never a subquery per row, so the
+    first page of any view costs the same on a big archive as on a small one."""
+    # A time as people read it, in UTC (the archive's ISO strings stay beside it for sorting).
+    at = "strftime('%Y-%m-%d %H:%M UTC', {})".format
+    # A post's time: when it was published, else the first time the source or we knew of it.
+    post_time = "coalesce({0}published_at, {0}created_at, {0}updated_at, {0}first_seen_at)"
+    # A poll's outcome in words. A failure is a row with an error, as `list` counts them (an
+    # HTTP error status without one is a failure too); counts are the walk's so far.
+    outcome = """CASE
+        WHEN f.error IS NOT NULL THEN 'failed: ' || f.error
+        WHEN f.status >= 400 THEN 'failed: HTTP ' || f.status
+        WHEN f.status = 304 THEN 'not modified'
+        WHEN coalesce(f.new, 0) + coalesce(f.updated, 0) + coalesce(f.deleted, 0) > 0
+          THEN 'changed'
+        ELSE 'unchanged' END"""
+    db.execute(f"""
+        CREATE VIEW posts AS
+        SELECT b.blog_id, g.title AS blog, b.id AS post_id,
+          {at("b.published_at")} AS published, {at("b.updated_at")} AS updated,
+          {at("b.first_seen_at")} AS first_seen,
+          b.key_event, b.pinned, b.summary, b.edits, b.deleted_at, b.title, b.text,
+          b.published_at, b.updated_at, b.first_seen_at, b.rowid AS rowid
+        FROM blocks b LEFT JOIN blogs g ON g.id = b.blog_id""")
+    # Newest first across every blog: a partial index holds the few key events in that order.
+    db.execute(
+        f"CREATE INDEX blocks_key_events ON blocks ({post_time.format('')}) WHERE key_event = 1"
+    )
+    db.execute(f"""
+        CREATE VIEW key_events AS
+        SELECT b.blog_id, g.title AS blog, b.id AS post_id,
+          {at(post_time.format("b."))} AS time, b.title, b.text, b.pinned, b.summary, b.edits,
+          b.deleted_at, {post_time.format("b.")} AS time_at
+        FROM blocks b LEFT JOIN blogs g ON g.id = b.blog_id
+        WHERE b.key_event = 1
+        ORDER BY {post_time.format("b.")} DESC""")
+    # Edits are few among revisions: a partial index finds them newest first without reading
+    # the revisions' JSON; the text before is the previous revision, found by primary key.
+    db.execute("CREATE INDEX revisions_edits ON block_revisions (seen_at) WHERE cause = 'edit'")
+    db.execute(f"""
+        CREATE VIEW edits AS
+        SELECT r.blog_id, g.title AS blog, r.block_id AS post_id, r.revision,
+          {at("r.seen_at")} AS edited, r.seen_at AS edited_at,
+          json_extract(p.data, '$.title') AS title_before,
+          json_extract(r.data, '$.title') AS title_after,
+          json_extract(p.data, '$.text') AS text_before,
+          json_extract(r.data, '$.text') AS text_after,
+          r.source_format, r.fetch_id
+        FROM block_revisions r
+        LEFT JOIN block_revisions p
+          ON p.blog_id = r.blog_id AND p.block_id = r.block_id AND p.revision = r.revision - 1
+        LEFT JOIN blogs g ON g.id = r.blog_id
+        WHERE r.cause = 'edit'
+        ORDER BY r.seen_at DESC""")
+    # (The table `deletions` holds the bare rows; this view adds the post and readable times.)
+    # Newest first in the order they were recorded: the table's own order, no sort.
+    db.execute(f"""
+        CREATE VIEW post_deletions AS
+        SELECT d.blog_id, g.title AS blog, d.block_id AS post_id, b.title, b.text,
+          {at("d.deleted_at")} AS deleted, {at("d.restored_at")} AS restored,
+          d.deleted_at, d.restored_at
+        FROM deletions d
+        LEFT JOIN blocks b ON b.blog_id = d.blog_id AND b.id = d.block_id
+        LEFT JOIN blogs g ON g.id = d.blog_id
+        ORDER BY d.rowid DESC""")
+    db.execute(f"""
+        CREATE VIEW polls AS
+        SELECT f.id, f.blog_id, g.title AS blog, f.url, {at("f.fetched_at")} AS time, f.kind,
+          f.status, {outcome} AS outcome, f.new, f.updated, f.deleted, f.bytes,
+          f.fetched_at, f.elapsed, f.snapshot_hash
+        FROM fetches f LEFT JOIN blogs g ON g.id = f.blog_id
+        ORDER BY f.id DESC""")
+
+
 def unknown_migrations(db: Database) -> list[str]:
     """Migrations an archive has that this liveblog does not know: a newer liveblog made it."""
     # pending() lists what this version knows and the archive lacks; applied() what it has.

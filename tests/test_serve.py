@@ -1,0 +1,374 @@
+"""The archive in Datasette: the views of migration 007, `liveblog serve`'s metadata, canned
+queries and page_text(), read through Datasette's own in-process client (no port, no network).
+
+The archive is built through the real save path: saves at set times, an edit, a deletion,
+polls that were not modified or failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import subprocess
+import sys
+import zlib
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import _cli_env
+from helpers import make_block, make_blog
+
+pytest.importorskip("datasette")
+
+from liveblog_cli import serve as site
+from liveblog_cli.archive import Archive, FetchInfo, now_utc
+
+BLOG_ID = "world/live/2024/may/01/harbour"
+URL = f"https://news.example.org/{BLOG_ID}"
+TITLE = "Harbour festival – live"
+PAGE = "<html><body>Café on the quay</body></html>".encode("latin-1")
+READABLE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$")
+VIEWS = ("posts", "key_events", "edits", "post_deletions", "polls")
+
+
+def blog(*blocks: Any) -> Any:
+    return make_blog(list(blocks), blog_id=BLOG_ID, title=TITLE)
+
+
+def build_archive(path: Path) -> None:
+    """Three hours ago: posts 1-3 (1 a key event). Ten minutes ago: post 1 edited, post 3
+    gone from a page of the whole blog, post 4 (a key event) new. Then an unchanged poll, a
+    304, a failed poll now and one yesterday."""
+    now = now_utc()
+    earlier, recently = now - timedelta(hours=3), now - timedelta(minutes=10)
+    with Archive(path) as archive:
+        archive.save(
+            blog(make_block(1, key_event=True), make_block(2), make_block(3)),
+            fetch=FetchInfo(url=URL, status=200, charset="iso-8859-1", body=PAGE),
+            now=earlier,
+        )
+        later = blog(
+            make_block(1, key_event=True, text="The tall ships arrive at noon, not ten."),
+            make_block(2),
+            make_block(4, key_event=True, title="Fireworks moved to Sunday"),
+        )
+        archive.save(later, complete=True, fetch=FetchInfo(status=200), now=recently)
+        archive.save(later, complete=True, fetch=FetchInfo(status=200), now=recently)
+        poll = FetchInfo(url=URL, status=304)
+        archive.record_poll(poll, blog_id=BLOG_ID, now=now - timedelta(minutes=5))
+        failed = FetchInfo(url=URL, status=500, error="HTTP 500")
+        archive.record_poll(failed, blog_id=BLOG_ID, now=now - timedelta(days=1, hours=1))
+        archive.record_poll(failed, blog_id=BLOG_ID)
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    path = tmp_path / "archive.db"
+    build_archive(path)
+    return path
+
+
+def get(ds: Any, *paths: str) -> list[Any]:
+    """Each path through Datasette's in-process client, in one event loop."""
+
+    async def run() -> list[Any]:
+        out = []
+        for path in paths:
+            response = await ds.client.get(path)
+            assert response.status_code == 200, (path, response.text[:500])
+            out.append(response.json() if ".json" in path else response.text)
+        return out
+
+    return asyncio.run(run())
+
+
+def rows(ds: Any, path: str) -> list[dict[str, Any]]:
+    sep = "&" if "?" in path else "?"
+    return get(ds, f"/archive/{path}{sep}_shape=array")[0]
+
+
+# --- the views --------------------------------------------------------------------------------
+
+
+def test_posts_are_every_post_now_with_blog_title_readable_times_and_flags(archive: Path) -> None:
+    posts = {p["post_id"]: p for p in rows(site.build(archive), "posts.json")}
+    assert sorted(posts) == ["b0001", "b0002", "b0003", "b0004"]
+    one = posts["b0001"]
+    assert one["blog"] == TITLE
+    assert one["blog_id"] == BLOG_ID
+    assert one["text"] == "The tall ships arrive at noon, not ten."
+    assert (one["key_event"], one["pinned"], one["summary"], one["edits"]) == (1, 0, 0, 1)
+    assert one["published"] == "2024-05-01 09:01 UTC"
+    assert one["published_at"] == "2024-05-01T09:01:00Z"
+    assert READABLE.match(one["first_seen"]) and one["first_seen_at"].endswith("Z")
+    assert one["deleted_at"] is None
+    assert posts["b0003"]["deleted_at"] is not None
+    assert posts["b0004"]["title"] == "Fireworks moved to Sunday"
+
+
+def test_key_events_are_newest_first(archive: Path) -> None:
+    events = rows(site.build(archive), "key_events.json")
+    assert [e["post_id"] for e in events] == ["b0004", "b0001"]
+    assert events[0]["blog"] == TITLE
+    assert events[0]["time"] == "2024-05-01 09:04 UTC"
+
+
+def test_edits_show_the_text_before_and_after(archive: Path) -> None:
+    (edit,) = rows(site.build(archive), "edits.json")
+    assert (edit["blog"], edit["post_id"], edit["revision"]) == (TITLE, "b0001", 2)
+    assert edit["text_before"] == "Post number 1 says something."
+    assert edit["text_after"] == "The tall ships arrive at noon, not ten."
+    assert edit["title_before"] == edit["title_after"] == "Title 1"
+    assert READABLE.match(edit["edited"])
+    with sqlite3.connect(archive) as conn:
+        seen = conn.execute(
+            "SELECT seen_at FROM block_revisions WHERE block_id = 'b0001' AND revision = 2"
+        ).fetchone()[0]
+    assert edit["edited_at"] == seen
+
+
+def test_post_deletions_carry_the_post_and_when(archive: Path) -> None:
+    (gone,) = rows(site.build(archive), "post_deletions.json")
+    assert (gone["blog"], gone["post_id"], gone["title"]) == (TITLE, "b0003", "Title 3")
+    assert gone["text"] == "Post number 3 says something."
+    assert READABLE.match(gone["deleted"]) and gone["restored"] is None
+
+
+def test_polls_say_each_outcome_in_words_newest_first(archive: Path) -> None:
+    polls = rows(site.build(archive), "polls.json")
+    assert [p["outcome"] for p in polls] == [
+        "failed: HTTP 500",
+        "failed: HTTP 500",
+        "not modified",
+        "unchanged",
+        "changed",
+        "changed",
+    ]
+    first = polls[-1]
+    assert (first["new"], first["updated"], first["deleted"], first["bytes"]) == (
+        3,
+        0,
+        0,
+        len(PAGE),
+    )
+    assert (first["blog"], first["kind"], first["status"]) == (TITLE, "fetch", 200)
+    second = polls[-2]
+    assert (second["new"], second["updated"], second["deleted"]) == (1, 1, 1)
+    assert all(READABLE.match(p["time"]) for p in polls)
+
+
+def test_views_read_through_indexes_not_whole_tables(archive: Path) -> None:
+    """On a big archive the first page of a view costs what it does on a small one."""
+    plans = {
+        "SELECT * FROM key_events LIMIT 100": "blocks_key_events",
+        "SELECT * FROM edits LIMIT 100": "revisions_edits",
+        site.QUERIES["changed_in_the_last_hour"]["sql"]: "revisions_by_time",
+        site.QUERIES["failed_polls_today"]["sql"]: "fetches_by_blog",
+        "SELECT * FROM posts WHERE rowid IN (SELECT rowid FROM blocks_fts WHERE blocks_fts "
+        "MATCH 'x')": "INTEGER PRIMARY KEY",
+    }
+    with sqlite3.connect(archive) as conn:
+        for sql, index in plans.items():
+            steps = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+            assert any(index in step for step in steps), (sql, steps)
+            # A whole table read row by row is only ever the (small) table of blogs.
+            scans = [s for s in steps if s.startswith("SCAN ") and "USING" not in s]
+            scans = [s for s in scans if "VIRTUAL TABLE" not in s]  # the FTS index itself
+            assert all(s in ("SCAN g", "SCAN blogs") for s in scans), (sql, steps)
+
+
+def test_an_archive_made_before_the_views_gets_them_on_open(archive: Path) -> None:
+    with sqlite3.connect(archive) as conn:  # as liveblog before migration 007 left it
+        for view in VIEWS:
+            conn.execute(f"DROP VIEW {view}")
+        conn.execute("DROP INDEX blocks_key_events")
+        conn.execute("DROP INDEX revisions_edits")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '007_datasette_views'")
+    Archive(archive).close()
+    with sqlite3.connect(archive) as conn:
+        views = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='view'")}
+        assert set(VIEWS) <= views
+        assert conn.execute("SELECT count(*) FROM edits").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM polls").fetchone()[0] == 6
+
+
+# --- Datasette: search, labels, descriptions, canned queries ---------------------------------
+
+
+def test_full_text_search_on_blocks_and_on_the_posts_view(archive: Path) -> None:
+    ds = site.build(archive)
+    assert [r["id"] for r in rows(ds, "blocks.json?_search=tall+ships")] == ["b0001"]
+    assert [r["post_id"] for r in rows(ds, "posts.json?_search=fireworks")] == ["b0004"]
+
+
+def test_blog_ids_are_labelled_with_blog_titles(archive: Path) -> None:
+    ds = site.build(archive)
+    labelled = rows(ds, "blocks.json?_labels=on&_col=title")
+    assert {r["blog_id"]["label"] for r in labelled} == {TITLE}
+    page = get(ds, "/archive/blocks")[0]
+    assert TITLE in page
+
+
+def test_titles_and_descriptions_are_shown(archive: Path) -> None:
+    ds = site.build(archive)
+    home, database, posts, snapshots = get(
+        ds, "/", "/archive", "/archive/posts", "/archive/snapshots"
+    )
+    assert site.TITLE in home
+    assert "Start with the views" in database
+    for query in site.QUERIES.values():
+        assert query["title"] in database
+    assert "Every post as it stands now" in posts
+    assert "zlib-compressed" in snapshots
+    assert "_sqlite_migrations" not in database  # hidden
+    # Every table and view of the archive is described.
+    with sqlite3.connect(archive) as conn:
+        names = {
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+                "AND name NOT LIKE 'blocks_fts%' AND name NOT LIKE '\\_%' ESCAPE '\\'"
+            )
+        }
+    assert names <= set(site.TABLES), names - set(site.TABLES)
+
+
+def test_canned_query_changed_in_the_last_hour(archive: Path) -> None:
+    changed = rows(site.build(archive), "changed_in_the_last_hour.json")
+    assert sorted((r["post_id"], r["change"]) for r in changed) == [
+        ("b0001", "edited"),
+        ("b0004", "new"),
+    ]
+    assert all(r["blog"] == TITLE for r in changed)
+
+
+def test_canned_query_key_events_of_a_blog(archive: Path, tmp_path: Path) -> None:
+    with Archive(archive) as other:
+        other.save(make_blog([make_block(9, key_event=True)], blog_id="other/live/blog"))
+    ds = site.build(archive)
+    for ref in (BLOG_ID, "world/live", "festival"):
+        found = rows(ds, f"key_events_of_a_blog.json?blog={ref}")
+        assert [r["post_id"] for r in found] == ["b0004", "b0001"], ref
+    assert [r["post_id"] for r in rows(ds, "key_events_of_a_blog.json?blog=other")] == ["b0009"]
+
+
+def test_canned_query_failed_polls_today(archive: Path) -> None:
+    failed = rows(site.build(archive), "failed_polls_today.json")
+    assert [(r["blog"], r["status"], r["outcome"]) for r in failed] == [
+        (TITLE, 500, "failed: HTTP 500")
+    ]
+
+
+def test_canned_query_page_of_a_poll_gives_the_raw_page_as_text(archive: Path) -> None:
+    ds = site.build(archive)
+    (first,) = [p for p in rows(ds, "polls.json") if p["bytes"]]
+    (page,) = rows(ds, f"page_of_a_poll.json?poll={first['id']}")
+    assert page["page"] == PAGE.decode("latin-1")  # in the charset its response declared
+    assert page["size"] == len(PAGE)
+
+
+def test_page_text_decodes_and_bounds() -> None:
+    assert site.page_text(zlib.compress("é".encode())) == "é"
+    assert site.page_text(zlib.compress(b"caf\xe9"), "latin-1") == "café"
+    assert site.page_text(zlib.compress(b"caf\xe9"), "no-such-charset") == "caf\ufffd"
+    assert site.page_text(b"not zlib") is None
+    assert site.page_text(None) is None
+    bomb = zlib.compress(b"\0" * (site.MAX_BYTES + 1000), 9)
+    assert len(site.page_text(bomb) or "") == site.MAX_BYTES
+
+
+def test_built_read_only_and_immutable(archive: Path) -> None:
+    ds = site.build(archive)
+    (db,) = [d for d in ds.databases.values() if d.path == str(archive)]
+    assert db.is_mutable  # opened mode=ro: a `follow` writing meanwhile shows
+    ds = site.build(archive, immutable=True)
+    (db,) = [d for d in ds.databases.values() if d.path == str(archive)]
+    assert not db.is_mutable
+    assert [r["post_id"] for r in rows(ds, "key_events.json")] == ["b0004", "b0001"]
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def _serve_app() -> Any:
+    import typer
+
+    from liveblog_cli.cli_serve import serve
+
+    app = typer.Typer()
+    app.command()(serve)
+    return app
+
+
+def test_serve_builds_datasette_on_localhost_and_upgrades_the_archive(
+    archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command as far as serving: the socket and the server are replaced, no port opens."""
+    from typer.testing import CliRunner
+
+    with sqlite3.connect(archive) as conn:  # an archive from before the views
+        conn.execute("DROP VIEW posts")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '007_datasette_views'")
+        for name in ("key_events", "edits", "post_deletions", "polls"):
+            conn.execute(f"DROP VIEW {name}")
+        conn.execute("DROP INDEX blocks_key_events")
+        conn.execute("DROP INDEX revisions_edits")
+    served: dict[str, Any] = {}
+
+    class Bound:
+        def getsockname(self) -> tuple[str, int]:
+            return (site.HOST, served["port"])
+
+    def listen(port: int) -> Bound:
+        served["port"] = port
+        return Bound()
+
+    monkeypatch.setattr(site, "listen", listen)
+    monkeypatch.setattr(site, "run", lambda ds, sock: served.update(ds=ds))
+    result = CliRunner().invoke(_serve_app(), ["--db", str(archive), "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8123/archive" in result.output
+    assert served["port"] == 8123
+    assert [r["post_id"] for r in rows(served["ds"], "key_events.json")] == ["b0004", "b0001"]
+
+
+def test_serve_on_a_missing_archive_is_exit_66_and_creates_nothing(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from liveblog_cli.archive import NoArchive
+
+    missing = tmp_path / "nowhere" / "archive.db"
+    result = CliRunner().invoke(_serve_app(), ["--db", str(missing)])
+    assert isinstance(result.exception, NoArchive) and result.exception.exit_code == 66
+    assert not missing.parent.exists()
+
+
+# Runs `liveblog serve` through the real entry point with `import datasette` failing, as it
+# does where the extra is not installed. (Registers the command if cli.py does not yet.)
+_WITHOUT_DATASETTE = """
+import sys
+sys.modules["datasette"] = None
+from liveblog_cli import cli
+from liveblog_cli.cli_serve import serve
+if "serve" not in {c.name for c in cli.app.registered_commands}:
+    cli.app.command("serve")(serve)
+cli.main()
+"""
+
+
+def test_serve_without_datasette_says_how_to_install_it_and_exits_78(archive: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_DATASETTE, "serve", "--db", str(archive)],
+        capture_output=True,
+        env=_cli_env(None),
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 78, done.stderr
+    assert done.stderr.decode().splitlines() == [
+        "liveblog: error: liveblog serve needs Datasette: pip install 'liveblog-cli[datasette]'"
+    ]
+    assert done.stdout == b""
