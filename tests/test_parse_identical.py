@@ -14,13 +14,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from conftest import ROOT, SAMPLES, corpus_file
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from liveblog_cli.parse import ParseError, parse_page
+from liveblog_cli.parse import ParseError, parse_page, text
 
 SOURCEFABRIC_URL = (
     "https://sourcefabric.liveblog.pro/api/client_blogs/58bfeb4c15720af1a94c1052/posts"
@@ -157,3 +160,148 @@ def test_parse_output_is_unchanged(where: str, url: str | None) -> None:
         print(f'    "{_key(where, url)}": "{digest}",')
         return
     assert digest == DIGESTS[_key(where, url)], f"parse output of {where} changed"
+
+
+# --- the fast paths against what they replaced ---------------------------------------------
+# The speed work replaced some steps by faster ones said to give the same result for every
+# input, not only for the corpus: each is checked here against the step as it was.
+
+_OLD_TAG = re.compile(
+    r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)(?:[^>\"']|\"[^\"]*\"|'[^']*')*>"
+    r"|<!\[CDATA\[.*?\]\]>|<![^>]*>|<\?[^>]*>",
+    re.S,
+)
+_OLD_BAD = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\xa0\u2000-\u200a\u202f\u205f\u3000]")
+_OLD_RUNS = re.compile(r" {2,}")
+
+
+def _old_clean_text(value: str | None) -> str:
+    if not value:
+        return ""
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if _OLD_BAD.search(value):
+        value = text._ODD.sub(text._odd, value)
+    if "  " in value:
+        value = _OLD_RUNS.sub(" ", value)
+    value = value.strip()
+    if "\n" in value:
+        if " \n" in value or "\n " in value:
+            value = text._EDGES.sub("\n", value)
+        if "\n\n\n" in value:
+            value = text._BLANKS.sub("\n\n", value)
+    return value
+
+
+# Characters where the old and new steps could part: controls, odd spaces, separators,
+# format characters, quotes and brackets of tags, surrogates, letters.
+_CHARS = st.sampled_from(
+    [
+        *" \n\r\t<>/\"'=!?-[]ab&;#",
+        *("\x00", "\x0b", "\x7f", "\x85", "\xa0", "\xad", "\u1680", "\u2000", "\u200b"),
+        *("\u2028", "\u202f", "\u205f", "\u3000", "\ufeff", "\ud800", "é", "\U0001f600"),
+    ]
+)
+_PIECES = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<li>",
+        "<br/>",
+        '<a href="x>y">',
+        "<a title='<p>'>",
+        "<!-- c -->",
+        "<![CDATA[<p>]]>",
+        "<!doctype html>",
+        "<?x?>",
+        "<td>",
+        "<TD>",
+        "<Li>",
+        "<div class=a>",
+        "<p",
+        '"',
+        "  ",
+        "\n \n",
+        " \n",
+        "&amp;",
+        "&nbsp;",
+    ]
+)
+_MARKUP = st.lists(st.one_of(_PIECES, st.text(_CHARS, max_size=4)), max_size=30).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_MARKUP)
+def test_tag_scan_as_before(markup: str) -> None:
+    assert text._TAG.sub(text._tag, markup) == _OLD_TAG.sub(text._tag, markup)
+    assert text._TAG.findall(markup) == _OLD_TAG.findall(markup)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(_MARKUP, st.text(_CHARS, max_size=40)))
+def test_clean_text_as_before(value: str) -> None:
+    assert text.clean_text(value) == _old_clean_text(value)
+
+
+def _old_load_json(value: str) -> object:
+    loaded = json.loads(value)
+    if "\\ud" in value or "\\uD" in value:
+        loaded = text.without_surrogates(loaded)
+    return loaded
+
+
+_JSON_ODDITIES = [
+    '"\\ud83d"',
+    '"\\ud83d\\ude00"',
+    "123456789012345678901234567890",
+    "-0",
+    "1e400",
+    "NaN",
+    "Infinity",
+    '{"a":1,"b":2,"a":3}',
+    "[1,2] x",
+    '"a\tb"',
+    '"\\u0000"',
+    "5e-324",
+    "2.4e-324",
+    '{"\\ud800":1}',
+    "18446744073709551616",
+    "1" * 4301,
+    "[" * 2000 + "]" * 2000,
+    " [1] ",
+    "01",
+    "[1,]",
+    '"\x7f"',
+    "\ufeff[]",
+    '"\\/"',
+    "1.7976931348623157e308",
+]
+
+
+@pytest.mark.parametrize("value", _JSON_ODDITIES)
+def test_load_json_as_json_loads(value: str) -> None:
+    """Whatever the fast decoder does with it, the answer is json.loads's: the same value,
+    or the same error."""
+    try:
+        expected: object = ("value", _old_load_json(value))
+    except (ValueError, RecursionError) as exc:
+        expected = ("error", type(exc), str(exc))
+    try:
+        got: object = ("value", text.load_json(value))
+    except (ValueError, RecursionError) as exc:
+        got = ("error", type(exc), str(exc))
+    assert repr(got) == repr(expected)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(_CHARS, max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUES, st.booleans())
+def test_load_json_values_as_json_loads(value: object, ascii_only: bool) -> None:
+    encoded = json.dumps(value, ensure_ascii=ascii_only)
+    assert repr(text.load_json(encoded)) == repr(_old_load_json(encoded))

