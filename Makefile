@@ -2,7 +2,6 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-DEMO_DB ?=
 
 .PHONY: install test lint demo bench clean check-html fuzz reliability-doc formats-doc
 
@@ -22,7 +21,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 # The main job, offline: serve the samples on 127.0.0.1, fetch the sample blog (both pages)
-# into the default archive, show its timeline, stop the server.
+# into ./demo.db (never your own archive), show its timeline, stop the server.
 demo: install
 	cd samples && ../$(BIN)/python demo.py
 

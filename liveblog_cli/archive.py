@@ -793,6 +793,13 @@ class Archive:
 
     # --- reading --------------------------------------------------------------------------
 
+    def count_posts(self, blog_id: str) -> int:
+        """The blog's posts in the archive now, deleted ones not counted."""
+        row = self._one(
+            "SELECT count(*) AS n FROM blocks WHERE blog_id = ? AND deleted_at IS NULL", [blog_id]
+        )
+        return row["n"] if row else 0
+
     def has_blog(self, blog_id: str) -> bool:
         return self._one("SELECT 1 FROM blogs WHERE id = ?", [blog_id]) is not None
 
@@ -811,21 +818,36 @@ class Archive:
         return [(r[0], r[1]) for r in self.conn.execute("SELECT id, url FROM blogs ORDER BY id")]
 
     def resolve(self, ref: str) -> str:
-        """A blog id from an id, a URL, or an unambiguous prefix of either."""
+        """A blog id from an id, a URL, an unambiguous prefix of either, or a word of its id
+        or title that names one blog (`mars`)."""
         try:
-            blogs = self.blog_ids()
+            blogs = [
+                (r[0], r[1], r[2])
+                for r in self.conn.execute("SELECT id, url, title FROM blogs ORDER BY id")
+            ]
         except sqlite3.Error as exc:
             raise _archive_error(exc, self.path) from None
         ref = ref.strip()
-        for blog_id, url in blogs:
+        for blog_id, url, _ in blogs:
             if ref in (blog_id, url) or (url and ref.rstrip("/") == url.rstrip("/")):
                 return blog_id
         # A URL of the blog with a query or fragment (a page link, a block link).
         bare = ref.split("#", 1)[0].split("?", 1)[0].rstrip("/")
-        for blog_id, url in blogs:
+        for blog_id, url, _ in blogs:
             if url and bare == url.split("?", 1)[0].rstrip("/"):
                 return blog_id
-        matches = [b for b, u in blogs if b.startswith(ref) or (u and u.startswith(ref))]
+        matches = [b for b, u, _ in blogs if b.startswith(ref) or (u and u.startswith(ref))]
+        if not matches:
+            # A word: of the id's path (split at / - _ .) or of the title, any case.
+            import re
+
+            word = ref.casefold()
+            matches = [
+                b
+                for b, _, title in blogs
+                if word in re.split(r"[/\-_.:]+", b.casefold())
+                or word in re.findall(r"\w+", (title or "").casefold())
+            ]
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -1052,7 +1074,12 @@ class Archive:
     def search(
         self, query: str, *, blog_id: str | None = None, limit: int = 50
     ) -> list[dict[str, Any]]:
-        """Full-text search over block titles and text, best matches first, with snippets."""
+        """Full-text search over block titles and text, best matches first, with snippets.
+
+        `query` is in liveblog's search syntax (words, "phrases", OR, NOT, prefix*, title:),
+        made into an FTS5 expression that cannot fail (a SearchSyntaxError says why not)."""
+        from liveblog_cli.search import fts_query
+
         sql = (
             "SELECT b.blog_id, b.id, b.title, b.published_at, b.key_event, b.deleted_at, "
             "snippet(blocks_fts, 1, '\x02', '\x03', '…', 16) AS snippet "
@@ -1061,7 +1088,7 @@ class Archive:
             + ("AND b.blog_id = ? " if blog_id else "")
             + "ORDER BY rank LIMIT ?"
         )
-        params: list[Any] = [self.db.quote_fts(query)]
+        params: list[Any] = [fts_query(query)]
         if blog_id:
             params.append(blog_id)
         params.append(limit)

@@ -22,18 +22,18 @@ from liveblog_cli.errors import EXIT_IOERR, EXIT_USAGE, LiveblogError
 # Errors writing output: the reader left, the disk is full, stdout is closed.
 _OUTPUT_ERRNOS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EBADF})
 
-# The commands, in the order `liveblog --help` lists them.
+# The commands, in the order `liveblog --help` lists them: the everyday ones first.
 for name, command in (
-    ("parse", cli_parse.parse),
-    ("list", cli_archive.list_blogs),
-    ("show", cli_archive.show),
-    ("export", cli_archive.export),
-    ("search", cli_archive.search),
-    ("history", cli_archive.history),
-    ("reparse", cli_archive.reparse),
-    ("import", cli_archive.import_archives),
     ("fetch", cli_fetch.fetch),
     ("follow", cli_fetch.follow_command),
+    ("show", cli_archive.show),
+    ("list", cli_archive.list_blogs),
+    ("search", cli_archive.search),
+    ("export", cli_archive.export),
+    ("history", cli_archive.history),
+    ("import", cli_archive.import_archives),
+    ("parse", cli_parse.parse),
+    ("reparse", cli_archive.reparse),
 ):
     app.command(name)(writes_output(command))
 

@@ -1,4 +1,4 @@
-"""Commands that read the archive: list, show, export, search, history."""
+"""Commands that read the archive: list, show, export, search, history, reparse, import."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from liveblog_cli.cli_common import (
     KeyEventsOption,
     LimitOption,
     SinceOption,
+    TzOption,
     UntilOption,
     fail,
     open_archive,
@@ -26,42 +27,55 @@ from liveblog_cli.cli_common import (
 )
 from liveblog_cli.errors import EXIT_DATAERR, EXIT_NOINPUT
 
+JsonFlag = Annotated[bool, typer.Option("--json", help="A JSON array on stdout.")]
+NlFlag = Annotated[bool, typer.Option("--nl", help="One JSON object a line (for jq, streams).")]
+CsvFlag = Annotated[bool, typer.Option("--csv", help="CSV with a header row.")]
+NoPagerOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-pager", help="Never page long output (default on a terminal: LIVEBLOG_PAGER, PAGER)."
+    ),
+]
+OldestFirstOption = Annotated[bool, typer.Option("--oldest-first", help="Oldest post first.")]
+
 
 def list_blogs(
     db: DbOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON array on stdout.")] = False,
+    as_json: JsonFlag = False,
+    as_nl: NlFlag = False,
+    as_csv: CsvFlag = False,
     as_of: AsOfOption = None,
+    tz: TzOption = None,
 ) -> None:
     """The archived blogs: id, title, counts, first and last post, last check and change."""
     from liveblog_cli import output
 
+    shape = _shape(as_json, as_nl, as_csv)
+    zone = parse_zone(tz)
     with open_archive(db) as archive:
         blogs = archive.list_blogs(as_of=parse_when(as_of, "--as-of"))
-    if as_json:
-        output.write_json(blogs, sys.stdout)
+    if shape:
+        output.write_rows(blogs, shape, sys.stdout)
         return
     from liveblog_cli.render import blogs_table
 
-    blogs_table(blogs, output.console())
+    blogs_table(blogs, output.console(), zone)
 
 
 def show(
-    blog: Annotated[str, typer.Argument(help="Blog id, URL, or an unambiguous prefix.")],
+    blog: Annotated[str, typer.Argument(help="Blog id, URL, a word of either, or a prefix.")],
     db: DbOption = None,
     key_events: KeyEventsOption = False,
     since: SinceOption = None,
     until: UntilOption = None,
     limit: LimitOption = None,
-    oldest_first: Annotated[
-        bool, typer.Option("--oldest-first", help="Oldest post first.")
-    ] = False,
-    tz: Annotated[
-        str | None, typer.Option("--tz", help="Show times in this zone (default: your local zone).")
-    ] = None,
+    oldest_first: OldestFirstOption = False,
+    tz: TzOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="The blog and its posts as JSON.")
     ] = False,
     as_of: AsOfOption = None,
+    no_pager: NoPagerOption = False,
 ) -> None:
     """The timeline of one blog, newest first, with its key events on top."""
     from liveblog_cli import output
@@ -82,18 +96,22 @@ def show(
         if as_json:
             output.write_json_with(meta, "blocks", blocks, sys.stdout)
             return
-        blocks = list(blocks)
-    from datetime import datetime
+        from liveblog_cli.render import timeline
 
-    from liveblog_cli.render import timeline
-
-    timeline(
-        meta,
-        blocks,
-        output.console(),
-        zone=zone or datetime.now().astimezone().tzinfo,
-        key_panel=not key_events,
-    )
+        keys = None
+        if not key_events:
+            keys = list(
+                archive.blocks(
+                    blog_id,
+                    key_events=True,
+                    since=parse_when(since, "--since"),
+                    until=parse_when(until, "--until"),
+                    as_of=parse_when(as_of, "--as-of"),
+                )
+            )
+        view = output.console()
+        with output.paged(view, enabled=not no_pager):
+            timeline(meta, blocks, view, zone=zone, key_panel=not key_events, keys=keys)
 
 
 class ExportFormat(StrEnum):
@@ -120,8 +138,15 @@ def export(
     since: SinceOption = None,
     until: UntilOption = None,
     limit: LimitOption = None,
-    oldest_first: Annotated[bool, typer.Option("--oldest-first")] = False,
+    oldest_first: OldestFirstOption = False,
     as_of: AsOfOption = None,
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            "--tz",
+            help="md/html: show times in this zone (IANA name or +05:30; default UTC).",
+        ),
+    ] = None,
 ) -> None:
     """Export archived posts as jsonl (default, streamed), json, csv, md, html or atom."""
     if (blog is None) == (not all_blogs):
@@ -164,7 +189,12 @@ def export(
         else:
             rows = archive.blocks(blog_id, **filters)
             writer = WRITERS[export_format.value]
-        context: dict[str, Any] = {"blogs": blogs, "now": iso_z(now_utc()), "blog_id": blog_id}
+        context: dict[str, Any] = {
+            "blogs": blogs,
+            "now": iso_z(now_utc()),
+            "blog_id": blog_id,
+            "zone": parse_zone(tz, default="utc"),
+        }
         if export_format is ExportFormat.html:
             # Each blog's key events, gathered first, so the page can stream its posts.
             ids = [blog_id] if blog_id else list(blogs)
@@ -294,40 +324,59 @@ def export_file_name(blog_id: str | None, export_format: str) -> str:
 
 
 def search(
-    query: Annotated[str, typer.Argument(help="Words to find (all of them) in titles and text.")],
-    blog: Annotated[str | None, typer.Option(help="Only this blog (id, URL or prefix).")] = None,
+    query: Annotated[
+        str,
+        typer.Argument(
+            help='Words (all must match), "a phrase", OR, NOT or -word, prefix*, and a field: '
+            "title:word or text:word."
+        ),
+    ],
+    blog: Annotated[
+        str | None, typer.Option(help="Only this blog (id, URL, a word of either, or a prefix).")
+    ] = None,
     db: DbOption = None,
-    limit: Annotated[int, typer.Option(min=1)] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON array on stdout.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many posts.")] = 50,
+    as_json: JsonFlag = False,
+    as_nl: NlFlag = False,
+    as_csv: CsvFlag = False,
+    tz: TzOption = None,
 ) -> None:
     """Full-text search over every archived post, best matches first."""
     from liveblog_cli import output
+    from liveblog_cli.search import fts_query
 
+    shape = _shape(as_json, as_nl, as_csv)
+    zone = parse_zone(tz)
+    fts_query(query)  # a query that cannot be read is a usage error, before the archive
     with open_archive(db) as archive:
         blog_id = archive.resolve(blog) if blog else None
         hits = archive.search(query, blog_id=blog_id, limit=limit)
-    if as_json:
+    if shape:
         for hit in hits:
             hit["snippet"] = hit["snippet"].replace("\x02", "").replace("\x03", "")
-        output.write_json(hits, sys.stdout)
+        output.write_rows(hits, shape, sys.stdout)
         return
     from liveblog_cli.render import search_results
 
-    search_results(hits, output.console())
+    search_results(hits, output.console(), zone)
     if not hits:
-        sys.stderr.write(f"no posts match {query!r}\n")
+        output.say(f"no posts match {query!r}")
 
 
 def history(
-    blog: Annotated[str, typer.Argument(help="Blog id, URL or prefix.")],
+    blog: Annotated[str, typer.Argument(help="Blog id, URL, a word of either, or a prefix.")],
     block: Annotated[str, typer.Argument(help="The block id.")],
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Revisions and diffs as JSON.")] = False,
+    tz: TzOption = None,
+    no_pager: NoPagerOption = False,
 ) -> None:
-    """Every revision of one post, with what changed between consecutive ones."""
+    """Every revision of one post: why it exists, and what changed (word by word on a
+    terminal, a unified diff when piped)."""
     from liveblog_cli import output
     from liveblog_cli.history import with_diffs
 
+    zone = parse_zone(tz)
     with open_archive(db) as archive:
         blog_id = archive.resolve(blog)
         revisions = with_diffs(archive.revisions(blog_id, block))
@@ -336,7 +385,16 @@ def history(
         return
     from liveblog_cli.render import revisions_view
 
-    revisions_view(revisions, output.console())
+    view = output.console()
+    with output.paged(view, enabled=not no_pager):
+        revisions_view(revisions, view, zone)
+
+
+def _shape(as_json: bool, as_nl: bool, as_csv: bool) -> str | None:
+    chosen = [name for name, on in (("json", as_json), ("nl", as_nl), ("csv", as_csv)) if on]
+    if len(chosen) > 1:
+        raise fail("choose one of --json, --nl, --csv", EXIT_USAGE)
+    return chosen[0] if chosen else None
 
 
 def reparse(

@@ -174,17 +174,27 @@ def finite(value: float | None) -> float | None:
     return value
 
 
-def parse_zone(name: str | None):  # type: ignore[no-untyped-def]
-    if name is None:
-        return None
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+def parse_zone(name: str | None, *, default: str = "local"):  # type: ignore[no-untyped-def]
+    """The zone times are shown in: --tz (an IANA name or an offset), else this machine's
+    zone with its rules (terminal views) or UTC (`default="utc"`: files for others)."""
+    from liveblog_cli import times
 
+    if name is None:
+        return times.local_zone() if default == "local" else times.parse_zone("UTC")
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise fail(
-            f"--tz: unknown time zone {name!r} (try Europe/London, UTC)", EXIT_USAGE
-        ) from None
+        return times.parse_zone(name)
+    except ValueError as exc:
+        raise fail(f"--tz: {exc}", EXIT_USAGE) from None
+
+
+TzOption = Annotated[
+    str | None,
+    typer.Option(
+        "--tz",
+        help="Show times in this zone: an IANA name (Europe/London) or an offset (+05:30); "
+        "default: your local zone.",
+    ),
+]
 
 
 SinceOption = Annotated[

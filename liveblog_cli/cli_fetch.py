@@ -43,6 +43,7 @@ def _fetch_options(
     interval: float,
     max_duration: float | None,
     guardian_api_key: str | None,
+    verbose: bool = False,
 ) -> None:
     import logging
 
@@ -88,7 +89,7 @@ def _fetch_options(
         limits = Limits(max_pages=max_pages, idle_pages=idle_pages, budget=walk_budget)
         sync = Sync(archive, fetcher, reach=_reach(guardian_api_key), limits=limits)
         if follow_mode:
-            code = _follow(urls[0], sync, interval, max_duration, quiet, log, stop)
+            code = _follow(urls[0], sync, interval, max_duration, quiet, verbose, log, stop)
             raise typer.Exit(code)
 
         def done(result) -> None:  # type: ignore[no-untyped-def]
@@ -96,7 +97,7 @@ def _fetch_options(
             line = plain(result.summary())
             (log.error if result.error else log.info)(line)
             if result.error:
-                sys.stderr.write(f"liveblog: error: {plain(result.error)}\n")
+                sys.stderr.write(f"liveblog: error: {plain(result.error_line())}\n")
             elif not quiet and not as_json:
                 sys.stderr.write(line + "\n")
             sys.stderr.flush()
@@ -215,9 +216,10 @@ def _fetch_with_progress(urls, sync, quiet, done):  # type: ignore[no-untyped-de
         return sync.many(urls, on_done=finished)
 
 
-def _follow(url, sync, interval, max_duration, quiet, log, stop):  # type: ignore[no-untyped-def]
+def _follow(url, sync, interval, max_duration, quiet, verbose, log, stop):  # type: ignore[no-untyped-def]
     from liveblog_cli import output
     from liveblog_cli.follow import follow
+    from liveblog_cli.times import local_zone
 
     terminal = sys.stdout.isatty()
     view = output.console() if terminal else None
@@ -226,7 +228,14 @@ def _follow(url, sync, interval, max_duration, quiet, log, stop):  # type: ignor
         if view is not None:
             from liveblog_cli.render import timeline
 
-            timeline({"id": row["blog_id"]}, [row], view, key_panel=False, header=False)
+            timeline(
+                {"id": row["blog_id"]},
+                [row],
+                view,
+                zone=local_zone(),
+                key_panel=False,
+                header=False,
+            )
         else:
             sys.stdout.write(output.dumps(row) + "\n")
             sys.stdout.flush()
@@ -235,8 +244,9 @@ def _follow(url, sync, interval, max_duration, quiet, log, stop):  # type: ignor
         line = output.plain(result.summary())
         (log.error if result.error else log.info)(line)
         if result.error:
-            sys.stderr.write(f"liveblog: error: {output.plain(result.error)}\n")
-        elif not quiet and (result.report is None or result.report.changed):
+            sys.stderr.write(f"liveblog: error: {output.plain(result.error_line())}\n")
+        elif verbose or (not quiet and result.report is not None and result.report.changed):
+            # A quiet poll (nothing new, not modified) says nothing unless asked (-v).
             sys.stderr.write(line + "\n")
 
     outcome = follow(
@@ -263,6 +273,9 @@ JsonSummary = Annotated[
     bool, typer.Option("--json", help="Print the per-blog summary as JSON on stdout.")
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success (cron).")]
+Verbose = Annotated[
+    bool, typer.Option("--verbose", "-v", help="--follow: a line for every poll, quiet ones too.")
+]
 MaxPages = Annotated[
     int,
     typer.Option(
@@ -363,6 +376,7 @@ def fetch(
     interval: Interval = 60.0,
     max_duration: MaxDuration = None,
     guardian_api_key: GuardianApiKey = None,
+    verbose: Verbose = False,
 ) -> None:
     """Fetch live blogs (every page the first time, only what changed later) into the archive."""
     _fetch_options(**locals())
@@ -385,6 +399,7 @@ def follow_command(
     interval: Interval = 60.0,
     max_duration: MaxDuration = None,
     guardian_api_key: GuardianApiKey = None,
+    verbose: Verbose = False,
 ) -> None:
     """Same as `fetch --follow URL`: poll until the blog closes, printing each new post."""
     options = {k: v for k, v in locals().items() if k != "url"}

@@ -228,6 +228,7 @@ def export_md(
     out: IO[str],
     *,
     blogs: dict[str, dict[str, Any]] | None = None,
+    zone: Any = None,
     **_: Any,
 ) -> int:
     count = 0
@@ -245,11 +246,11 @@ def export_md(
                 ("📌 pinned", block["pinned"]),
                 ("★ key event", block["key_event"]),
                 ("summary", block["summary"]),
-                ("deleted " + str(block.get("deleted_at")), block.get("deleted_at")),
+                ("deleted " + _when(block.get("deleted_at"), zone), block.get("deleted_at")),
             )
             if on
         ]
-        when = block.get("published_at") or block.get("created_at") or "undated"
+        when = _when(block.get("published_at") or block.get("created_at"), zone) or "undated"
         heading = _md_escape(block.get("title")) or ""
         out.write(f"## {when}{' — ' + heading if heading else ''}\n\n")
         if marks or block.get("authors"):
@@ -296,9 +297,11 @@ nav.key-events li{margin:.2rem 0}
 """
 
 
-def _when(stamp: str | None) -> str:
-    """`2026-06-13T10:01:00Z` as `2026-06-13 10:01 UTC`, for people."""
-    return f"{stamp[:10]} {stamp[11:16]} UTC" if stamp and len(stamp) >= 16 else (stamp or "")
+def _when(stamp: str | None, zone: Any = None) -> str:
+    """`2026-06-13T10:01:00Z` as `2026-06-13 10:01 UTC` (or in `zone`), for people."""
+    from liveblog_cli.times import human
+
+    return human(stamp, zone, empty="")
 
 
 def _h(value: Any) -> str:
@@ -343,6 +346,7 @@ def export_html(
     blogs: dict[str, dict[str, Any]] | None = None,
     key_events: dict[str, list[dict[str, Any]]] | None = None,
     title: str | None = None,
+    zone: Any = None,
     **_: Any,
 ) -> int:
     """One self-contained page: inline CSS, no scripts, a strict Content-Security-Policy.
@@ -364,15 +368,20 @@ def export_html(
     for block in blocks:
         if block["blog_id"] != current:
             current = block["blog_id"]
-            _html_blog_header(out, current, blogs.get(current, {}), (key_events or {}).get(current))
-        _html_block(out, block)
+            keys = (key_events or {}).get(current)
+            _html_blog_header(out, current, blogs.get(current, {}), keys, zone)
+        _html_block(out, block, zone)
         count += 1
     out.write("</body>\n</html>\n")
     return count
 
 
 def _html_blog_header(
-    out: IO[str], blog_id: str, blog: dict[str, Any], keys: list[dict[str, Any]] | None
+    out: IO[str],
+    blog_id: str,
+    blog: dict[str, Any],
+    keys: list[dict[str, Any]] | None,
+    zone: Any = None,
 ) -> None:
     out.write('<header class="blog">\n')
     if blog.get("publisher"):
@@ -391,13 +400,13 @@ def _html_blog_header(
         out.write('<nav class="key-events"><h2>Key events</h2><ul>\n')
         for b in keys:
             out.write(
-                f'<li><a href="#block-{_h(b["id"])}">{_h(_when(b.get("published_at")))}'
+                f'<li><a href="#block-{_h(b["id"])}">{_h(_when(b.get("published_at"), zone))}'
                 f" {_h(b.get('title') or b['text'][:80])}</a></li>\n"
             )
         out.write("</ul></nav>\n")
 
 
-def _html_block(out: IO[str], block: dict[str, Any]) -> None:
+def _html_block(out: IO[str], block: dict[str, Any], zone: Any = None) -> None:
     flags = [
         (css, label)
         for css, label, on in (
@@ -409,9 +418,9 @@ def _html_block(out: IO[str], block: dict[str, Any]) -> None:
     ]
     classes = ["block"] + [css for css, _ in flags]
     out.write(f'<article id="block-{_h(block["id"])}" class="{" ".join(classes)}">\n')
-    meta = [_h(_when(block.get("published_at") or block.get("created_at")) or "undated")]
+    meta = [_h(_when(block.get("published_at") or block.get("created_at"), zone) or "undated")]
     if block.get("updated_at") and block["updated_at"] != block.get("published_at"):
-        meta.append(f"updated {_h(_when(block['updated_at']))}")
+        meta.append(f"updated {_h(_when(block['updated_at'], zone))}")
     if block.get("authors"):
         meta.append(_h(", ".join(block["authors"])))
     badges = "".join(f' <span class="badge">{label}</span>' for _, label in flags)

@@ -60,3 +60,34 @@ def with_diffs(revisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         )
         previous = current
     return out
+
+
+def word_diff(before: list[str], after: list[str]) -> list[list[tuple[str, str]]]:
+    """What changed between two revisions' lines, word by word, as git --word-diff shows it:
+    each changed line as pieces tagged "=" (kept), "-" (removed) or "+" (added). Lines that
+    did not change are left out; a two-word edit in a long paragraph is two words."""
+    out: list[list[tuple[str, str]]] = []
+    lines = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for tag, a0, a1, b0, b1 in lines.get_opcodes():
+        if tag == "equal":
+            continue
+        old, new = "\n".join(before[a0:a1]), "\n".join(after[b0:b1])
+        if tag == "delete":
+            out.append([("-", old)])
+            continue
+        if tag == "insert":
+            out.append([("+", new)])
+            continue
+        old_words, new_words = old.split(" "), new.split(" ")
+        pieces: list[tuple[str, str]] = []
+        words = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
+        for wtag, w0, w1, v0, v1 in words.get_opcodes():
+            if wtag == "equal":
+                pieces.append(("=", " ".join(old_words[w0:w1])))
+                continue
+            if w1 > w0:
+                pieces.append(("-", " ".join(old_words[w0:w1])))
+            if v1 > v0:
+                pieces.append(("+", " ".join(new_words[v0:v1])))
+        out.append(pieces)
+    return out

@@ -87,10 +87,55 @@ def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
 
 
 def console(*, stderr: bool = False) -> Console:
-    """A Rich console that never interprets markup or emoji codes in what it is given."""
+    """A Rich console that never interprets markup or emoji codes in what it is given, and
+    never hard-wraps what goes to a pipe or a file (URLs stay whole, `grep` sees lines)."""
     from rich.console import Console
 
-    return Console(stderr=stderr, markup=False, emoji=False, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    terminal = bool(getattr(stream, "isatty", lambda: False)())
+    return Console(
+        stderr=stderr, markup=False, emoji=False, highlight=False, soft_wrap=not terminal
+    )
+
+
+@contextmanager
+def paged(view: Console, *, enabled: bool = True) -> Iterator[None]:
+    """Long output through a pager on a terminal, as git does: LIVEBLOG_PAGER, else PAGER,
+    else less (told to quit when it fits one screen and to keep colours); never when piped,
+    with --no-pager, or when the pager is set to "cat" or empty."""
+    pager = os.environ.get("LIVEBLOG_PAGER", os.environ.get("PAGER"))
+    if not enabled or not view.is_terminal or (pager is not None and pager.strip() in ("", "cat")):
+        yield
+        return
+    os.environ.setdefault("LESS", "FRX")
+    if pager:
+        os.environ["PAGER"] = pager
+    with view.pager(styles=True):
+        yield
+
+
+def write_rows(rows: list[dict[str, Any]], shape: str, out: IO[str]) -> None:
+    """Rows as `json` (an array), `nl` (an object a line) or `csv` (a header, then a row
+    each; lists joined with "; ", cells that would start a formula guarded)."""
+    if shape == "json":
+        write_json(rows, out)
+    elif shape == "nl":
+        write_jsonl(rows, out)
+    else:
+        import csv
+
+        from liveblog_cli.export import csv_cell
+
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(columns)
+        for row in rows:
+            cells = [
+                "; ".join(map(str, v)) if isinstance(v, list) else v
+                for v in (row.get(c) for c in columns)
+            ]
+            writer.writerow([csv_cell(v) if not isinstance(v, dict) else dumps(v) for v in cells])
+        out.flush()
 
 
 @contextmanager

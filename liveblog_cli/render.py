@@ -7,6 +7,7 @@ escape sequences are made visible, and Rich never parses `[markup]` in it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -35,12 +36,11 @@ def text(value: object, style: str = "") -> Text:
     return Text(safe(value), style=style)
 
 
-def fmt_time(value: datetime | None, zone: tzinfo | None = None) -> str:
-    if value is None:
-        return "—"
-    local = value.astimezone(zone) if zone else value
-    suffix = local.strftime("%Z") or "UTC"
-    return f"{local:%Y-%m-%d %H:%M} {suffix}"
+def fmt_time(value: datetime | str | None, zone: tzinfo | None = None) -> str:
+    """One format for people everywhere: `2026-06-13 12:02 BST`."""
+    from liveblog_cli.times import human
+
+    return human(value, zone)
 
 
 def flags(block: Block) -> str:
@@ -97,12 +97,10 @@ def blog_summary(blog: LiveBlog, console: Console, zone: tzinfo | None = None) -
 
 
 def _row_time(block: dict[str, Any], zone: tzinfo | None) -> str:
-    from liveblog_cli.model import parse_iso
-
-    return fmt_time(parse_iso(block.get("published_at") or block.get("created_at")), zone)
+    return fmt_time(block.get("published_at") or block.get("created_at"), zone)
 
 
-def _row_flags(block: dict[str, Any]) -> str:
+def _row_flags(block: dict[str, Any], zone: tzinfo | None = None) -> str:
     marks = []
     if block.get("pinned"):
         marks.append("📌 pinned")
@@ -111,7 +109,11 @@ def _row_flags(block: dict[str, Any]) -> str:
     if block.get("summary"):
         marks.append("summary")
     if block.get("deleted_at"):
-        marks.append(f"✗ deleted {block['deleted_at']}")
+        marks.append(f"✗ deleted {fmt_time(block['deleted_at'], zone)}")
+    if block.get("change") == "edited":
+        marks.append("✎ edited just now")
+    elif block.get("change") == "restored":
+        marks.append("↺ restored")
     if block.get("edits"):
         marks.append(f"edited ×{block['edits']}")
     return "  ".join(marks)
@@ -135,17 +137,27 @@ def element_line(element: dict[str, Any]) -> str | None:
 
 def timeline(
     blog: dict[str, Any],
-    blocks: list[dict[str, Any]],
+    blocks: Iterable[dict[str, Any]],
     console: Console,
     *,
     zone: tzinfo | None = None,
     key_panel: bool = True,
     header: bool = True,
+    keys: list[dict[str, Any]] | None = None,
 ) -> None:
-    """A blog's posts for reading: key events on top, then each post with its elements."""
+    """A blog's posts for reading: key events on top, then each post with its elements.
+
+    `blocks` may be a stream (the first screen shows before the last post is read); the
+    key events are then given apart, in `keys`.
+    """
     if header:
         _blog_header(blog, console)
-    _posts(blocks, console, zone=zone, key_panel=key_panel)
+    if keys is None and key_panel:
+        blocks = list(blocks)
+        keys = [b for b in blocks if b.get("key_event")]
+    if key_panel and keys:
+        _key_events(keys, console, zone)
+    _posts(blocks, console, zone=zone)
 
 
 def _blog_header(blog: dict[str, Any], console: Console) -> None:
@@ -154,36 +166,52 @@ def _blog_header(blog: dict[str, Any], console: Console) -> None:
     head = Text()
     head.append(safe(blog.get("title") or blog["id"]), style="bold")
     live = {True: "live", False: "closed"}.get(blog.get("is_live"), "")
-    meta = " · ".join(
-        x for x in (safe(blog.get("publisher") or ""), live, safe(blog.get("url") or "")) if x
-    )
-    if meta:
-        head.append("\n" + meta, style="dim")
+    meta = Text(style="dim")
+    for n, part in enumerate(x for x in (safe(blog.get("publisher") or ""), live) if x):
+        meta.append((" · " if n else "") + part)
+    url = blog.get("url") or ""
+    if url:
+        meta.append(" · " if meta.plain else "")
+        meta.append(safe(url), style=_link(url))
+    if meta.plain:
+        head.append("\n")
+        head.append(meta)
     console.print(head)
 
 
-def _posts(
-    blocks: list[dict[str, Any]], console: Console, *, zone: tzinfo | None, key_panel: bool
-) -> None:
+def _link(url: str) -> str:
+    """A terminal hyperlink style for a URL that is plainly http(s) (Rich writes it only
+    where the terminal supports links); nothing for anything else."""
+    if re.fullmatch(r"https?://[^\s\x00-\x1f\x7f-\x9f]+", url) and not _CONTROL.search(url):
+        return f"link {url}"
+    return ""
+
+
+def _key_events(keys: list[dict[str, Any]], console: Console, zone: tzinfo | None) -> None:
     from rich.panel import Panel
+    from rich.text import Text
+
+    body = Text()
+    for i, block in enumerate(keys):
+        if i:
+            body.append("\n")
+        body.append(_row_time(block, zone), style="cyan")
+        body.append("  ")
+        body.append(safe(block.get("title") or (block.get("text") or "")[:100]))
+    console.print(Panel(body, title="Key events", title_align="left", border_style="red"))
+
+
+def _posts(blocks: Iterable[dict[str, Any]], console: Console, *, zone: tzinfo | None) -> None:
     from rich.rule import Rule
     from rich.text import Text
 
-    keys = [b for b in blocks if b.get("key_event")]
-    if key_panel and keys:
-        body = Text()
-        for i, block in enumerate(keys):
-            if i:
-                body.append("\n")
-            body.append(_row_time(block, zone), style="cyan")
-            body.append("  ")
-            body.append(safe(block.get("title") or (block.get("text") or "")[:100]))
-        console.print(Panel(body, title="Key events", title_align="left", border_style="red"))
+    shown = 0
     for block in blocks:
+        shown += 1
         console.print(Rule(style="dim"))
         line = Text()
         line.append(_row_time(block, zone), style="cyan")
-        marks = _row_flags(block)
+        marks = _row_flags(block, zone)
         if marks:
             line.append("  " + marks, style="yellow")
         console.print(line)
@@ -196,12 +224,16 @@ def _posts(
         for element in block.get("elements") or []:
             described = element_line(element)
             if described:
-                console.print(text(described, "blue"))
-    if not blocks:
+                line = text(described, "blue")
+                url = element.get("url") or ""
+                if url and _link(url):
+                    line.stylize(_link(url), len(line.plain) - len(safe(url)))
+                console.print(line)
+    if not shown:
         console.print(text("(no posts match)", "dim"))
 
 
-def blogs_table(blogs: list[dict[str, Any]], console: Console) -> None:
+def blogs_table(blogs: list[dict[str, Any]], console: Console, zone: tzinfo | None = None) -> None:
     from rich.text import Text
 
     if not blogs:
@@ -226,7 +258,8 @@ def blogs_table(blogs: list[dict[str, Any]], console: Console) -> None:
         facts = [
             f"{blog.get('blocks')} blocks",
             f"{blog.get('key_events')} key events",
-            f"posts {_short(blog.get('first_post_at'))} → {_short(blog.get('last_post_at'))}",
+            f"posts {fmt_time(blog.get('first_post_at'), zone)} → "
+            f"{fmt_time(blog.get('last_post_at'), zone)}",
         ]
         if blog.get("deleted"):
             facts.insert(2, f"{blog['deleted']} deleted")
@@ -256,17 +289,22 @@ def _ago(stamp: str | None) -> str:
     return f"{seconds} s ago"
 
 
-def _short(stamp: str | None) -> str:
-    """`2026-06-13T11:02:00Z` as `2026-06-13 11:02`: enough for a table cell."""
-    return stamp[:16].replace("T", " ") if stamp else "—"
-
-
-def search_results(hits: list[dict[str, Any]], console: Console) -> None:
+def search_results(
+    hits: list[dict[str, Any]], console: Console, zone: tzinfo | None = None
+) -> None:
     from rich.text import Text
 
     for hit in hits:
         head = Text()
-        head.append(safe(hit.get("published_at") or "undated"), style="cyan")
+        head.append(
+            fmt_time(
+                hit.get("published_at"),
+                zone,
+            )
+            if hit.get("published_at")
+            else "undated",
+            style="cyan",
+        )
         if hit.get("key_event"):
             head.append("  ★", style="yellow")
         if hit.get("deleted_at"):
@@ -293,20 +331,39 @@ def safe_snippet(value: str) -> str:
     return _CONTROL.sub(lambda m: m.group() if m.group() in "\x02\x03" else visible(m), value)
 
 
-def revisions_view(revisions: list[dict[str, Any]], console: Console) -> None:
+def revisions_view(
+    revisions: list[dict[str, Any]], console: Console, zone: tzinfo | None = None
+) -> None:
+    """Each revision with why it exists; what changed shown word by word in colour on a
+    terminal (as `git diff --word-diff`), as a plain unified diff when piped."""
     from rich.text import Text
 
+    from liveblog_cli.history import revision_text, word_diff
+
+    previous: list[str] | None = None
     for rev in revisions:
         how = " · ".join(
             x for x in (rev.get("cause"), rev.get("source_format"), rev.get("parser_version")) if x
         )
-        head = f"revision {rev['revision']}  seen {rev['seen_at']}" + (f"  ({how})" if how else "")
+        seen = fmt_time(rev["seen_at"], zone)
+        head = f"revision {rev['revision']}  seen {seen}" + (f"  ({how})" if how else "")
         console.print(text(head, "bold cyan"))
+        current = revision_text(rev["block"])
         if rev["diff"] is None:
             block = rev["block"]
             if block.get("title"):
                 console.print(text(block["title"], "bold"))
             console.print(text(block.get("text") or ""))
+        elif console.is_terminal and previous is not None:
+            for pieces in word_diff(previous, current):
+                line = Text()
+                for n, (tag, words) in enumerate(pieces):
+                    if n:
+                        line.append(" ")
+                    style = {"-": "red strike", "+": "green bold"}.get(tag, "")
+                    mark = {"-": ("[-", "-]"), "+": ("{+", "+}")}.get(tag, ("", ""))
+                    line.append(mark[0] + safe(words) + mark[1], style=style)
+                console.print(line)
         else:
             for line in rev["diff"].split("\n"):
                 style = (
@@ -320,3 +377,4 @@ def revisions_view(revisions: list[dict[str, Any]], console: Console) -> None:
                 )
                 console.print(Text(safe(line), style=style))
         console.print()
+        previous = current

@@ -68,27 +68,38 @@ class BlogResult:
     # Posts this fetch added, edited or restored, as parsed (what `follow` shows).
     changed: dict[str, Block] = field(default_factory=dict)
     stopped: str | None = None  # why the walk stopped before the oldest page, if a bound did
+    total: int = 0  # the blog's posts in the archive, when nothing was saved (a 304, an error)
 
     @property
     def exit_code(self) -> int:
         return self.error.exit_code if self.error else 0
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+        """The same keys whatever happened (counts 0 when nothing was saved, the blog's id
+        whenever it is known), for `fetch --json`."""
+        counts = self.report.to_dict() if self.report is not None else {}
+        return {
             "url": self.url,
             "blog_id": self.blog_id,
             "pages": self.pages,
             "not_modified": self.not_modified,
+            **{k: counts.get(k, 0) for k in ("new", "updated", "unchanged", "deleted", "restored")},
+            "total": counts.get("total", self.total),
+            "stopped": self.stopped,
+            "error": self.error_line(),
+            "exit_code": self.exit_code,
         }
-        if self.report is not None:
-            out.update({k: v for k, v in self.report.to_dict().items() if k != "blog_id"})
-        out["error"] = str(self.error) if self.error else None
-        out["exit_code"] = self.exit_code
-        return out
+
+    def error_line(self) -> str | None:
+        """The error in one line that names the URL (several URLs may fail in one run)."""
+        if self.error is None:
+            return None
+        text = str(self.error)
+        return text if self.url in text else f"{self.url}: {text}"
 
     def summary(self) -> str:
         if self.error:
-            return f"{self.url}: error: {self.error}"
+            return f"error: {self.error_line()}"
         if self.not_modified:
             return f"{self.blog_id or self.url}: not modified"
         assert self.report is not None
@@ -154,6 +165,9 @@ class Sync:
             _Walker(self, url, result).run()
         except LiveblogError as exc:
             result.error = exc
+        if result.report is None and result.blog_id is not None:
+            with self._save_lock:
+                result.total = self.archive.count_posts(result.blog_id)
         return result
 
 
@@ -215,6 +229,7 @@ class _Walker:
         blog_id = self.walk.blog_id if self.walk else None
         for asked in (address, *self.how.addresses):  # a fallback counts for the blog too
             blog_id = blog_id or self.archive.blog_for_url(redact(asked))
+        self.result.blog_id = self.result.blog_id or blog_id
         info = FetchInfo(url=redact(address), status=status, error=error, exchanges=exchanges or [])
         with self.sync._save_lock:
             self.archive.record_poll(info, blog_id=blog_id, walk=self.walk)

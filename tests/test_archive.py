@@ -190,7 +190,9 @@ def test_resolve_by_id_url_and_prefix(tmp_path: Path) -> None:
             archive.resolve("nothing")
 
 
-def test_search_finds_words_and_tolerates_fts_syntax(tmp_path: Path) -> None:
+def test_search_finds_words_and_says_why_a_query_cannot_be_read(tmp_path: Path) -> None:
+    from liveblog_cli.search import SearchSyntaxError
+
     with Archive(tmp_path / "a.db") as archive:
         archive.save(
             make_blog(
@@ -203,7 +205,13 @@ def test_search_finds_words_and_tolerates_fts_syntax(tmp_path: Path) -> None:
         hits = archive.search("bridge noon")
         assert [h["id"] for h in hits] == ["b0001"]
         assert "\x02bridge\x03" in hits[0]["snippet"]
-        assert archive.search('"unbalanced AND (') == []
+        with pytest.raises(SearchSyntaxError, match="not closed"):
+            archive.search('"unbalanced AND (')
+        # Words that are FTS5 syntax elsewhere are words here.
+        assert archive.search("bridge AND noon")[0]["id"] == "b0001"
+        assert archive.search("harb*")[0]["id"] == "b0001"
+        assert archive.search("title:Title text:harbour")[0]["id"] == "b0001"
+        assert archive.search("bridge NOT noon") == []
 
 
 _WRITER = """

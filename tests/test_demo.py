@@ -12,7 +12,13 @@ from conftest import SAMPLES
 
 
 def test_demo_fetches_the_sample_blog_and_shows_it(tmp_path: Path) -> None:
-    env = {**os.environ, "LIVEBLOG_DB": str(tmp_path / "demo.db"), "COLUMNS": "120"}
+    real = tmp_path / "real.db"
+    env = {
+        **os.environ,
+        "LIVEBLOG_DEMO_DB": str(tmp_path / "demo.db"),
+        "LIVEBLOG_DB": str(real),
+        "COLUMNS": "120",
+    }
     result = subprocess.run(
         [sys.executable, "demo.py"],
         cwd=SAMPLES,
@@ -27,4 +33,8 @@ def test_demo_fetches_the_sample_blog_and_shows_it(tmp_path: Path) -> None:
     assert "Port Elstow tall ships festival" in out and "Key events" in out
     assert "Welcome to the tall ships festival" in out
     with sqlite3.connect(tmp_path / "demo.db") as conn:  # the walk reached page 2
-        assert conn.execute("SELECT count(*) FROM snapshots").fetchone() == (2,)
+        assert conn.execute(
+            "SELECT count(*) FROM fetches WHERE snapshot_hash IS NOT NULL"
+        ).fetchone() == (2,)
+    assert not real.exists()  # the demo never writes into the user's archive
+    assert "demo archive is" in result.stderr.decode()

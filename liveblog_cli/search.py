@@ -1,0 +1,122 @@
+"""The search syntax people type, turned into an SQLite FTS5 query that cannot fail.
+
+Words must all match; `"a phrase"`; `OR` between terms; `NOT word` or `-word` to exclude;
+`prefix*`; a field: `title:word` or `text:"a phrase"`; parentheses group. Every word is
+quoted before it reaches FTS5, so punctuation in a word is never FTS5 syntax.
+"""
+
+from __future__ import annotations
+
+import re
+
+from liveblog_cli.errors import EXIT_USAGE, LiveblogError
+
+FIELDS = ("title", "text")
+_TOKEN = re.compile(
+    r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<field>[A-Za-z_]+):(?=\S)"
+    r'|(?P<minus>-)(?=\S)|"(?P<phrase>[^"]*)"(?P<pstar>\*)?|(?P<word>[^\s()"]+))'
+)
+
+
+class SearchSyntaxError(LiveblogError):
+    """A query that does not say what to find; the message says how to mend it."""
+
+    exit_code = EXIT_USAGE
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def fts_query(query: str) -> str:
+    """The FTS5 MATCH expression for a query in liveblog's syntax (see the module doc)."""
+    try:
+        return _translate(query)
+    except SearchSyntaxError as exc:
+        raise SearchSyntaxError(f"search {query!r}: {exc} (see `liveblog search --help`)") from None
+
+
+def _translate(query: str) -> str:
+    if not query.strip():
+        raise SearchSyntaxError("empty query: give a word to look for")
+    if query.count('"') % 2:
+        raise SearchSyntaxError('a phrase is not closed: pair every " with another')
+    parts: list[str] = []
+    depth = 0
+    expect_term = True  # after an operator, or at the start
+    pending_field: str | None = None
+    position = 0
+    while position < len(query):
+        m = _TOKEN.match(query, position)
+        if not m or m.end() == position:
+            if query[position:].strip():
+                raise SearchSyntaxError(f"cannot read {query[position:]!r}")
+            break
+        position = m.end()
+        if m["open"]:
+            if not expect_term:
+                parts.append("AND")
+            parts.append("(")
+            depth += 1
+            expect_term = True
+            continue
+        if m["close"]:
+            depth -= 1
+            if depth < 0 or expect_term:
+                raise SearchSyntaxError("a ) without its ( or with nothing inside")
+            parts.append(")")
+            continue
+        if m["field"] and m["field"].lower() in FIELDS:
+            pending_field = m["field"].lower()
+            continue
+        if m["field"]:
+            # Not a field (`https:`, `10:30` …): the word as typed.
+            word_end = re.match(r"[^\s()]*", query[m.start("field") :])
+            assert word_end is not None
+            position = m.start("field") + word_end.end()
+            term = _quoted(query[m.start("field") : position])
+            if not expect_term:
+                parts.append("AND")
+            parts.append(term)
+            expect_term = False
+            continue
+        if m["minus"]:
+            if expect_term:
+                raise SearchSyntaxError("NOT (or -word) needs a word before it to exclude from")
+            parts.append("NOT")
+            expect_term = True
+            continue
+        if m["phrase"] is not None:
+            if not m["phrase"].strip():
+                raise SearchSyntaxError('an empty phrase ""')
+            term = _quoted(m["phrase"]) + ("*" if m["pstar"] else "")
+        else:
+            word = m["word"]
+            if word in ("OR", "AND", "NOT"):
+                if expect_term:
+                    raise SearchSyntaxError(f"{word} needs a word on each side")
+                parts.append(word)
+                expect_term = True
+                continue
+            star = word.endswith("*")
+            word = word.rstrip("*")
+            if not word:
+                raise SearchSyntaxError("a * must end a word (rwan*)")
+            term = _quoted(word) + ("*" if star else "")
+        if pending_field:
+            term = f"{pending_field} : {term}"
+            pending_field = None
+        if not expect_term:
+            parts.append("AND")
+        parts.append(term)
+        expect_term = False
+    if pending_field:
+        raise SearchSyntaxError(f"{pending_field}: needs a word after it")
+    if depth:
+        raise SearchSyntaxError("a ( is not closed")
+    if expect_term:
+        raise SearchSyntaxError("the query ends with an operator")
+    return " ".join(parts)
+
+
+__all__ = ["SearchSyntaxError", "fts_query"]
