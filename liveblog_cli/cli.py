@@ -43,7 +43,7 @@ def main() -> None:
     an early reader (`| head`) is not an error; a full disk or closed stdout is exit 74."""
     clicks = _click_exceptions()
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="liveblog")
         _flush_stdout()
     except clicks.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx is not None else "liveblog"
