@@ -24,7 +24,6 @@ from datasette.version import __version__ as datasette_version
 from liveblog_cli.bounds import MAX_BYTES
 
 HOST = "127.0.0.1"
-DEFAULT_PORT = 8001
 TITLE = "liveblog archive"
 
 # --- raw pages as text ------------------------------------------------------------------------

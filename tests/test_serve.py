@@ -301,6 +301,17 @@ def test_built_read_only_and_immutable(archive: Path) -> None:
     assert [r["post_id"] for r in rows(ds, "key_events.json")] == ["b0004", "b0001"]
 
 
+def test_a_file_named_like_datasettes_own_database_still_gets_its_metadata(
+    archive: Path,
+) -> None:
+    odd = archive.with_name("_internal.db")
+    archive.rename(odd)
+    ds = site.build(odd)
+    name = site.served_name(ds, odd)
+    (found,) = get(ds, f"/{name}/failed_polls_today.json?_shape=array")
+    assert [r["outcome"] for r in found] == ["failed: HTTP 500"]
+
+
 # --- the command ------------------------------------------------------------------------------
 
 
