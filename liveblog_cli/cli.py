@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from liveblog_cli import cli_archive, cli_fetch, cli_parse
+from liveblog_cli import cli_archive, cli_fetch, cli_parse, cli_serve
 from liveblog_cli.cli_common import EXIT_SOFTWARE, OutputFailed, app, writes_output
 from liveblog_cli.errors import EXIT_IOERR, EXIT_USAGE, LiveblogError
 
@@ -32,6 +32,7 @@ for name, command in (
     ("export", cli_archive.export),
     ("history", cli_archive.history),
     ("import", cli_archive.import_archives),
+    ("serve", cli_serve.serve),
     ("parse", cli_parse.parse),
     ("reparse", cli_archive.reparse),
 ):
