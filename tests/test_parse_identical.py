@@ -305,3 +305,9 @@ _JSON_VALUES = st.recursive(
 def test_load_json_values_as_json_loads(value: object, ascii_only: bool) -> None:
     encoded = json.dumps(value, ensure_ascii=ascii_only)
     assert repr(text.load_json(encoded)) == repr(_old_load_json(encoded))
+
+
+def test_tag_scan_of_an_unclosed_tag_ends() -> None:
+    """A tag that never closes is scanned once, not in every way its characters could be
+    grouped (a scan that tried them all never finished on this)."""
+    assert text.html_to_text("<p>a</p><a " + "x" * 5000) == "a\n\n<a " + "x" * 5000

@@ -109,10 +109,21 @@ def decode(data: bytes, charset: str | None = None) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(encoding, errors="replace")
+    for name in _declared(data, charset):
+        try:
+            return data.decode(name, errors="replace")
+        except (LookupError, ValueError):
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+def _declared(data: bytes, charset: str | None) -> list[str]:
+    """The text encodings the caller and the page declare, in that order, by codec name."""
     candidates = [charset] if charset else []
     m = _META_CHARSET.search(data[:4096])
     if m:
         candidates.append(m.group(1).decode("ascii"))
+    names = []
     for name in candidates:
         try:
             info = codecs.lookup(name)
@@ -120,13 +131,26 @@ def decode(data: bytes, charset: str | None = None) -> str:
             continue
         # base64, rot13, zlib, hex ... are codecs but not text encodings: a page declaring
         # one says nothing usable about its characters.
-        if not getattr(info, "_is_text_encoding", True):
-            continue
+        if getattr(info, "_is_text_encoding", True):
+            names.append(info.name)
+    return names
+
+
+def _utf8_as_is(data: bytes, charset: str | None) -> bool:
+    """Whether `decode` reads these bytes as UTF-8 from their first byte (no BOM, no other
+    encoding declared that decodes them): then a JSON decoder may read the bytes themselves
+    rather than encode the decoded text back to UTF-8."""
+    if any(data.startswith(bom) for bom, _ in _BOMS):
+        return False
+    for name in _declared(data, charset):
+        if name == "utf-8":
+            return True
         try:
-            return data.decode(info.name, errors="replace")
+            data.decode(name, errors="replace")  # as `decode` tries it: then not UTF-8
         except (LookupError, ValueError):
             continue
-    return data.decode("utf-8", errors="replace")
+        return False
+    return True
 
 
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f")
@@ -211,8 +235,9 @@ def parse_page(data: bytes, url: str | None = None, *, charset: str | None = Non
 def _parse_page(data: bytes, url: str | None, charset: str | None) -> LiveBlog:
     charset = _check_bytes(data) or charset
     text = decode(data, charset)
+    raw = data if _utf8_as_is(data, charset) else None
     try:
-        blog = _parse_text(text, url)
+        blog = _parse_text(text, url, raw)
     except RecursionError:
         raise ParseError("not a live blog: the page is nested too deeply to read") from None
     except MemoryError:
@@ -223,11 +248,12 @@ def _parse_page(data: bytes, url: str | None, charset: str | None) -> LiveBlog:
     return _bounded(blog)
 
 
-def _parse_text(text: str, url: str | None) -> LiveBlog:
+def _parse_text(text: str, url: str | None, raw: bytes | None = None) -> LiveBlog:
+    """`raw`: the bytes `text` was decoded from as UTF-8, when it was (see `Doc.raw`)."""
     stripped = text.lstrip()
     head = Doc(stripped[:4096], url)
     if stripped[:1] in "{[" and not any(s.sniff(head) for s in _readers("text")):
-        return _parse_json(Doc(stripped, url))
+        return _parse_json(Doc(stripped, url, raw=raw))
     doc = Doc(text, url)
     for source in _readers("text"):
         if source.sniff(doc):

@@ -22,9 +22,12 @@ class Doc:
     """A page as the readers see it: its text and URL, and its JSON value or HTML tree, each
     built once, on first use, and shared by every reader that looks."""
 
-    def __init__(self, text: str, url: str | None) -> None:
+    def __init__(self, text: str, url: str | None, *, raw: bytes | None = None) -> None:
         self.text = text
         self.url = url
+        # The UTF-8 bytes `text` was decoded from (leading whitespace and all), when it was:
+        # a JSON decoder reads them as they are rather than the text encoded back to UTF-8.
+        self.raw = raw
         self._made: dict[str, Any] = {}
 
     def once(self, key: str, make: Callable[[], Any]) -> Any:
@@ -37,7 +40,7 @@ class Doc:
     def json(self) -> Any:
         from liveblog_cli.parse.text import load_json
 
-        return load_json(self.text)
+        return load_json(self.text, self.raw)
 
     @functools.cached_property
     def root(self) -> Any:
