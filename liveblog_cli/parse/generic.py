@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from liveblog_cli.model import Block, LiveBlog, distinct_ids, newest_first, parse_iso, stable_id
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import Doc, Source
+from liveblog_cli.parse.source import Doc, Source, on_page, xpath
 from liveblog_cli.parse.text import clean_line
 
 MIN_POSTS = 3
@@ -94,7 +94,7 @@ def _timed_runs(root: Any) -> list[_Run]:
 def _id_runs(root: Any) -> list[_Run]:
     """Groups of same-signature siblings that each carry an id of their own."""
     groups: dict[tuple[Any, tuple[str, str]], dict[str, Any]] = defaultdict(dict)
-    for node in root.xpath("//body//*[@id]"):
+    for node in on_page(root, "//body//*[@id]"):
         parent = node.getparent()
         if parent is not None and isinstance(node.tag, str):
             groups[(parent, _signature(node))].setdefault(node.get("id"), node)
@@ -104,7 +104,7 @@ def _id_runs(root: Any) -> list[_Run]:
 def _in_scope(node: Any) -> bool:
     """Inside a microdata LiveBlogPosting (which may name no property at all)."""
     return bool(
-        node.xpath("ancestor-or-self::*[@itemscope][contains(@itemtype,'LiveBlogPosting')]")
+        xpath("ancestor-or-self::*[@itemscope][contains(@itemtype,'LiveBlogPosting')]")(node)
     )
 
 
@@ -229,7 +229,7 @@ def _stated_dates(root: Any, structured: list[dict[str, Any]]) -> tuple[list[Any
     starts = [o.get(k) for o in structured for k in _START_KEYS]
     ends = [o.get(k) for o in structured for k in _END_KEYS]
     metas: dict[str, str] = {}
-    for meta in root.xpath("//meta[@content]"):
+    for meta in on_page(root, "//meta[@content]"):
         name = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
         metas.setdefault(name, meta.get("content"))
     starts += [metas.get(k.lower()) for k in _META_START]
@@ -316,7 +316,7 @@ class Clocks:
 def _post(node: Any, index: int) -> Block | None:
     times = [parse_iso(t.get("datetime")) for t in node.iter("time") if t.get("datetime")]
     times = [t for t in times if t]
-    heading = next(iter(node.xpath(".//h2|.//h3|.//h4")), None)
+    heading = next(iter(xpath(".//h2|.//h3|.//h4")(node)), None)
     title = clean_line(heading.text_content()) if heading is not None else None
     elements = body_elements(node)
     for element in elements:
@@ -384,9 +384,9 @@ def _live_hint(root: Any, url: str | None, run: list[Any]) -> bool:
     haystack = " ".join(
         [
             url or "",
-            root.xpath("string(//title)"),
-            root.xpath("string(//link[@rel='canonical']/@href)"),
-            root.xpath("string(//meta[@property='og:type']/@content)"),
+            on_page(root, "string(//title)"),
+            on_page(root, "string(//link[@rel='canonical']/@href)"),
+            on_page(root, "string(//meta[@property='og:type']/@content)"),
             " ".join(n.get("class") or "" for n in run[:3]),
             " ".join((n.getparent().get("class") or "") for n in run[:1]),
         ]
@@ -408,8 +408,8 @@ def find_generic(
     # A live blog the page declares holds its untimed entries: inside its microdata scope
     # when it has one (a comment thread elsewhere on the page is not in it), anywhere when
     # it is declared in JSON-LD, which has no place in the page.
-    declared = structured is not None and not root.xpath(
-        "//*[@itemscope][contains(@itemtype,'LiveBlogPosting')]"
+    declared = structured is not None and not on_page(
+        root, "//*[@itemscope][contains(@itemtype,'LiveBlogPosting')]"
     )
     runs = [(run, _score(run, declared)) for run in _timed_runs(root) + _id_runs(root)]
     runs = [(run, score) for run, score in runs if score > 0]
@@ -429,11 +429,11 @@ def find_generic(
 
 
 def _blog(root: Any, url: str | None, structured: LiveBlog | None, blocks: list[Block]) -> LiveBlog:
-    canonical = root.xpath("string(//link[@rel='canonical']/@href)").strip() or url
+    canonical = on_page(root, "string(//link[@rel='canonical']/@href)").strip() or url
     title = (
-        clean_line(root.xpath("string(//meta[@property='og:title']/@content)"))
-        or clean_line(root.xpath("string(//h1)"))
-        or clean_line(root.xpath("string(//title)"))
+        clean_line(on_page(root, "string(//meta[@property='og:title']/@content)"))
+        or clean_line(on_page(root, "string(//h1)"))
+        or clean_line(on_page(root, "string(//title)"))
     )
     path = urlsplit(canonical).path.strip("/") if canonical else ""
     by_id: dict[str, Block] = {}
@@ -443,8 +443,9 @@ def _blog(root: Any, url: str | None, structured: LiveBlog | None, blocks: list[
         id=path or stable_id("generic-blog", title, blocks[0].id),
         url=canonical,
         title=title or None,
-        standfirst=clean_line(root.xpath("string(//meta[@name='description']/@content)")) or None,
-        publisher=clean_line(root.xpath("string(//meta[@property='og:site_name']/@content)"))
+        standfirst=clean_line(on_page(root, "string(//meta[@name='description']/@content)"))
+        or None,
+        publisher=clean_line(on_page(root, "string(//meta[@property='og:site_name']/@content)"))
         or None,
         source_format="html-generic",
         blocks=newest_first(list(by_id.values())),

@@ -26,7 +26,7 @@ from liveblog_cli.model import (
     parse_iso,
 )
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import Doc, Plan, Reach, Source, rebase
+from liveblog_cli.parse.source import Doc, Plan, Reach, Source, on_page, rebase
 from liveblog_cli.parse.text import clean_line, html_to_text, load_json
 
 PUBLISHER = "The Guardian"
@@ -497,9 +497,9 @@ def _int(value: Any) -> int | None:
 
 
 def is_guardian_html(root: Any) -> bool:
-    if root.xpath("//gu-island") or root.xpath("//article[starts-with(@id,'block-')]"):
+    if on_page(root, "//gu-island") or on_page(root, "//article[starts-with(@id,'block-')]"):
         return True
-    canonical = root.xpath("string(//link[@rel='canonical']/@href)")
+    canonical = on_page(root, "string(//link[@rel='canonical']/@href)")
     return "theguardian.com" in canonical and "/live/" in canonical
 
 
@@ -507,7 +507,7 @@ def parse_guardian_html(root: Any, url: str | None = None) -> LiveBlog:
     """A rendered Guardian live-blog page: island props + rendered blocks + JSON-LD, merged."""
     from liveblog_cli.parse import jsonld
 
-    canonical = root.xpath("string(//link[@rel='canonical']/@href)").strip() or None
+    canonical = on_page(root, "string(//link[@rel='canonical']/@href)").strip() or None
     blog_url = canonical or url
     raw_blocks: list[Any] = []
     key_events: list[Any] = []
@@ -530,7 +530,7 @@ def parse_guardian_html(root: Any, url: str | None = None) -> LiveBlog:
     )
     # A rendered article adds nothing to a block the island JSON already holds in full.
     held = {b.id for b in island_blocks if b.elements}
-    articles = root.xpath("//article[starts-with(@id,'block-')]")
+    articles = on_page(root, "//article[starts-with(@id,'block-')]")
     rendered = [
         b
         for b in (_article_block(n) for n in articles if n.get("id")[6:] not in held)
@@ -543,9 +543,9 @@ def parse_guardian_html(root: Any, url: str | None = None) -> LiveBlog:
         raise ParseError("not a live blog: Guardian page without any live-blog posts")
     title = linked.title if linked and linked.title else None
     if not title:
-        h1 = root.xpath("string(//h1)")
-        title = clean_line(h1) or clean_line(root.xpath("string(//title)")) or None
-    meta_desc = root.xpath("string(//meta[@name='description']/@content)")
+        h1 = on_page(root, "string(//h1)")
+        title = clean_line(h1) or clean_line(on_page(root, "string(//title)")) or None
+    meta_desc = on_page(root, "string(//meta[@name='description']/@content)")
     updated = [b.updated_at or b.sort_time for b in blocks if b.updated_at or b.sort_time]
     return LiveBlog(
         id=blog_id_from_url(blog_url) or (linked.id if linked else "") or "guardian-page",

@@ -25,13 +25,13 @@ from liveblog_cli.model import (
     parse_iso,
     stable_id,
 )
-from liveblog_cli.parse.source import Doc, Source
+from liveblog_cli.parse.source import Doc, Source, on_page, xpath
 from liveblog_cli.parse.text import clean_line, clean_text, html_to_text, load_json
 
 
 def scripts(root: Any) -> Iterator[Any]:
     """Every JSON-LD value in the page; a script that is not valid JSON is skipped, not fatal."""
-    for node in root.xpath("//script[@type]"):
+    for node in on_page(root, "//script[@type]"):
         if (node.get("type") or "").split(";")[0].strip().lower() != "application/ld+json":
             continue
         text = (node.text or "").strip()
@@ -267,7 +267,7 @@ def microdata_item(scope: Any) -> dict[str, Any]:
     itemscope, then the items are assembled from the top down.
     """
     owned: dict[Any, list[Any]] = {}
-    for node in scope.xpath(".//*[@itemprop]"):
+    for node in xpath(".//*[@itemprop]")(scope):
         owned.setdefault(_scope_of(node), []).append(node)
 
     def build(item_scope: Any, depth: int) -> dict[str, Any]:
@@ -291,7 +291,7 @@ def microdata_item(scope: Any) -> dict[str, Any]:
 
 def find_microdata_liveblog(root: Any, url: str | None = None) -> LiveBlog | None:
     """A LiveBlogPosting in microdata (`itemprop="liveBlogUpdate"` items), or None."""
-    scopes = root.xpath("//*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]")
+    scopes = on_page(root, "//*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]")
     best = None
     for scope in scopes:
         blog = blog_from_object(microdata_item(scope), url)
@@ -327,7 +327,7 @@ def page_objects(doc: Doc) -> list[dict[str, Any]]:
 
     def find() -> list[dict[str, Any]]:
         found = [o for value in scripts(doc.root) for o in _walk(value)]
-        scopes = doc.root.xpath("//*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]")
+        scopes = on_page(doc.root, "//*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]")
         found += [microdata_item(scope) for scope in scopes]
         return sorted(found, key=lambda o: "LiveBlogPosting" not in _types(o))
 

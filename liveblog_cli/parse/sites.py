@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from liveblog_cli.model import Block, Element, LiveBlog, from_epoch_ms, newest_first
 from liveblog_cli.parse.htmlbody import body_elements
+from liveblog_cli.parse.source import on_page, xpath
 from liveblog_cli.parse.text import clean_line
 
 _ELLIPSIS = ("…", "...")
@@ -37,8 +38,9 @@ def reach_plc(root: Any, blog: LiveBlog) -> LiveBlog | None:
     wrote each post (`<mark>`; the JSON-LD gives every post the article's byline), and only
     they show a post's lists, pictures and embeds (the JSON-LD body is its plain text).
     """
-    entries = root.xpath(
-        "//div[contains(concat(' ', normalize-space(@class), ' '), ' live-event-entry ')][@id]"
+    entries = on_page(
+        root,
+        "//div[contains(concat(' ', normalize-space(@class), ' '), ' live-event-entry ')][@id]",
     )
     if not entries:
         return None
@@ -57,7 +59,7 @@ def reach_plc(root: Any, blog: LiveBlog) -> LiveBlog | None:
         kind = (entry.get("data-type") or "").lower()
         block.key_event = block.key_event or kind in ("key-event", "keyevent", "key_event")
         block.pinned = block.pinned or kind == "pinned"
-        author = clean_line(entry.xpath("string(.//mark)"))
+        author = clean_line(xpath("string(.//mark)")(entry))
         # On flagged posts the <mark> holds the flag ("KEY EVENT"), not a byline.
         if author and not _LABEL.fullmatch(author):
             block.authors = [author]
@@ -69,12 +71,12 @@ def reach_plc(root: Any, blog: LiveBlog) -> LiveBlog | None:
 
 
 def _entry_block(entry: Any) -> Block | None:
-    content = next(iter(entry.xpath(".//*[contains(@class,'entry-content')]")), None)
+    content = next(iter(xpath(".//*[contains(@class,'entry-content')]")(entry)), None)
     if content is None:
         return None
     content = copy.deepcopy(content)  # the page itself stays as it was read
-    title = clean_line(content.xpath("string(.//h3|.//h2)")) or None
-    for heading in content.xpath(".//h3|.//h2"):
+    title = clean_line(xpath("string(.//h3|.//h2)")(content)) or None
+    for heading in xpath(".//h3|.//h2")(content):
         _remove(heading)
     elements = body_elements(content)
     text = "\n\n".join(e.text for e in elements if e.kind == "text" and e.text)
@@ -104,8 +106,9 @@ def paired_posts(root: Any, blog: LiveBlog) -> LiveBlog | None:
     rendered post opens with its headline as a paragraph; the rest is its body, which
     shows the pictures the JSON-LD leaves out.
     """
-    posts = root.xpath(
-        "//section[contains(concat(' ', normalize-space(@class), ' '), ' liveblog__post ')][@id]"
+    posts = on_page(
+        root,
+        "//section[contains(concat(' ', normalize-space(@class), ' '), ' liveblog__post ')][@id]",
     )
     if not posts or len(posts) != len(blog.blocks):
         return None
@@ -129,7 +132,7 @@ def _repair_title(block: Block, post: Any) -> None:
     stem = title.rstrip("".join(_ELLIPSIS)).strip()
     # The cut can fall inside an HTML entity ("dissanguata&rdq…"): drop the fragment.
     stem = re.sub(r"&#?\w*$", "", stem).strip()
-    for p in post.xpath(".//p"):
+    for p in xpath(".//p")(post):
         line = clean_line(p.text_content())
         if line and (not stem or _fold(line).startswith(_fold(stem))):
             block.title = line
@@ -140,11 +143,11 @@ def _repair_title(block: Block, post: Any) -> None:
 
 def _post_body(post: Any, title: str | None) -> Any | None:
     """A rendered post without its time, empty heading and headline paragraph."""
-    content = next(iter(post.xpath(".//*[contains(@class,'content')]")), None)
+    content = next(iter(xpath(".//*[contains(@class,'content')]")(post)), None)
     body = copy.deepcopy(content if content is not None else post)
-    for node in body.xpath(".//time|.//h1|.//h2|.//h3"):
+    for node in xpath(".//time|.//h1|.//h2|.//h3")(body):
         _remove(node)
-    first = next(iter(body.xpath(".//p")), None)
+    first = next(iter(xpath(".//p")(body)), None)
     if first is not None and title and _fold(first.text_content()) == _fold(title):
         _remove(first)
     return body
@@ -277,11 +280,12 @@ def asset_key(url: str) -> str:
 
 def _site_images(root: Any) -> set[str]:
     """The page's own pictures: its sharing image and its logos."""
-    urls = root.xpath(
+    urls = on_page(
+        root,
         "//meta[@property='og:image' or @property='og:image:url' or @property='og:image:secure_url'"
         " or @name='twitter:image' or @property='twitter:image']/@content"
         "|//link[@rel='image_src']/@href"
-        "|//*[@itemprop='logo']/@content|//*[@itemprop='logo']//*[@itemprop='url']/@content"
+        "|//*[@itemprop='logo']/@content|//*[@itemprop='logo']//*[@itemprop='url']/@content",
     )
     from liveblog_cli.parse.jsonld import scripts
 
@@ -343,7 +347,7 @@ def drop_site_images(root: Any, blog: LiveBlog) -> None:
 
 
 def _meta(root: Any, name: str) -> str:
-    value = root.xpath(f"string(//meta[@property='{name}' or @name='{name}']/@content)")
+    value = on_page(root, f"string(//meta[@property='{name}' or @name='{name}']/@content)")
     return clean_line(value)
 
 
@@ -357,8 +361,8 @@ def complete_title(root: Any, blog: LiveBlog) -> None:
     candidates = [
         _meta(root, "og:title"),
         _meta(root, "twitter:title"),
-        clean_line(root.xpath("string(//h1)")),
-        clean_line(root.xpath("string(//title)")),
+        clean_line(on_page(root, "string(//h1)")),
+        clean_line(on_page(root, "string(//title)")),
     ]
     for candidate in candidates:
         folded = _fold(candidate)

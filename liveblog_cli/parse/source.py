@@ -8,6 +8,7 @@ that order within the kind of input they read, and `plan()` asks them how to fet
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -100,4 +101,39 @@ class Source:
     plan: Callable[[str, Reach], Plan | None] | None = field(default=None)
 
 
-__all__ = ["Doc", "Kind", "Plan", "Reach", "Source", "rebase"]
+@functools.cache
+def xpath(expr: str) -> Any:
+    """An XPath expression compiled once (`node.xpath(expr)` compiles it on every call)."""
+    from lxml import etree
+
+    return etree.XPath(expr)
+
+
+_PAGE = threading.local()
+
+
+def on_page(root: Any, expr: str) -> Any:
+    """A whole-page XPath query (`//...`), run once per page however many readers ask.
+
+    Several readers sniff the same page for the same things (its canonical link, its title,
+    its scripts); each `//` query walks the whole tree. The answers of the page being parsed
+    are kept (per thread) until `forget_pages()`; lists are handed out as copies, so no
+    reader changes what the next one sees.
+    """
+    memo = getattr(_PAGE, "memo", None)
+    if memo is None or memo[0] is not root:
+        memo = (root, {})
+        _PAGE.memo = memo
+    answers = memo[1]
+    if expr not in answers:
+        answers[expr] = xpath(expr)(root)
+    found = answers[expr]
+    return list(found) if isinstance(found, list) else found
+
+
+def forget_pages() -> None:
+    """Let go of the page `on_page` kept (its tree can be freed)."""
+    _PAGE.memo = None
+
+
+__all__ = ["Doc", "Kind", "Plan", "Reach", "Source", "forget_pages", "on_page", "rebase", "xpath"]
