@@ -71,9 +71,10 @@ def page_vs_floor(name: str, data: bytes, *, targeted: bool = True) -> Pair:
     page_kind = kind(data)
     pair = paired(_ours(data), floor(data))
     target, limit = _verdict(page_kind) if targeted else ("", None)
+    label = name[:50] if targeted else f"{name[:38]} (no target)"
     row(
         "parse",
-        f"{name[:50]}: liveblog / floor",
+        f"{label}: liveblog / floor",
         f"{pair.ratio:.2f}x ({ms(pair.a)})",
         target,
         None if limit is None else pair.ratio <= limit,
@@ -148,13 +149,9 @@ def bench_parse(*, quick: bool = False) -> None:
     samples = sorted((ROOT / "samples").glob("*.*"))
     for path in samples:
         if path.suffix in (".json", ".html"):
-            page_vs_floor(
-                f"samples/{path.name} (tiny, no target)", path.read_bytes(), targeted=False
-            )
+            page_vs_floor(f"samples/{path.name}", path.read_bytes(), targeted=False)
     page_vs_floor("politics DCR page of 5,000 real posts", politics_dcr(5000))
-    page_vs_floor(
-        "politics JSON-LD page of 5,000 updates (no target)", politics_jsonld(5000), targeted=False
-    )
+    page_vs_floor("politics JSON-LD, 5,000 updates", politics_jsonld(5000), targeted=False)
     for name, data in real:
         if kind(data) == "html":
             peers(name, data)
