@@ -21,9 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlite_utils import Database
-
-from liveblog_cli import __version__
+from liveblog_cli import __version__, schema
 from liveblog_cli.errors import EXIT_IOERR, EXIT_NOINPUT, EXIT_TEMPFAIL, EXIT_USAGE, LiveblogError
 from liveblog_cli.exchange import Exchange
 from liveblog_cli.model import (
@@ -36,7 +34,6 @@ from liveblog_cli.model import (
     iso_z,
     richness,
 )
-from liveblog_cli.schema import MIGRATIONS, unknown_migrations
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -266,7 +263,6 @@ class Archive:
                 check_same_thread=False,
             )
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self.db = Database(self.conn)
             if not readonly:
                 self._prepare()
         except sqlite3.Error as exc:
@@ -302,8 +298,7 @@ class Archive:
                 isolation_level=None,
                 check_same_thread=False,
             )
-            self.db = Database(self.conn)
-            if MIGRATIONS.pending(self.db):
+            if schema.pending(self.conn):
                 raise ArchiveError(
                     f"archive {self.path} is read-only and needs upgrading by a "
                     "newer liveblog: open it once where it can be written"
@@ -319,14 +314,14 @@ class Archive:
             self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute("PRAGMA foreign_keys = ON")
-        newer = unknown_migrations(self.db)
+        newer = schema.unknown_migrations(self.conn)
         if newer:
             # Made by a newer liveblog: its data may mean what this version cannot know.
             self.newer = newer[-1]
             return
-        if MIGRATIONS.pending(self.db):
+        if schema.pending(self.conn):
             with self.transaction():
-                MIGRATIONS.apply(self.db)
+                schema.apply(self.conn)
 
     def close(self) -> None:
         self.conn.close()

@@ -7,15 +7,32 @@ migration this version does not know) is read but never written.
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from liveblog_cli.model import qualified_blog_id, richness
 
-MIGRATIONS = Migrations("liveblog")
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+SET = "liveblog"
+# Every migration, in order. Registered here, not on a sqlite-utils `Migrations` object, so
+# that opening an up-to-date archive (the common case) needs no sqlite-utils import at all:
+# whether anything is pending is one query (see `pending`).
+STEPS: list[tuple[str, Callable[[Database], None]]] = []
 
 
-@MIGRATIONS(name="001_initial")
+def migration(name: str) -> Callable[[Callable[[Database], None]], Callable[[Database], None]]:
+    def register(step: Callable[[Database], None]) -> Callable[[Database], None]:
+        STEPS.append((name, step))
+        return step
+
+    return register
+
+
+@migration("001_initial")
 def _initial(db: Database) -> None:
     db.execute("""
         CREATE TABLE blogs (
@@ -57,7 +74,7 @@ def _initial(db: Database) -> None:
     db["blocks"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
 
 
-@MIGRATIONS(name="002_fts_update_only_on_text")
+@migration("002_fts_update_only_on_text")
 def _fts_on_text_only(db: Database) -> None:
     """Re-index a block only when its title or text change, not on every bookkeeping update
     (last_seen_at, deleted_at): a re-fetch of an unchanged blog then writes almost nothing."""
@@ -70,7 +87,7 @@ def _fts_on_text_only(db: Database) -> None:
         END""")
 
 
-@MIGRATIONS(name="003_block_seen_and_state_index")
+@migration("003_block_seen_and_state_index")
 def _block_seen(db: Database) -> None:
     """When a block was last seen moves to a narrow table, and a covering index serves the
     "what do we hold" lookup: re-saving an unchanged page then rewrites no wide block row."""
@@ -86,7 +103,7 @@ def _block_seen(db: Database) -> None:
     )
 
 
-@MIGRATIONS(name="004_blocks_order_index")
+@migration("004_blocks_order_index")
 def _blocks_order(db: Database) -> None:
     """Timelines and exports read blocks in time order: an index in that order lets them
     stream rows instead of sorting them all first."""
@@ -96,7 +113,7 @@ def _blocks_order(db: Database) -> None:
     )
 
 
-@MIGRATIONS(name="005_provenance_polls_walks_hosts")
+@migration("005_provenance_polls_walks_hosts")
 def _provenance(db: Database) -> None:
     """Why each revision exists, every poll, walks that can resume, deletions with their
     history, and blog ids that keep hosts apart."""
@@ -199,7 +216,7 @@ def _hosts_apart(db: Database) -> None:
             db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", [new, old])
 
 
-@MIGRATIONS(name="006_exchanges")
+@migration("006_exchanges")
 def _exchanges(db: Database) -> None:
     """What a web archive keeps of each fetch: every request and response as they crossed
     the wire (headers as sent and received, the payload as sent, by hash in `snapshots`),
@@ -215,7 +232,7 @@ def _exchanges(db: Database) -> None:
     db.execute("CREATE INDEX exchanges_by_fetch ON exchanges (fetch_id, seq)")
 
 
-@MIGRATIONS(name="007_datasette_views")
+@migration("007_datasette_views")
 def _datasette_views(db: Database) -> None:
     """Views that read the archive as people ask about it (in Datasette or sqlite3): posts,
     key events, edits with the text before and after, deletions, polls with their outcome.
@@ -292,8 +309,40 @@ def _datasette_views(db: Database) -> None:
         ORDER BY f.id DESC""")
 
 
-def unknown_migrations(db: Database) -> list[str]:
+def migrations() -> Migrations:
+    """The steps as a sqlite-utils `Migrations` set (it records what was applied)."""
+    from sqlite_utils.migrations import Migrations
+
+    steps = Migrations(SET)
+    for name, step in STEPS:
+        steps(name=name)(step)
+    return steps
+
+
+def applied(conn: sqlite3.Connection) -> list[str]:
+    """The migrations an archive has had, in order (none for a new file)."""
+    try:
+        rows = conn.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", [SET]
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return []  # no record table yet: a new archive
+    return [r[0] for r in rows]
+
+
+def pending(conn: sqlite3.Connection) -> list[str]:
+    done = set(applied(conn))
+    return [name for name, _ in STEPS if name not in done]
+
+
+def unknown_migrations(conn: sqlite3.Connection) -> list[str]:
     """Migrations an archive has that this liveblog does not know: a newer liveblog made it."""
-    # pending() lists what this version knows and the archive lacks; applied() what it has.
-    known = {m.name for m in getattr(MIGRATIONS, "_migrations", [])}
-    return [m.name for m in MIGRATIONS.applied(db) if m.name not in known]
+    known = {name for name, _ in STEPS}
+    return [name for name in applied(conn) if name not in known]
+
+
+def apply(conn: sqlite3.Connection) -> None:
+    """Apply every pending migration (inside the caller's transaction)."""
+    from sqlite_utils import Database
+
+    migrations().apply(Database(conn))

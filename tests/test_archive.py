@@ -11,7 +11,8 @@ import pytest
 from conftest import SAMPLES, corpus_file
 from helpers import make_block, make_blog
 
-from liveblog_cli.archive import MIGRATIONS, AmbiguousBlog, Archive, BlogNotFound
+from liveblog_cli import schema
+from liveblog_cli.archive import AmbiguousBlog, Archive, BlogNotFound
 from liveblog_cli.parse import parse_page
 
 POLITICS = "guardian/politics-live-2023-12-13.dcr.json"
@@ -127,7 +128,7 @@ def test_schema_after_migrating_a_blank_file(tmp_path: Path) -> None:
         assert "UPDATE OF title, text" in triggers["blocks_au"]
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         applied = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")]
-    assert applied == [m.name for m in MIGRATIONS._migrations]
+    assert applied == [name for name, _ in schema.STEPS]
 
 
 def test_an_archive_from_an_older_version_opens_and_upgrades(tmp_path: Path) -> None:
@@ -156,7 +157,7 @@ def test_an_archive_from_an_older_version_opens_and_upgrades(tmp_path: Path) -> 
             "'2026-01-02T00:00:00Z')"
         )
     with Archive(db) as archive:
-        assert not MIGRATIONS.pending(archive.db)
+        assert not schema.pending(archive.conn)
         rows = list(archive.blocks(None))
         assert [(r["id"], r["last_seen_at"]) for r in rows] == [("b1", "2026-01-02T00:00:00Z")]
         assert [h["id"] for h in archive.search("upgrade")] == ["b1"]

@@ -87,9 +87,9 @@ def test_second_fetch_is_conditional_and_writes_nothing(
     )
     # Nothing written but the poll itself: one row saying 304, with no page.
     assert after[0][1:] == before[0][1:] and after[0][0] == before[0][0] + 1
-    assert rows(db, "SELECT status, snapshot_hash, error FROM fetches ORDER BY id DESC LIMIT 1") == [
-        (304, None, None)
-    ]
+    assert rows(
+        db, "SELECT status, snapshot_hash, error FROM fetches ORDER BY id DESC LIMIT 1"
+    ) == [(304, None, None)]
 
 
 def test_a_new_post_on_page_one_reads_only_page_one(

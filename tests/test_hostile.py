@@ -608,8 +608,9 @@ def test_closed_and_full_stdout_and_early_readers(tmp_path: Path) -> None:
             executable="/bin/bash",
         )
         assert full.returncode == 74 and b"No space left" in full.stderr, (args, full.stderr)
+    export = " ".join(map(repr, [*cli, "export", "--all", "--db", str(db)]))
     head = subprocess.run(
-        f"set -o pipefail; {' '.join(map(repr, [*cli, 'export', '--all', '--db', str(db)]))} | head -1",
+        f"set -o pipefail; {export} | head -1",
         shell=True,
         capture_output=True,
         env=env,

@@ -134,11 +134,11 @@ def test_two_hosts_at_the_same_path_are_two_blogs(tmp_path: Path) -> None:
 def test_an_older_archive_migrates_its_ids_and_keeps_every_revision(tmp_path: Path) -> None:
     from sqlite_utils import Database
 
-    from liveblog_cli.schema import MIGRATIONS
+    from liveblog_cli.schema import migrations
 
     db = tmp_path / "old.db"
     old = Database(db)
-    MIGRATIONS.apply(old, stop_before="005_provenance_polls_walks_hosts")
+    migrations().apply(old, stop_before="005_provenance_polls_walks_hosts")
     blog = "arabic/live/67574192"
     old.execute(
         "INSERT INTO blogs (id, url, source_format) VALUES (?, ?, 'bbc-simorgh')",
