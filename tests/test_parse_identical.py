@@ -173,6 +173,8 @@ _OLD_TAG = re.compile(
 )
 _OLD_BAD = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\xa0\u2000-\u200a\u202f\u205f\u3000]")
 _OLD_RUNS = re.compile(r" {2,}")
+_OLD_EDGES = re.compile(r" ?\n ?")
+_OLD_BLANKS = re.compile(r"\n{3,}")
 
 
 def _old_clean_text(value: str | None) -> str:
@@ -187,9 +189,9 @@ def _old_clean_text(value: str | None) -> str:
     value = value.strip()
     if "\n" in value:
         if " \n" in value or "\n " in value:
-            value = text._EDGES.sub("\n", value)
+            value = _OLD_EDGES.sub("\n", value)
         if "\n\n\n" in value:
-            value = text._BLANKS.sub("\n\n", value)
+            value = _OLD_BLANKS.sub("\n\n", value)
     return value
 
 

@@ -293,10 +293,21 @@ def _embedded(doc: Doc) -> Any | None:
     return doc.once("bbc-embedded", lambda: embedded_json(doc.text))
 
 
+# An ASCII letter written as a \u escape: a key could then be spelled without its letters.
+_ESCAPED_LETTER = re.compile(r"\\u00[4-7][0-9a-fA-F]")
+
+
+def _may_hold_stream(text: str) -> bool:
+    """Whether a JSON text can hold a `liveTextStream` key at all: its name is in the text,
+    or letters are escaped somewhere. Where neither, the walk over the whole value (which
+    every other publisher's JSON would pay for) can only find nothing."""
+    return "liveTextStream" in text or _ESCAPED_LETTER.search(text) is not None
+
+
 PAGE_DATA = Source(
     "bbc-simorgh",
     "json",
-    sniff=lambda doc: looks_like_bbc(doc.json),
+    sniff=lambda doc: _may_hold_stream(doc.text) and looks_like_bbc(doc.json),
     read=lambda doc: parse_bbc(doc.json, doc.url),
 )
 EMBEDDED = Source(

@@ -13,8 +13,6 @@ from collections.abc import Callable
 
 # C0 controls except tab and newline, DEL, and C1 controls: never let a post drive a terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_EDGES = re.compile(r" ?\n ?")
-_BLANKS = re.compile(r"\n{3,}")
 _BLOCK_TAGS = frozenset(
     "p div li ul ol h1 h2 h3 h4 h5 h6 blockquote figure figcaption section article header "
     "footer aside table pre hr dl main nav address details summary".split()
@@ -59,10 +57,14 @@ def clean_text(value: str | None) -> str:
         value = value.replace("  ", " ")
     value = value.strip()
     if "\n" in value:
-        if " \n" in value or "\n " in value:
-            value = _EDGES.sub("\n", value)
-        if "\n\n\n" in value:
-            value = _BLANKS.sub("\n\n", value)
+        # ` ?\n ?` -> "\n" and `\n{3,}` -> "\n\n", in C: with no two spaces left in a row,
+        # the spaces touching a newline are the ones before or after it.
+        if " \n" in value:
+            value = value.replace(" \n", "\n")
+        if "\n " in value:
+            value = value.replace("\n ", "\n")
+        while "\n\n\n" in value:
+            value = value.replace("\n\n\n", "\n\n")
     return value
 
 
