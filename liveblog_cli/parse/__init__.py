@@ -237,10 +237,11 @@ def parse_page(data: bytes, url: str | None = None, *, charset: str | None = Non
 
 def _parse_page(data: bytes, url: str | None, charset: str | None) -> LiveBlog:
     charset = _check_bytes(data) or charset
-    text = decode(data, charset)
     raw = data if _utf8_as_is(data, charset) else None
     try:
-        blog = _parse_text(text, url, raw)
+        blog = _utf8_json(raw, url) if raw is not None else None
+        if blog is None:
+            blog = _parse_text(decode(data, charset), url, raw)
     except RecursionError:
         raise ParseError("not a live blog: the page is nested too deeply to read") from None
     except MemoryError:
@@ -249,6 +250,29 @@ def _parse_page(data: bytes, url: str | None, charset: str | None) -> LiveBlog:
         raise ParseError(f"no posts: {blog.id[:200]} is a live blog with no posts (yet)")
     blog.id = qualified_blog_id(blog.id, blog.url, blog.source_format)
     return _bounded(blog)
+
+
+# Enough bytes to hold the first 4,096 characters whole (four bytes at most to one), with
+# room for a character cut at the end.
+_HEAD_BYTES = 4 * 4096 + 16
+
+
+def _utf8_json(raw: bytes, url: str | None) -> LiveBlog | None:
+    """A UTF-8 page that opens as JSON, read without decoding all of it to text first (the
+    JSON decoder reads the bytes; the text is decoded only if a reader asks for it). None
+    when it does not open as JSON or a scraped-text reader claims it: `_parse_text` decides.
+
+    The same as `_parse_text` on the decoded text: ASCII whitespace is what both strips in
+    front of `{` or `[`, and the first 4,096 characters decoded from the first bytes are
+    those decoded from all of them.
+    """
+    body = raw.lstrip()
+    if body[:1] not in (b"{", b"["):
+        return None
+    head = body[:_HEAD_BYTES].decode("utf-8", errors="replace")[:4096]
+    if any(s.sniff(Doc(head, url)) for s in _readers("text")):
+        return None
+    return _parse_json(Doc(lambda: body.decode("utf-8", errors="replace"), url, raw=body))
 
 
 def _parse_text(text: str, url: str | None, raw: bytes | None = None) -> LiveBlog:

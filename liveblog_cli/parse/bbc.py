@@ -294,20 +294,22 @@ def _embedded(doc: Doc) -> Any | None:
 
 
 # An ASCII letter written as a \u escape: a key could then be spelled without its letters.
-_ESCAPED_LETTER = re.compile(r"\\u00[4-7][0-9a-fA-F]")
+_ESCAPED_LETTER = re.compile(rb"\\u00[4-7][0-9a-fA-F]")
 
 
-def _may_hold_stream(text: str) -> bool:
-    """Whether a JSON text can hold a `liveTextStream` key at all: its name is in the text,
+def _may_hold_stream(doc: Doc) -> bool:
+    """Whether a JSON page can hold a `liveTextStream` key at all: its name is in the page,
     or letters are escaped somewhere. Where neither, the walk over the whole value (which
-    every other publisher's JSON would pay for) can only find nothing."""
-    return "liveTextStream" in text or _ESCAPED_LETTER.search(text) is not None
+    every other publisher's JSON would pay for) can only find nothing. (Read in the page's
+    UTF-8 bytes when there are some: ASCII is the same there as in the text.)"""
+    page = doc.raw if doc.raw is not None else doc.text.encode("utf-8", "surrogatepass")
+    return b"liveTextStream" in page or _ESCAPED_LETTER.search(page) is not None
 
 
 PAGE_DATA = Source(
     "bbc-simorgh",
     "json",
-    sniff=lambda doc: _may_hold_stream(doc.text) and looks_like_bbc(doc.json),
+    sniff=lambda doc: _may_hold_stream(doc) and looks_like_bbc(doc.json),
     read=lambda doc: parse_bbc(doc.json, doc.url),
 )
 EMBEDDED = Source(

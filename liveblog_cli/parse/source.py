@@ -23,13 +23,23 @@ class Doc:
     """A page as the readers see it: its text and URL, and its JSON value or HTML tree, each
     built once, on first use, and shared by every reader that looks."""
 
-    def __init__(self, text: str, url: str | None, *, raw: bytes | None = None) -> None:
-        self.text = text
+    def __init__(
+        self, text: str | Callable[[], str], url: str | None, *, raw: bytes | None = None
+    ) -> None:
+        # The text, or how to decode it when a reader first asks (a JSON page's readers
+        # mostly read its decoded JSON value, never its text).
+        self._text = text
         self.url = url
         # The UTF-8 bytes `text` was decoded from (leading whitespace and all), when it was:
         # a JSON decoder reads them as they are rather than the text encoded back to UTF-8.
         self.raw = raw
         self._made: dict[str, Any] = {}
+
+    @property
+    def text(self) -> str:
+        if not isinstance(self._text, str):
+            self._text = self._text()
+        return self._text
 
     def once(self, key: str, make: Callable[[], Any]) -> Any:
         """What a reader finds in the page, found once and shared by its sniff and read."""
@@ -41,7 +51,7 @@ class Doc:
     def json(self) -> Any:
         from liveblog_cli.parse.text import load_json
 
-        return load_json(self.text, self.raw)
+        return load_json(lambda: self.text, self.raw)
 
     @functools.cached_property
     def root(self) -> Any:

@@ -201,7 +201,7 @@ def _fast_decode() -> Callable[[str | bytes], object] | None:
     return msgspec.json.Decoder().decode
 
 
-def load_json(text: str, raw: bytes | None = None) -> object:
+def load_json(text: str | Callable[[], str], raw: bytes | None = None) -> object:
     """json.loads, with lone surrogates made harmless (only searched for when escaped).
 
     The fast decoder reads what it can; anything it refuses, or any error at all, goes to
@@ -209,16 +209,19 @@ def load_json(text: str, raw: bytes | None = None) -> object:
     decodes exactly as json.loads does, and it accepts no lone surrogate, so its values
     need no search for them. `raw`, the UTF-8 bytes `text` was decoded from, is read in
     its place when given (the fast decoder refuses bytes that are not strict UTF-8, and
-    the leading whitespace `text` lost).
+    the leading whitespace `text` lost); `text` may then be how to decode it, called only
+    when json.loads has to read it.
     """
     import json
 
     decode = _fast_decode()
     if decode is not None:
         try:
-            return decode(text if raw is None else raw)
+            return decode(raw if raw is not None else text if isinstance(text, str) else text())
         except Exception:  # any refusal: json.loads decides, and says why
             pass
+    if not isinstance(text, str):
+        text = text()
     value = json.loads(text)
     if "\\ud" in text or "\\uD" in text:
         value = without_surrogates(value)
