@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import LiveBlog, qualified_blog_id
-from liveblog_cli.parse.source import Doc, Kind, Plan, Reach, Source, forget_pages
+from liveblog_cli.parse.source import Doc, Kind, Plan, Reach, Source, pages_remembered
 
 __all__ = [
     "ParseError",
@@ -228,11 +228,8 @@ def parse_page(data: bytes, url: str | None = None, *, charset: str | None = Non
 
     Raises ParseError with a one-line reason when the input is not a live blog.
     """
-    with _collector_paused():
-        try:
-            return _parse_page(data, url, charset)
-        finally:
-            forget_pages()
+    with _collector_paused(), pages_remembered():
+        return _parse_page(data, url, charset)
 
 
 def _parse_page(data: bytes, url: str | None, charset: str | None) -> LiveBlog:

@@ -25,12 +25,19 @@ from liveblog_cli.model import (
     parse_iso,
     stable_id,
 )
-from liveblog_cli.parse.source import Doc, Source, on_page, xpath
+from liveblog_cli.parse.source import Doc, Source, on_page, page_memo, xpath
 from liveblog_cli.parse.text import clean_line, clean_text, html_to_text, load_json
 
 
 def scripts(root: Any) -> Iterator[Any]:
-    """Every JSON-LD value in the page; a script that is not valid JSON is skipped, not fatal."""
+    """Every JSON-LD value in the page; a script that is not valid JSON is skipped, not fatal.
+
+    Decoded once per page (the blog's reader and the site-image finder both read them; no
+    reader changes them)."""
+    return iter(page_memo(root, "jsonld-scripts", lambda: list(_scripts(root))))
+
+
+def _scripts(root: Any) -> Iterator[Any]:
     for node in on_page(root, "//script[@type]"):
         if (node.get("type") or "").split(";")[0].strip().lower() != "application/ld+json":
             continue

@@ -14,6 +14,7 @@ whose structured data names no publisher is named by `og:site_name`.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import re
 from collections import Counter
@@ -264,9 +265,11 @@ _SIZE_SUFFIX = re.compile(r"[-_]\d{2,4}x\d{2,4}(?=\.\w+$)")
 _DEFAULT_NAME = re.compile(r"(?i)default|placeholder|fallback|no[-_]?image|logo")
 
 
+@functools.lru_cache(maxsize=4096)
 def asset_key(url: str) -> str:
     """What names a picture across its renditions: host and path, without the query and
-    without path segments that only give a size."""
+    without path segments that only give a size. (Remembered: a page repeats its pictures'
+    addresses in every post, and every page of a site its logo's.)"""
     try:
         parts = urlsplit(url.strip())
     except ValueError:
@@ -290,25 +293,32 @@ def _site_images(root: Any) -> set[str]:
     from liveblog_cli.parse.jsonld import scripts
 
     for value in scripts(root):
-        urls += list(_logos(value, 0))
+        urls += _logos(value, 0)
     return {asset_key(u) for u in urls if isinstance(u, str) and u.strip()}
 
 
-def _logos(value: Any, depth: int) -> Any:
-    """Logo URLs anywhere in a JSON-LD value."""
-    if depth > 12:
-        return
-    if isinstance(value, list):
-        for item in value:
-            yield from _logos(item, depth + 1)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if key == "logo":
-                logo = item.get("url") if isinstance(item, dict) else item
-                if isinstance(logo, str):
-                    yield logo
-            elif isinstance(item, dict | list):
-                yield from _logos(item, depth + 1)
+def _logos(value: Any, depth: int) -> list[str]:
+    """Logo URLs anywhere in a JSON-LD value (to a depth of 12), in no particular order.
+
+    Walked with a stack of its own: nested generators pass every value found up through
+    each level, and JSON-LD repeats its publisher (and logo) in every update."""
+    found: list[str] = []
+    stack = [(value, depth)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > 12:
+            continue
+        if isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if key == "logo":
+                    logo = item.get("url") if isinstance(item, dict) else item
+                    if isinstance(logo, str):
+                        found.append(logo)
+                elif isinstance(item, dict | list):
+                    stack.append((item, depth + 1))
+    return found
 
 
 def drop_site_images(root: Any, blog: LiveBlog) -> None:

@@ -7,9 +7,10 @@ that order within the kind of input they read, and `plan()` asks them how to fet
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -126,24 +127,52 @@ def on_page(root: Any, expr: str) -> Any:
     """A whole-page XPath query (`//...`), run once per page however many readers ask.
 
     Several readers sniff the same page for the same things (its canonical link, its title,
-    its scripts); each `//` query walks the whole tree. The answers of the page being parsed
-    are kept (per thread) until `forget_pages()`; lists are handed out as copies, so no
-    reader changes what the next one sees.
+    its scripts); each `//` query walks the whole tree. The answers of the page being
+    parsed are kept (per thread) until the parse ends (`pages_remembered`); lists are
+    handed out as copies, so no reader changes what the next one sees.
     """
+    found = page_memo(root, expr, lambda: xpath(expr)(root))
+    return list(found) if isinstance(found, list) else found
+
+
+def page_memo(root: Any, key: str, make: Callable[[], Any]) -> Any:
+    """What `make` finds in the page being parsed, made once per page (see `on_page`).
+
+    Only within `pages_remembered()` (a parse, which changes no page it reads); a caller
+    outside one may change a tree between two questions, so it gets fresh answers."""
+    if not getattr(_PAGE, "active", False):
+        return make()
     memo = getattr(_PAGE, "memo", None)
     if memo is None or memo[0] is not root:
         memo = (root, {})
         _PAGE.memo = memo
     answers = memo[1]
-    if expr not in answers:
-        answers[expr] = xpath(expr)(root)
-    found = answers[expr]
-    return list(found) if isinstance(found, list) else found
+    if key not in answers:
+        answers[key] = make()
+    return answers[key]
 
 
-def forget_pages() -> None:
-    """Let go of the page `on_page` kept (its tree can be freed)."""
-    _PAGE.memo = None
+@contextlib.contextmanager
+def pages_remembered() -> Iterator[None]:
+    """Within: whole-page answers are kept for the page being parsed; after: let go (the
+    tree can be freed)."""
+    _PAGE.active = True
+    try:
+        yield
+    finally:
+        _PAGE.active = False
+        _PAGE.memo = None
 
 
-__all__ = ["Doc", "Kind", "Plan", "Reach", "Source", "forget_pages", "on_page", "rebase", "xpath"]
+__all__ = [
+    "Doc",
+    "Kind",
+    "Plan",
+    "Reach",
+    "Source",
+    "on_page",
+    "page_memo",
+    "pages_remembered",
+    "rebase",
+    "xpath",
+]
