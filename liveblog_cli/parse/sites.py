@@ -19,6 +19,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
+from itertools import repeat
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -309,7 +310,7 @@ def _logos(value: Any, depth: int) -> list[str]:
         if depth > 12:
             continue
         if isinstance(value, list):
-            stack.extend((item, depth + 1) for item in value)
+            stack.extend(zip(value, repeat(depth + 1)))
         elif isinstance(value, dict):
             for key, item in value.items():
                 if key == "logo":
@@ -336,7 +337,14 @@ def drop_site_images(root: Any, blog: LiveBlog) -> None:
     for block in blog.blocks:
         counts.update({asset_key(e.url) for e in block.elements if e.kind == "image" and e.url})
     everywhere = max(3, math.ceil(0.8 * len(blog.blocks)))
-    site = _site_images(root)
+    # The page's own pictures are looked for only if a picture some posts share depends on
+    # them (a walk of all its JSON-LD, which repeats the publisher in every update).
+    doubtful = [
+        key
+        for key, n in counts.items()
+        if 2 <= n < everywhere and not _DEFAULT_NAME.search(key.rsplit("/", 1)[-1])
+    ]
+    site = _site_images(root) if doubtful else set()
     dropped = {
         key
         for key, n in counts.items()
