@@ -13,8 +13,9 @@ $(BIN)/liveblog: pyproject.toml
 
 install: $(BIN)/liveblog
 
+# The suite on every core (a worker a core; the long tests are spread as workers free up).
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 lint: install
 	$(BIN)/ruff check .

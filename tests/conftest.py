@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -38,21 +39,106 @@ CLI = [sys.executable, "-c", "from liveblog_cli.cli import main; main()"]
 def _cli_env(env: dict[str, str] | None) -> dict[str, str]:
     full_env = {**os.environ, **(env or {})}
     full_env.pop("LIVEBLOG_DEBUG", None)
+    # Hundreds of `liveblog` processes: let the first write the bytecode the rest then load
+    # (__pycache__ is ignored by git), rather than each compiling every module again.
+    full_env.pop("PYTHONDONTWRITEBYTECODE", None)
     return full_env
 
 
 def run_cli(
     *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run the real `liveblog` entry point in a subprocess, as a user's shell would."""
-    return subprocess.run(
-        [*CLI, *args],
-        input=stdin if stdin is not None else b"",
-        capture_output=True,
-        env=_cli_env(env),
-        timeout=timeout,
-        check=False,
-    )
+    """Run the real `liveblog` entry point in a process of its own, as a user's shell would:
+    its own stdin, stdout and stderr (files, not terminals), environment, exit code.
+
+    The process is forked from this one, with liveblog already imported: the same code
+    runs as from the shell, minus an interpreter start-up per call (hundreds of calls).
+    LIVEBLOG_TEST_SUBPROCESS=1 starts a fresh interpreter each time instead.
+    """
+    if os.environ.get("LIVEBLOG_TEST_SUBPROCESS") or not hasattr(os, "fork"):
+        return subprocess.run(
+            [*CLI, *args],
+            input=stdin if stdin is not None else b"",
+            capture_output=True,
+            env=_cli_env(env),
+            timeout=timeout,
+            check=False,
+        )
+    return _forked([*CLI, *args], list(args), stdin or b"", _cli_env(env), timeout)
+
+
+def _forked(
+    command: list[str], args: list[str], stdin: bytes, env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[bytes]:
+    import tempfile
+    import time
+
+    import liveblog_cli.cli  # noqa: F401 (imported once, here, for every child)
+
+    with (
+        tempfile.TemporaryFile() as inp,
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+    ):
+        inp.write(stdin)
+        inp.seek(0)
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            _child(args, env, inp.fileno(), out.fileno(), err.fileno())
+        deadline = time.monotonic() + timeout
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+                raise subprocess.TimeoutExpired(command, timeout)
+            time.sleep(0.002)
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(
+            command, os.waitstatus_to_exitcode(status), out.read(), err.read()
+        )
+
+
+def _child(args: list[str], env: dict[str, str], fd_in: int, fd_out: int, fd_err: int) -> None:
+    import io
+    import signal
+    import time
+    import traceback
+
+    code = 1
+    try:
+        for fd, target in ((fd_in, 0), (fd_out, 1), (fd_err, 2)):
+            os.dup2(fd, target)
+        os.environ.clear()
+        os.environ.update(env)
+        time.tzset()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+        sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
+        sys.stderr = io.TextIOWrapper(
+            io.FileIO(2, "w", closefd=False), encoding="utf-8", line_buffering=True
+        )
+        sys.argv = ["liveblog", *args]
+        from liveblog_cli import times
+        from liveblog_cli.cli import main
+
+        times.local_zone.cache_clear()  # the zone is the child's (its TZ), not this process's
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        traceback.print_exc()
+        code = 70
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
 
 
 def start_cli(
