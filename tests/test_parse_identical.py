@@ -313,3 +313,27 @@ def test_tag_scan_of_an_unclosed_tag_ends() -> None:
     """A tag that never closes is scanned once, not in every way its characters could be
     grouped (a scan that tried them all never finished on this)."""
     assert text.html_to_text("<p>a</p><a " + "x" * 5000) == "a\n\n<a " + "x" * 5000
+
+
+def _old_fold(value: str) -> str:
+    return re.sub(r"\W+", " ", value).casefold().strip()
+
+
+_FOLD_TEXT = st.lists(
+    st.sampled_from(
+        ["Ab", "ß", "ΣΑ", " ", "  ", "\n", "—", "…", "İ", "ﬁ", "x" * 50, "é", "\u0301"]
+    ),
+    max_size=120,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_FOLD_TEXT, _FOLD_TEXT)
+def test_folded_openings_as_before(body: str, rendered: str) -> None:
+    from liveblog_cli.parse import sites
+
+    for n in (3, 120):
+        assert sites._folded_head(body, n) == _old_fold(body)[:n]
+    head = _old_fold(body)[:120]
+    assert sites._says(rendered, head) == (head in _old_fold(rendered))
+    assert sites._says(body + rendered, head) == (head in _old_fold(body + rendered))

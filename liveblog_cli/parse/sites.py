@@ -174,7 +174,34 @@ _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _fold(text: str) -> str:
-    return re.sub(r"\W+", " ", text).casefold().strip()
+    return _NOT_WORD.sub(" ", text).casefold().strip()
+
+
+_NOT_WORD = re.compile(r"\W+")
+# How much of a text is folded first when only its opening is wanted (folding shortens).
+_HEAD_SPAN = 4
+
+
+def _folded_head(text: str, n: int) -> str:
+    """`_fold(text)[:n]`, folding only the text's opening when that is enough.
+
+    Folding a text's prefix gives a prefix of its folding (a run of non-word characters cut
+    short is still one space; case folding goes character by character), so once the
+    folded prefix is n characters long past its trailing space, those n are the answer."""
+    if len(text) > n * _HEAD_SPAN:
+        head = _fold(text[: n * _HEAD_SPAN])
+        if len(head) >= n:
+            return head[:n]
+    return _fold(text)[:n]
+
+
+def _says(text: str, folded: str) -> bool:
+    """`folded in _fold(text)`, looked for in the folded opening of the text first."""
+    if len(text) > 2000:
+        head = _fold(text[:2000])
+        if folded in head:
+            return True  # the folded opening is a prefix of the folded whole
+    return folded in _fold(text)
 
 
 ADAPTERS: tuple[Callable[[Any, LiveBlog], LiveBlog | None], ...] = (reach_plc, paired_posts)
@@ -216,7 +243,7 @@ def adopt_rendered(block: Block, rendered: list[Element]) -> bool:
     text = _body_text(rendered)
     if not text and not rendered:
         return False
-    if block.text and _fold(block.text)[:120] not in _fold(text):
+    if block.text and not _says(text, _folded_head(block.text, 120)):
         return False  # a different or shortened body: the structured one is the post
     kinds = {e.kind for e in rendered} - {e.kind for e in block.elements}
     shown = {asset_key(e.url) for e in rendered if e.kind == "image" and e.url}
