@@ -337,3 +337,19 @@ def test_folded_openings_as_before(body: str, rendered: str) -> None:
     head = _old_fold(body)[:120]
     assert sites._says(rendered, head) == (head in _old_fold(rendered))
     assert sites._says(body + rendered, head) == (head in _old_fold(body + rendered))
+
+
+def test_meta_lookup_as_the_xpath_it_replaced() -> None:
+    from lxml import html as lxml_html
+
+    from liveblog_cli.parse import sites
+
+    page = lxml_html.document_fromstring(
+        "<html><head><meta name='og:site_name'><meta property='x' content='first'>"
+        "<meta name='og:site_name' content=' Site  One '><meta property='og:site_name' "
+        "content='Two'><meta name='y' content=''></head><body><meta name='z' content='late'>"
+        "</body></html>"
+    )
+    for name in ("og:site_name", "x", "y", "z", "absent"):
+        xpath = f"string(//meta[@property='{name}' or @name='{name}']/@content)"
+        assert sites._meta(page, name) == text.clean_line(page.xpath(xpath))

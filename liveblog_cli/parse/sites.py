@@ -42,7 +42,9 @@ def reach_plc(root: Any, blog: LiveBlog) -> LiveBlog | None:
     """
     entries = on_page(
         root,
-        "//div[contains(concat(' ', normalize-space(@class), ' '), ' live-event-entry ')][@id]",
+        # The cheap tests first: a class naming the word holds it as a substring.
+        "//div[@id][contains(@class, 'live-event-entry')]"
+        "[contains(concat(' ', normalize-space(@class), ' '), ' live-event-entry ')]",
     )
     if not entries:
         return None
@@ -110,7 +112,8 @@ def paired_posts(root: Any, blog: LiveBlog) -> LiveBlog | None:
     """
     posts = on_page(
         root,
-        "//section[contains(concat(' ', normalize-space(@class), ' '), ' liveblog__post ')][@id]",
+        "//section[@id][contains(@class, 'liveblog__post')]"
+        "[contains(concat(' ', normalize-space(@class), ' '), ' liveblog__post ')]",
     )
     if not posts or len(posts) != len(blog.blocks):
         return None
@@ -392,7 +395,17 @@ def drop_site_images(root: Any, blog: LiveBlog) -> None:
 
 
 def _meta(root: Any, name: str) -> str:
-    value = on_page(root, f"string(//meta[@property='{name}' or @name='{name}']/@content)")
+    """`string(//meta[@property=name or @name=name]/@content)`, from the page's metas
+    gathered once: the content of the first such meta that has one."""
+    value = next(
+        (
+            content
+            for meta in on_page(root, "//meta")
+            if (meta.get("property") == name or meta.get("name") == name)
+            and (content := meta.get("content")) is not None
+        ),
+        "",
+    )
     return clean_line(value)
 
 
