@@ -353,3 +353,21 @@ def test_meta_lookup_as_the_xpath_it_replaced() -> None:
     for name in ("og:site_name", "x", "y", "z", "absent"):
         xpath = f"string(//meta[@property='{name}' or @name='{name}']/@content)"
         assert sites._meta(page, name) == text.clean_line(page.xpath(xpath))
+
+
+@pytest.mark.parametrize(
+    "where",
+    [w for w, _ in PAGES if w.endswith(".html")],
+)
+def test_one_walk_finds_what_the_xpaths_found(where: str) -> None:
+    from lxml import html as lxml_html
+
+    from liveblog_cli.parse import guardian, source
+
+    page = lxml_html.document_fromstring(
+        _path(where).read_bytes(), parser=lxml_html.HTMLParser(huge_tree=True)
+    )
+    for tag in source._GATHERED:
+        assert source.tagged(page, tag) == page.xpath(f"//{tag}")
+    assert source.canonical_link(page) == page.xpath("string(//link[@rel='canonical']/@href)")
+    assert guardian._block_articles(page) == page.xpath("//article[starts-with(@id,'block-')]")

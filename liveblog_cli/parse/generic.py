@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from liveblog_cli.model import Block, LiveBlog, distinct_ids, newest_first, parse_iso, stable_id
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import Doc, Source, on_page, xpath
+from liveblog_cli.parse.source import Doc, Source, canonical_link, on_page, xpath
 from liveblog_cli.parse.text import clean_line
 
 MIN_POSTS = 3
@@ -385,7 +385,7 @@ def _live_hint(root: Any, url: str | None, run: list[Any]) -> bool:
         [
             url or "",
             on_page(root, "string(//title)"),
-            on_page(root, "string(//link[@rel='canonical']/@href)"),
+            canonical_link(root),
             on_page(root, "string(//meta[@property='og:type']/@content)"),
             " ".join(n.get("class") or "" for n in run[:3]),
             " ".join((n.getparent().get("class") or "") for n in run[:1]),
@@ -429,7 +429,7 @@ def find_generic(
 
 
 def _blog(root: Any, url: str | None, structured: LiveBlog | None, blocks: list[Block]) -> LiveBlog:
-    canonical = on_page(root, "string(//link[@rel='canonical']/@href)").strip() or url
+    canonical = canonical_link(root).strip() or url
     title = (
         clean_line(on_page(root, "string(//meta[@property='og:title']/@content)"))
         or clean_line(on_page(root, "string(//h1)"))

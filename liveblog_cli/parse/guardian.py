@@ -26,7 +26,16 @@ from liveblog_cli.model import (
     parse_iso,
 )
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import Doc, Plan, Reach, Source, on_page, rebase
+from liveblog_cli.parse.source import (
+    Doc,
+    Plan,
+    Reach,
+    Source,
+    canonical_link,
+    on_page,
+    rebase,
+    tagged,
+)
 from liveblog_cli.parse.text import clean_line, html_to_text, load_json
 
 PUBLISHER = "The Guardian"
@@ -496,10 +505,15 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def _block_articles(root: Any) -> list[Any]:
+    """`//article[starts-with(@id,'block-')]`: the page's rendered blocks."""
+    return [a for a in tagged(root, "article") if (a.get("id") or "").startswith("block-")]
+
+
 def is_guardian_html(root: Any) -> bool:
-    if on_page(root, "//gu-island") or on_page(root, "//article[starts-with(@id,'block-')]"):
+    if tagged(root, "gu-island") or _block_articles(root):
         return True
-    canonical = on_page(root, "string(//link[@rel='canonical']/@href)")
+    canonical = canonical_link(root)
     return "theguardian.com" in canonical and "/live/" in canonical
 
 
@@ -507,7 +521,7 @@ def parse_guardian_html(root: Any, url: str | None = None) -> LiveBlog:
     """A rendered Guardian live-blog page: island props + rendered blocks + JSON-LD, merged."""
     from liveblog_cli.parse import jsonld
 
-    canonical = on_page(root, "string(//link[@rel='canonical']/@href)").strip() or None
+    canonical = canonical_link(root).strip() or None
     blog_url = canonical or url
     raw_blocks: list[Any] = []
     key_events: list[Any] = []
@@ -530,7 +544,7 @@ def parse_guardian_html(root: Any, url: str | None = None) -> LiveBlog:
     )
     # A rendered article adds nothing to a block the island JSON already holds in full.
     held = {b.id for b in island_blocks if b.elements}
-    articles = on_page(root, "//article[starts-with(@id,'block-')]")
+    articles = _block_articles(root)
     rendered = [
         b
         for b in (_article_block(n) for n in articles if n.get("id")[6:] not in held)

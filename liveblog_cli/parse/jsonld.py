@@ -25,7 +25,7 @@ from liveblog_cli.model import (
     parse_iso,
     stable_id,
 )
-from liveblog_cli.parse.source import Doc, Source, on_page, page_memo, xpath
+from liveblog_cli.parse.source import Doc, Source, on_page, page_memo, tagged, xpath
 from liveblog_cli.parse.text import clean_line, clean_text, html_to_text, load_json
 
 
@@ -38,7 +38,7 @@ def scripts(root: Any) -> Iterator[Any]:
 
 
 def _scripts(root: Any) -> Iterator[Any]:
-    for node in on_page(root, "//script[@type]"):
+    for node in tagged(root, "script"):
         if (node.get("type") or "").split(";")[0].strip().lower() != "application/ld+json":
             continue
         text = (node.text or "").strip()

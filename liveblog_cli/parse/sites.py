@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from liveblog_cli.model import Block, Element, LiveBlog, from_epoch_ms, newest_first
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import on_page, xpath
+from liveblog_cli.parse.source import on_page, tagged, xpath
 from liveblog_cli.parse.text import clean_line
 
 _ELLIPSIS = ("…", "...")
@@ -400,7 +400,7 @@ def _meta(root: Any, name: str) -> str:
     value = next(
         (
             content
-            for meta in on_page(root, "//meta")
+            for meta in tagged(root, "meta")
             if (meta.get("property") == name or meta.get("name") == name)
             and (content := meta.get("content")) is not None
         ),

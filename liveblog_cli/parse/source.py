@@ -135,6 +135,35 @@ def on_page(root: Any, expr: str) -> Any:
     return list(found) if isinstance(found, list) else found
 
 
+# The elements several readers look for in every HTML page, gathered in one walk.
+_GATHERED = ("gu-island", "article", "link", "script", "meta")
+
+
+def tagged(root: Any, tag: str) -> list[Any]:
+    """The page's elements named `tag` (one of `_GATHERED`), in document order: `//tag`,
+    answered for all five names by a single walk of the tree (in C) per page."""
+
+    def gather() -> dict[str, list[Any]]:
+        found: dict[str, list[Any]] = {name: [] for name in _GATHERED}
+        for element in root.iter(*_GATHERED):
+            found[element.tag].append(element)
+        return found
+
+    return list(page_memo(root, "gathered", gather)[tag])
+
+
+def canonical_link(root: Any) -> str:
+    """`string(//link[@rel='canonical']/@href)`: the first canonical link's address."""
+    return next(
+        (
+            href
+            for link in tagged(root, "link")
+            if link.get("rel") == "canonical" and (href := link.get("href")) is not None
+        ),
+        "",
+    )
+
+
 def page_memo(root: Any, key: str, make: Callable[[], Any]) -> Any:
     """What `make` finds in the page being parsed, made once per page (see `on_page`).
 
@@ -170,9 +199,11 @@ __all__ = [
     "Plan",
     "Reach",
     "Source",
+    "canonical_link",
     "on_page",
     "page_memo",
     "pages_remembered",
     "rebase",
+    "tagged",
     "xpath",
 ]
