@@ -12,7 +12,6 @@ import json
 import os
 import sqlite3
 import threading
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -25,15 +24,12 @@ from liveblog_cli import __version__, schema
 from liveblog_cli.errors import EXIT_IOERR, EXIT_NOINPUT, EXIT_TEMPFAIL, EXIT_USAGE, LiveblogError
 from liveblog_cli.exchange import Exchange
 from liveblog_cli.model import (
-    BLOCK_FIELDS,
-    EXPORT_FIELDS,
-    FLAG_FIELDS,
-    LIST_FIELDS,
     Block,
     LiveBlog,
     iso_z,
     richness,
 )
+from liveblog_cli.store import Packer, block_dict, body_of, parts
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -118,7 +114,9 @@ def content_hash(block: Block) -> str:
             e.alt if e.alt is not None else none,
             repr(e.extra) if e.extra else "",
         ]
-    return hashlib.sha256("\x1e".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    # Sixteen hex digits: enough to tell one version of a post from the next.
+    digest = hashlib.sha256("\x1e".join(parts).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -219,8 +217,20 @@ class WalkSave:
         return self.low, None if self.newest_read else self.high
 
 
-# A block's columns beside (blog_id, id): its JSON fields, one column each.
-_BLOCK_COLUMNS = BLOCK_FIELDS[1:]
+# A block's content columns beside (blog_id, id): the fields people query, and the rest of
+# its JSON compressed in `body` (see store.py).
+_BLOCK_COLUMNS = (
+    "title",
+    "created_at",
+    "published_at",
+    "updated_at",
+    "key_event",
+    "pinned",
+    "summary",
+    "authors",
+    "text",
+    "body",
+)
 # Blog metadata that a page lacking it must not blank.
 _BLOG_META = (
     "url",
@@ -247,6 +257,7 @@ class Archive:
             )
         self.newer: str | None = None  # a migration this version does not know, if any
         self._lock = threading.RLock()
+        self._packer: Packer | None = None
         try:
             if not readonly:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -322,6 +333,13 @@ class Archive:
         if schema.pending(self.conn):
             with self.transaction():
                 schema.apply(self.conn)
+
+    @property
+    def packer(self) -> Packer:
+        """Compression for this connection (made again if the connection was reopened)."""
+        if self._packer is None or self._packer.conn is not self.conn:
+            self._packer = Packer(self.conn)
+        return self._packer
 
     def close(self) -> None:
         self.conn.close()
@@ -517,7 +535,8 @@ class Archive:
 
     def _insert_fetch(self, info: FetchInfo, blog: LiveBlog, walk: WalkSave, moment: str) -> int:
         at = iso_z(info.at) or moment
-        snapshot = self._save_snapshot(info.body, at) if info.body is not None else None
+        key = f"{blog.id} {info.url or blog.url}"
+        snapshot = self._save_snapshot(info.body, at, key) if info.body is not None else None
         fetch_id = self.conn.execute(
             "INSERT INTO fetches (blog_id, url, fetched_at, status, etag, last_modified, bytes, "
             "snapshot_hash, source_format, error, kind, page_url, charset, walk_id, elapsed) "
@@ -568,13 +587,39 @@ class Archive:
                 ],
             )
 
-    def _save_snapshot(self, raw: bytes, moment: str | None) -> str:
+    def _save_snapshot(self, raw: bytes, moment: str | None, key: str | None = None) -> str:
+        """A page's bytes, kept once by hash (a page already kept costs one lookup and no
+        compression); as a delta against the reference page of `key` (the same blog and
+        address) where that is much smaller, else whole, as the new reference."""
         digest = hashlib.sha256(raw).hexdigest()
+        if self.conn.execute("SELECT 1 FROM snapshots WHERE hash = ?", [digest]).fetchone():
+            return digest
+        reference = None
+        if key is not None:
+            row = self.conn.execute("SELECT hash FROM page_refs WHERE key = ?", [key]).fetchone()
+            if row is not None:
+                ref_bytes = self.packer.remembered(row[0]) or self.snapshot(row[0])
+                reference = (row[0], ref_bytes) if ref_bytes is not None else None
+        codec, stored = self.packer.pack_page(raw, reference)
         self.conn.execute(
-            "INSERT OR IGNORE INTO snapshots (hash, size, compressed, first_seen_at) "
-            "VALUES (?,?,?,?)",
-            [digest, len(raw), zlib.compress(raw, 6), moment],
+            "INSERT INTO snapshots (hash, size, compressed, first_seen_at, codec, ref) "
+            "VALUES (?,?,?,?,?,?)",
+            [
+                digest,
+                len(raw),
+                stored,
+                moment,
+                codec,
+                reference[0] if codec == "zstd-ref" else None,
+            ],
         )
+        if key is not None and codec == "zstd":
+            self.conn.execute(
+                "INSERT INTO page_refs (key, hash) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET hash = excluded.hash",
+                [key, digest],
+            )
+            self.packer.remember(digest, raw)
         return digest
 
     def _save_blog_row(self, blog: LiveBlog, moment: str | None) -> None:
@@ -646,6 +691,7 @@ class Archive:
             )
         }
         seen: list[str] = []
+        writes: list[tuple[Block, str, tuple[Any, ...] | None, str]] = []
         for block in blog.blocks:
             if block.id in walk.saved:
                 continue  # met on an earlier page of this walk (a key event listed again)
@@ -653,56 +699,74 @@ class Archive:
             seen.append(block.id)
             old = existing.get(block.id)
             digest = content_hash(block)
-            if old is not None:
-                old_hash, revision, deleted_at, old_rich, old_format, edits = old
-                if deleted_at is not None:
-                    self._restore(blog.id, block.id, moment)
-                    report.restored.append(block.id)
-                if old_hash == digest or rich < old_rich:
-                    # The same post, or a thinner sighting of it: present, nothing to write.
-                    if deleted_at is None:
-                        report.unchanged += 1
-                    continue
-                if walk.cause == "reparse":
-                    cause = "reparse"
-                elif old_format == blog.source_format:
-                    cause = "edit"
-                else:
-                    cause = "source"  # another kind of source: a difference, not an edit
-                data = block.to_dict()
-                values, revision_json = _block_values(data)
-                edits += cause == "edit"
-                key = (blog.id, block.id)
-                sets = ", ".join(f"{c} = ?" for c in _BLOCK_COLUMNS)
-                self.conn.execute(
-                    f"UPDATE blocks SET {sets}, content_hash = ?, revision = ?, edits = ?, "
-                    "richness = ?, source_format = ?, deleted_at = NULL "
-                    "WHERE blog_id = ? AND id = ?",
-                    [*values, digest, revision + 1, edits, rich, blog.source_format, *key],
-                )
-                self._add_revision(
-                    blog, block.id, revision + 1, digest, revision_json, moment, cause, fetch_id
-                )
-                (report.updated if cause == "edit" else report.rewritten).append(block.id)
+            if old is None:
+                writes.append((block, digest, None, walk.cause))
                 continue
-            data = block.to_dict()
-            values, revision_json = _block_values(data)
+            _, _, deleted_at, old_rich, old_format, _ = old
+            if deleted_at is not None:
+                self._restore(blog.id, block.id, moment)
+                report.restored.append(block.id)
+            if old[0] == digest or rich < old_rich:
+                # The same post, or a thinner sighting of it: present, nothing to write.
+                if deleted_at is None:
+                    report.unchanged += 1
+                continue
+            if walk.cause == "reparse":
+                cause = "reparse"
+            elif old_format == blog.source_format:
+                cause = "edit"
+            else:
+                cause = "source"  # another kind of source: a difference, not an edit
+            writes.append((block, digest, old, cause))
+        # Written in key order: B-tree pages filled in order stay full (newest-first inserts
+        # leave the archive's indexes half empty).
+        writes.sort(key=lambda w: w[0].id)
+        prepared = [
+            (b, digest, old, cause, _block_values(b.to_dict())) for b, digest, old, cause in writes
+        ]
+        # The first save big enough teaches the archive a dictionary for bodies.
+        self.packer.train([values[-1] for *_, values in prepared])
+        for block, digest, old, cause, values in prepared:
+            values[-1] = self.packer.pack(values[-1])
+            key = (blog.id, block.id)
+            if old is None:
+                self.conn.execute(
+                    f"INSERT INTO blocks (blog_id, id, {', '.join(_BLOCK_COLUMNS)}, "
+                    "content_hash, revision, edits, richness, source_format, first_seen_at, "
+                    f"deleted_at) VALUES (?, ?, {', '.join('?' * len(_BLOCK_COLUMNS))}, "
+                    "?, 1, 0, ?, ?, ?, NULL)",
+                    [*key, *values, digest, rich, blog.source_format, moment],
+                )
+                self._add_revision(blog, block.id, 1, digest, moment, cause, fetch_id)
+                report.new.append(block.id)
+                continue
+            revision, edits = old[1], old[5] + (cause == "edit")
+            self._supersede(blog.id, block.id, revision)
+            sets = ", ".join(f"{c} = ?" for c in _BLOCK_COLUMNS)
             self.conn.execute(
-                f"INSERT INTO blocks (blog_id, id, {', '.join(_BLOCK_COLUMNS)}, content_hash, "
-                "revision, edits, richness, source_format, first_seen_at, deleted_at) "
-                f"VALUES (?, ?, {', '.join('?' * len(_BLOCK_COLUMNS))}, ?, 1, 0, ?, ?, ?, NULL)",
-                [blog.id, block.id, *values, digest, rich, blog.source_format, moment],
+                f"UPDATE blocks SET {sets}, content_hash = ?, revision = ?, edits = ?, "
+                "richness = ?, source_format = ?, deleted_at = NULL "
+                "WHERE blog_id = ? AND id = ?",
+                [*values, digest, revision + 1, edits, rich, blog.source_format, *key],
             )
-            self._add_revision(
-                blog, block.id, 1, digest, revision_json, moment, walk.cause, fetch_id
-            )
-            report.new.append(block.id)
+            self._add_revision(blog, block.id, revision + 1, digest, moment, cause, fetch_id)
+            (report.updated if cause == "edit" else report.rewritten).append(block.id)
         # When each block was last seen lives in a narrow table: one cheap statement for all.
         self.conn.execute(
             "INSERT INTO block_seen (blog_id, block_id, last_seen_at) "
             "SELECT ?, value, ? FROM json_each(?) WHERE true "
             "ON CONFLICT (blog_id, block_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
-            [blog.id, moment, json.dumps(seen)],
+            [blog.id, moment, json.dumps(sorted(seen))],
+        )
+
+    def _supersede(self, blog_id: str, block_id: str, revision: int) -> None:
+        """The post's current content moves into its revision's row: a newer one replaces it
+        in `blocks` (each revision's content is kept once, where it belongs)."""
+        self.conn.execute(
+            "UPDATE block_revisions SET (title, text, body) = "
+            "(SELECT title, text, body FROM blocks WHERE blog_id = ?1 AND id = ?2) "
+            "WHERE blog_id = ?1 AND block_id = ?2 AND revision = ?3",
+            [blog_id, block_id, revision],
         )
 
     def _add_revision(
@@ -711,21 +775,20 @@ class Archive:
         block_id: str,
         revision: int,
         digest: str,
-        data_json: str,
         moment: str | None,
         cause: str,
         fetch_id: int | None,
     ) -> None:
+        """A revision's record; its content is the post's own while it is the current one."""
         self.conn.execute(
             "INSERT INTO block_revisions (blog_id, block_id, revision, content_hash, seen_at, "
-            "data, cause, source_format, parser_version, fetch_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "cause, source_format, parser_version, fetch_id) VALUES (?,?,?,?,?,?,?,?,?)",
             [
                 blog.id,
                 block_id,
                 revision,
                 digest,
                 moment,
-                data_json,
                 cause,
                 blog.source_format,
                 __version__,
@@ -919,16 +982,28 @@ class Archive:
         """Blocks as export dicts, streamed from the database (memory stays flat).
 
         Filters (see `_blocks_sql`): since, until, key_events, limit, oldest_first,
-        include_deleted. With `as_of`, the blog as it stood then (see `_as_of_sql`).
+        include_deleted. With `as_of`, the blog as it stood then (see `_as_of`).
         """
         if as_of is not None:
-            sql, params = self._as_of_sql(blog_id, as_of, **filters)
-            for row in self._rows(sql, params):
-                yield _as_of_dict(row)
+            yield from self._as_of(blog_id, as_of, **filters)
             return
         sql, params = self._blocks_sql(blog_id, **filters)
         for row in self._rows(sql, params):
-            yield block_row_dict(row)
+            yield self._row_dict(row)
+
+    def _row_dict(self, row: sqlite3.Row) -> dict[str, Any]:
+        """A stored post as the export shape: its JSON, with its blog first and the
+        archive's bookkeeping after."""
+        data = block_dict(row["id"], row["title"], row["text"], self.packer.unpack(row["body"]))
+        return {
+            "blog_id": row["blog_id"],
+            **data,
+            "revision": row["revision"],
+            "edits": row["edits"] or 0,
+            "first_seen_at": row["first_seen_at"],
+            "last_seen_at": row["last_seen_at"],
+            "deleted_at": row["deleted_at"],
+        }
 
     def newest_update(self, blog_id: str | None, **filters: Any) -> str | None:
         """The newest time among these blocks (updated, else published, else last seen): an
@@ -950,7 +1025,7 @@ class Archive:
                 newest = when
         return newest
 
-    def _as_of_sql(
+    def _as_of(
         self,
         blog_id: str | None,
         as_of: datetime,
@@ -961,77 +1036,102 @@ class Archive:
         limit: int | None = None,
         oldest_first: bool = False,
         include_deleted: bool = True,
-    ) -> tuple[str, list[Any]]:
+    ) -> Iterator[dict[str, Any]]:
         """The posts that existed at `as_of`, each in the revision current then; none that
-        appeared later; deletions as they stood then (a post deleted later is shown whole)."""
-        moment = iso_z(as_of)
-        where, params = ["r.seen_at <= ?"], [moment]
-        if blog_id is not None:
-            where.append("r.blog_id = ?")
-            params.append(blog_id)
-        current = (
-            "SELECT r.blog_id, r.block_id, max(r.revision) AS revision FROM block_revisions r "
-            f"WHERE {' AND '.join(where)} GROUP BY r.blog_id, r.block_id"
-        )
-        field = "json_extract(r.data, '$.{}')".format
-        when = (
-            f"coalesce({field('published_at')}, {field('created_at')}, {field('updated_at')}, "
-            "b.first_seen_at)"
-        )
-        deleted = (
-            "(SELECT max(d.deleted_at) FROM deletions d WHERE d.blog_id = c.blog_id "
-            "AND d.block_id = c.block_id AND d.deleted_at <= ?1 "
-            "AND (d.restored_at IS NULL OR d.restored_at > ?1))"
-        )
-        outer, outer_params = [], []
-        if since is not None:
-            outer.append(f"{when} >= ?")
-            outer_params.append(iso_z(since))
-        if until is not None:
-            outer.append(f"{when} <= ?")
-            outer_params.append(iso_z(until))
-        if key_events:
-            outer.append(f"{field('key_event')}")
-        if not include_deleted:
-            outer.append(f"{deleted} IS NULL")
-        order = "ASC" if oldest_first else "DESC"
+        appeared later; deletions as they stood then (a post deleted later is shown whole).
+
+        Read whole and sorted here: the revision current then holds the times to sort by.
+        """
+        moment = iso_z(as_of) or ""
+        where = "r.seen_at <= ?1" + (" AND r.blog_id = ?2" if blog_id is not None else "")
+        params: list[Any] = [moment] + ([blog_id] if blog_id is not None else [])
+        # A revision's content is in its row once superseded, in the post's row while current.
+        content = "CASE WHEN c.revision = b.revision THEN b.{0} ELSE r.{0} END AS {0}".format
         sql = (
-            f"WITH c AS ({current.replace('?', '?1', 1)}) "
-            "SELECT c.blog_id, c.revision, r.data, b.first_seen_at, "
+            "WITH c AS (SELECT r.blog_id, r.block_id, max(r.revision) AS revision "
+            f"FROM block_revisions r WHERE {where} GROUP BY r.blog_id, r.block_id) "
+            f"SELECT c.blog_id, c.block_id AS id, c.revision, {content('title')}, "
+            f"{content('text')}, {content('body')}, b.first_seen_at, b.rowid, "
             "CASE WHEN s.last_seen_at <= ?1 THEN s.last_seen_at END AS last_seen_at, "
             "(SELECT count(*) FROM block_revisions e WHERE e.blog_id = c.blog_id "
             "AND e.block_id = c.block_id AND e.revision <= c.revision AND e.cause = 'edit') "
-            f"AS edits, {deleted} AS deleted_at "
+            "AS edits, "
+            "(SELECT max(d.deleted_at) FROM deletions d WHERE d.blog_id = c.blog_id "
+            "AND d.block_id = c.block_id AND d.deleted_at <= ?1 "
+            "AND (d.restored_at IS NULL OR d.restored_at > ?1)) AS deleted_at "
             "FROM c JOIN block_revisions r ON r.blog_id = c.blog_id AND r.block_id = c.block_id "
             "AND r.revision = c.revision "
             "JOIN blocks b ON b.blog_id = c.blog_id AND b.id = c.block_id "
-            "LEFT JOIN block_seen s ON s.blog_id = c.blog_id AND s.block_id = c.block_id "
-            f"{'WHERE ' + ' AND '.join(outer) if outer else ''} "
-            f"ORDER BY c.blog_id {order}, {when} {order}, b.rowid {order}"
+            "LEFT JOIN block_seen s ON s.blog_id = c.blog_id AND s.block_id = c.block_id"
         )
-        # ?1 is the moment everywhere; the other parameters follow it in order.
-        numbered = [moment, *params[1:], *outer_params]
-        if limit is not None:
-            sql += " LIMIT ?"
-            numbered.append(limit)
-        return sql, numbered
+        low, high = iso_z(since), iso_z(until)
+        found = []
+        for row in self._rows(sql, params):
+            post = self._row_dict(row)
+            when = (
+                post["published_at"]
+                or post["created_at"]
+                or post["updated_at"]
+                or post["first_seen_at"]
+                or ""
+            )
+            if (low and when < low) or (high and when > high):
+                continue
+            if (key_events and not post["key_event"]) or (
+                not include_deleted and post["deleted_at"]
+            ):
+                continue
+            found.append(((post["blog_id"], when, row["rowid"]), post))
+        found.sort(key=lambda item: item[0], reverse=not oldest_first)
+        for _, post in found[:limit]:
+            yield post
 
     def blocks_jsonl(self, blog_id: str | None, **filters: Any) -> Iterator[bytes]:
-        """The same rows as `blocks()`, as JSON lines built by SQLite's JSON functions.
+        """The same rows as `blocks()`, as JSON lines of UTF-8 bytes, never decoded.
 
-        The stored `authors` and `elements` are JSON already; letting SQLite assemble each
-        line avoids decoding and re-encoding them in Python (the export's hot path).
+        SQLite quotes the columns as JSON; a post's body holds the rest of its JSON as text
+        already: each line is those pieces put together (the export's hot path).
         """
-        # As a BLOB: the UTF-8 bytes SQLite built, with no decoding into Python strings.
-        sql, params = self._blocks_sql(blog_id, columns=f"CAST({_JSON_LINE} AS BLOB)", **filters)
+        quote = "CAST(json_quote({}) AS BLOB)".format
+        columns = ", ".join(
+            [quote(c) for c in ("b.blog_id", "b.id", "b.title", "coalesce(b.text, '')")]
+            + ["b.body", "b.revision", "coalesce(b.edits, 0)"]
+            + [quote(c) for c in ("b.first_seen_at", "s.last_seen_at", "b.deleted_at")]
+        )
+        sql, params = self._blocks_sql(blog_id, columns=columns, **filters)
+        unpack = self.packer.unpack
         for row in self._rows(sql, params):
-            yield row[0]
+            blog, ident, title, text, body, revision, edits, first, last, deleted = row
+            head, rest = parts(unpack(body))
+            yield b"".join(
+                (
+                    b'{"blog_id":',
+                    blog,
+                    b',"id":',
+                    ident,
+                    b',"title":',
+                    title,
+                    b",",
+                    head,
+                    b',"text":',
+                    text,
+                    b",",
+                    rest,
+                    b',"revision":%d,"edits":%d,"first_seen_at":' % (revision, edits),
+                    first,
+                    b',"last_seen_at":',
+                    last,
+                    b',"deleted_at":',
+                    deleted,
+                    b"}",
+                )
+            )
 
     def _blocks_sql(
         self,
         blog_id: str | None,
         *,
-        columns: str = "b.*, s.last_seen_at",
+        columns: str = "b.*, s.last_seen_at",  # b.* holds the body (see _row_dict)
         since: datetime | None = None,
         until: datetime | None = None,
         key_events: bool = False,
@@ -1092,12 +1192,20 @@ class Archive:
     def revisions(self, blog_id: str, block_id: str) -> list[dict[str, Any]]:
         """Every revision of a block, oldest first, with why it exists (its cause), the kind
         of source it was read from and the parser that read it."""
+        content = "CASE WHEN r.revision = b.revision THEN b.{0} ELSE r.{0} END AS {0}".format
         rows = self._rows(
-            "SELECT revision, content_hash, seen_at, cause, source_format, parser_version, data "
-            "FROM block_revisions WHERE blog_id = ? AND block_id = ? ORDER BY revision",
+            "SELECT r.revision, r.content_hash, r.seen_at, r.cause, r.source_format, "
+            f"r.parser_version, {content('title')}, {content('text')}, {content('body')} "
+            "FROM block_revisions r JOIN blocks b ON b.blog_id = r.blog_id AND b.id = r.block_id "
+            "WHERE r.blog_id = ? AND r.block_id = ? ORDER BY r.revision",
             [blog_id, block_id],
         )
-        out = [{**dict(r), "data": json.loads(r["data"])} for r in rows]
+        out = []
+        for r in rows:
+            row = dict(r)
+            body = self.packer.unpack(row.pop("body"))
+            row["data"] = block_dict(block_id, row.pop("title"), row.pop("text"), body)
+            out.append(row)
         if not out:
             raise BlogNotFound(f"no block {block_id!r} in blog {blog_id!r}")
         return out
@@ -1132,7 +1240,8 @@ class Archive:
         with self.transaction():
             for block in blocks:
                 digest = content_hash(block)
-                values, revision_json = _block_values(block.to_dict())
+                values = _block_values(block.to_dict())
+                values[-1] = self.packer.pack(values[-1])
                 row = self.conn.execute(
                     "SELECT revision FROM blocks WHERE blog_id = ? AND id = ?", [blog_id, block.id]
                 ).fetchone()
@@ -1146,15 +1255,14 @@ class Archive:
                     revision = 1
                 else:
                     revision = row[0] + 1
+                    self._supersede(blog_id, block.id, row[0])
                     sets = ", ".join(f"{c} = ?" for c in _BLOCK_COLUMNS)
                     self.conn.execute(
                         f"UPDATE blocks SET {sets}, content_hash = ?, revision = ? "
                         "WHERE blog_id = ? AND id = ?",
                         [*values, digest, revision, blog_id, block.id],
                     )
-                self._add_revision(
-                    blog, block.id, revision, digest, revision_json, moment, "reparse", None
-                )
+                self._add_revision(blog, block.id, revision, digest, moment, "reparse", None)
 
     def captures(self, blog_ids: list[str]) -> Iterator[dict[str, Any]]:
         """Every exchange kept for these blogs, oldest fetch first (what a WARC holds).
@@ -1248,8 +1356,22 @@ class Archive:
         return self._one("SELECT 1 FROM snapshots WHERE hash = ?", [digest]) is not None
 
     def snapshot(self, digest: str) -> bytes | None:
-        row = self._one("SELECT compressed FROM snapshots WHERE hash = ?", [digest])
-        return zlib.decompress(row["compressed"]) if row else None
+        """A kept page's bytes (at most two decompressions: a delta and its reference)."""
+        row = self._one("SELECT compressed, codec, ref FROM snapshots WHERE hash = ?", [digest])
+        if row is None:
+            return None
+        reference = None
+        if row["codec"] == "zstd-ref":
+            reference = self.packer.remembered(row["ref"])
+            if reference is None:
+                ref = self._one(
+                    "SELECT compressed, codec FROM snapshots WHERE hash = ?", [row["ref"]]
+                )
+                if ref is None:
+                    raise ArchiveError(f"archive {self.path}: page {digest} lost its reference")
+                reference = self.packer.unpack_page(ref["codec"], ref["compressed"], None)
+                self.packer.remember(row["ref"], reference)
+        return self.packer.unpack_page(row["codec"], row["compressed"], reference)
 
     def last_fetch(self, url: str) -> dict[str, Any] | None:
         """The newest fetch of a URL that brought a page, for conditional requests."""
@@ -1290,91 +1412,25 @@ class Archive:
             return None
 
 
-def _block_values(data: dict[str, Any]) -> tuple[list[Any], str]:
-    """Column values of a block dict, and the block's JSON for its revision record.
-
-    `elements` is the last key of the block JSON and the bulk of it: it is encoded once and
-    spliced into the revision JSON rather than encoded twice.
-    """
-    elements = json.dumps(data["elements"], ensure_ascii=False, separators=(",", ":"))
-    head = json.dumps(
-        {k: v for k, v in data.items() if k != "elements"},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    values = []
-    for column in _BLOCK_COLUMNS:
-        value = data[column]
-        if column == "elements":
-            value = elements
-        elif column in LIST_FIELDS:
-            value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        elif column in FLAG_FIELDS:
-            value = int(value)
-        values.append(value)
-    return values, f'{head[:-1]},"elements":{elements}}}'
-
-
-def _json_line_sql() -> str:
-    """An SQL expression giving a block's export JSON line, key for key as block_row_dict.
-
-    Strings go through json_quote(); `authors` and `elements` are stored as JSON and are
-    spliced in as they are, never parsed and re-encoded.
-    """
-    table = {"last_seen_at": "s"}  # kept in its own narrow table
-
-    def value(key: str) -> str:
-        column = f"{table.get(key, 'b')}.{key}"
-        if key in FLAG_FIELDS:
-            return f"CASE WHEN {column} THEN 'true' ELSE 'false' END"
-        if key in LIST_FIELDS:
-            return f"coalesce({column}, '[]')"
-        if key == "text":
-            return f"json_quote(coalesce({column}, ''))"
-        if key == "revision":
-            return f"coalesce({column}, 'null')"
-        if key == "edits":
-            return f"coalesce({column}, 0)"
-        return f"json_quote({column})"
-
-    # printf() builds each line in one allocation (a chain of || copies it once per key).
-    template = "{" + ",".join(f'"{key}":%s' for key in EXPORT_FIELDS) + "}"
-    return f"printf('{template}', {', '.join(value(key) for key in EXPORT_FIELDS)})"
-
-
-_JSON_LINE = _json_line_sql()
-
-
-def block_row_dict(row: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
-    """A blocks row as the export shape: the block's JSON plus archive bookkeeping."""
-    r = dict(row)
-    out = {}
-    for key in EXPORT_FIELDS:
-        value = r[key]
-        if key in FLAG_FIELDS:
-            value = bool(value)
-        elif key in LIST_FIELDS:
-            value = json.loads(value or "[]")
-        elif key == "text":
-            value = value or ""
-        elif key == "edits":
-            value = value or 0
-        out[key] = value
-    return out
+def _block_values(data: dict[str, Any]) -> list[Any]:
+    """Values of `_BLOCK_COLUMNS` for a block dict (the body last, not yet compressed)."""
+    return [
+        data["title"],
+        data["created_at"],
+        data["published_at"],
+        data["updated_at"],
+        int(data["key_event"]),
+        int(data["pinned"]),
+        int(data["summary"]),
+        json.dumps(data["authors"], ensure_ascii=False, separators=(",", ":")),
+        data["text"],
+        body_of(data),
+    ]
 
 
 def _exact(moment: datetime) -> str:
     """A time to the microsecond, in UTC with `Z` (WARC-Date may carry fractions)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _as_of_dict(row: sqlite3.Row) -> dict[str, Any]:
-    """A block as it stood then: its revision's JSON with the archive's fields of that time."""
-    data = json.loads(row["data"])
-    out = {"blog_id": row["blog_id"]}
-    for key in EXPORT_FIELDS[1:]:
-        out[key] = data[key] if key in data else row[key]
-    return out
 
 
 def _blog_dict(row: dict[str, Any] | sqlite3.Row) -> dict[str, Any]:

@@ -7,6 +7,7 @@ migration this version does not know) is read but never written.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -274,21 +275,7 @@ def _datasette_views(db: Database) -> None:
     # Edits are few among revisions: a partial index finds them newest first without reading
     # the revisions' JSON; the text before is the previous revision, found by primary key.
     db.execute("CREATE INDEX revisions_edits ON block_revisions (seen_at) WHERE cause = 'edit'")
-    db.execute(f"""
-        CREATE VIEW edits AS
-        SELECT r.blog_id, g.title AS blog, r.block_id AS post_id, r.revision,
-          {at("r.seen_at")} AS edited, r.seen_at AS edited_at,
-          json_extract(p.data, '$.title') AS title_before,
-          json_extract(r.data, '$.title') AS title_after,
-          json_extract(p.data, '$.text') AS text_before,
-          json_extract(r.data, '$.text') AS text_after,
-          r.source_format, r.fetch_id
-        FROM block_revisions r
-        LEFT JOIN block_revisions p
-          ON p.blog_id = r.blog_id AND p.block_id = r.block_id AND p.revision = r.revision - 1
-        LEFT JOIN blogs g ON g.id = r.blog_id
-        WHERE r.cause = 'edit'
-        ORDER BY r.seen_at DESC""")
+    _edits_view(db)
     # (The table `deletions` holds the bare rows; this view adds the post and readable times.)
     # Newest first in the order they were recorded: the table's own order, no sort.
     db.execute(f"""
@@ -307,6 +294,107 @@ def _datasette_views(db: Database) -> None:
           f.fetched_at, f.elapsed, f.snapshot_hash
         FROM fetches f LEFT JOIN blogs g ON g.id = f.blog_id
         ORDER BY f.id DESC""")
+
+
+@migration("008_blog_language")
+def _language(db: Database) -> None:
+    """The language a blog is written in, where its source says (`lang` of HTML exports)."""
+    db.execute("ALTER TABLE blogs ADD COLUMN language TEXT")
+
+
+@migration("009_compact_storage")
+def _compact(db: Database) -> None:
+    """A post's content once per revision: the current one in `blocks` (title and text as
+    columns, the rest as a compressed `body`), earlier ones in `block_revisions` (the same
+    three columns); pages in zstd, as deltas against a reference page; hashes of 16 hex
+    digits. Every post and revision is kept: each is moved, none is dropped."""
+    from liveblog_cli.store import Packer, body_of
+
+    run = db.execute
+    conn = db.conn
+    run(
+        "CREATE TABLE dictionaries (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, data BLOB NOT NULL)"
+    )
+    run("ALTER TABLE snapshots ADD COLUMN codec TEXT NOT NULL DEFAULT 'zlib'")
+    run("ALTER TABLE snapshots ADD COLUMN ref TEXT")
+    run("CREATE TABLE page_refs (key TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID")
+    run("ALTER TABLE blocks ADD COLUMN body BLOB")
+    for column in ("title TEXT", "text TEXT", "body BLOB"):
+        run(f"ALTER TABLE block_revisions ADD COLUMN {column}")
+    packer = Packer(conn)
+    current = conn.execute(
+        "SELECT rowid, id, created_at, published_at, updated_at, key_event, pinned, summary, "
+        "authors, html, elements FROM blocks"
+    ).fetchall()
+    bodies = []
+    for row in current:
+        data = {
+            "created_at": row[2],
+            "published_at": row[3],
+            "updated_at": row[4],
+            "key_event": bool(row[5]),
+            "pinned": bool(row[6]),
+            "summary": bool(row[7]),
+            "authors": json.loads(row[8] or "[]"),
+            "html": row[9],
+            "elements": json.loads(row[10] or "[]"),
+        }
+        bodies.append((row[0], body_of(data)))
+    packer.train([b for _, b in bodies])
+    for rowid, body in bodies:
+        run("UPDATE blocks SET body = ? WHERE rowid = ?", [packer.pack(body), rowid])
+    older = conn.execute(
+        "SELECT r.rowid, r.data FROM block_revisions r JOIN blocks b "
+        "ON b.blog_id = r.blog_id AND b.id = r.block_id WHERE r.revision < b.revision"
+    ).fetchall()
+    for rowid, raw in older:
+        data = json.loads(raw)
+        run(
+            "UPDATE block_revisions SET title = ?, text = ?, body = ? WHERE rowid = ?",
+            [data.get("title"), data.get("text") or "", packer.pack(body_of(data)), rowid],
+        )
+    run("DROP VIEW edits")
+    run("ALTER TABLE block_revisions DROP COLUMN data")
+    _edits_view(db)
+    run("ALTER TABLE blocks DROP COLUMN html")
+    run("ALTER TABLE blocks DROP COLUMN elements")
+    run("DROP INDEX IF EXISTS blocks_by_time")
+    # Sixteen hex digits tell one version of a post from the next as well as sixty-four.
+    run("DROP INDEX blocks_state")
+    run("UPDATE blocks SET content_hash = substr(content_hash, 1, 16)")
+    run("UPDATE block_revisions SET content_hash = substr(content_hash, 1, 16)")
+    run(
+        "CREATE INDEX blocks_state ON blocks (blog_id, id, content_hash, revision, deleted_at, "
+        "richness, source_format, edits)"
+    )
+
+
+def _edits_view(db: Database) -> None:
+    """Every edit with the title and text before (the previous revision) and after (this
+    revision's own: its JSON in archives before 009, its columns, or the post's while it is
+    the current one, after)."""
+    at = "strftime('%Y-%m-%d %H:%M UTC', {})".format
+    columns = {r[1] for r in db.execute("PRAGMA table_info(block_revisions)").fetchall()}
+    if "data" in columns:
+        before = "json_extract(p.data, '$.{0}')".format
+        after = "json_extract(r.data, '$.{0}')".format
+    else:
+        before = "p.{0}".format
+        after = "CASE WHEN r.revision = b.revision THEN b.{0} ELSE r.{0} END".format
+    db.execute(f"""
+        CREATE VIEW edits AS
+        SELECT r.blog_id, g.title AS blog, r.block_id AS post_id, r.revision,
+          {at("r.seen_at")} AS edited, r.seen_at AS edited_at,
+          {before("title")} AS title_before, {after("title")} AS title_after,
+          {before("text")} AS text_before, {after("text")} AS text_after,
+          r.source_format, r.fetch_id
+        FROM block_revisions r
+        LEFT JOIN block_revisions p
+          ON p.blog_id = r.blog_id AND p.block_id = r.block_id AND p.revision = r.revision - 1
+        LEFT JOIN blocks b ON b.blog_id = r.blog_id AND b.id = r.block_id
+        LEFT JOIN blogs g ON g.id = r.blog_id
+        WHERE r.cause = 'edit'
+        ORDER BY r.seen_at DESC""")
 
 
 def migrations() -> Migrations:

@@ -29,19 +29,41 @@ TITLE = "liveblog archive"
 # --- raw pages as text ------------------------------------------------------------------------
 
 
-def page_text(compressed: bytes | None, charset: str | None = None) -> str | None:
-    """A snapshot's bytes (zlib-compressed in `snapshots.compressed`) as text, in the charset
+def page_text(
+    compressed: bytes | None,
+    charset: str | None = None,
+    codec: str | None = None,
+    reference: bytes | None = None,
+) -> str | None:
+    """A kept page (`snapshots.compressed`, stored as `snapshots.codec`: zlib, zstd, or a
+    zstd delta against the `reference` page's own compressed bytes) as text, in the charset
     its response declared (UTF-8 otherwise; undecodable bytes become U+FFFD).
 
     Never more than a fetch may read (MAX_BYTES): a hand-made row cannot blow up memory.
     """
     if not isinstance(compressed, bytes):
         return None
+    raw = _unpack(compressed, codec, reference)
+    return None if raw is None else raw.decode(_codec(charset), errors="replace")
+
+
+def _unpack(stored: bytes, codec: str | None, reference: bytes | None) -> bytes | None:
+    import zstandard as zstd
+
     try:
-        raw = zlib.decompressobj().decompress(compressed, MAX_BYTES)
-    except zlib.error:
-        return None  # not a snapshot: NULL, as SQL functions say "no value"
-    return raw.decode(_codec(charset), errors="replace")
+        if codec == "zstd-ref":
+            ref = _unpack(reference, "zstd", None) if isinstance(reference, bytes) else None
+            if ref is None:
+                return None
+            ref_dict = zstd.ZstdCompressionDict(ref, dict_type=zstd.DICT_TYPE_RAWCONTENT)
+            reader = zstd.ZstdDecompressor(dict_data=ref_dict).decompressobj()
+            return reader.decompress(stored)[:MAX_BYTES]
+        if codec == "zstd" or stored[:4] == b"\x28\xb5\x2f\xfd":
+            out = zstd.ZstdDecompressor().decompressobj().decompress(stored)
+            return out[:MAX_BYTES]
+        return zlib.decompressobj().decompress(stored, MAX_BYTES)
+    except (zlib.error, zstd.ZstdError):
+        return None  # not a kept page: NULL, as SQL functions say "no value"
 
 
 def _codec(charset: str | None) -> str:
@@ -56,8 +78,8 @@ def _codec(charset: str | None) -> str:
 @hookimpl
 def prepare_connection(conn: sqlite3.Connection) -> None:
     """Every connection Datasette opens gets `page_text(compressed[, charset])`."""
-    conn.create_function("page_text", 1, page_text, deterministic=True)
-    conn.create_function("page_text", 2, page_text, deterministic=True)
+    for arity in (1, 2, 3, 4):
+        conn.create_function("page_text", arity, page_text, deterministic=True)
 
 
 def register_functions() -> None:
@@ -199,13 +221,23 @@ TABLES: dict[str, dict[str, Any]] = {
         "description": "Every deletion of a post, and its restoration if it came back "
         "(the post_deletions view adds the post and readable times).",
     },
+    "dictionaries": {
+        "description": "The zstd dictionary posts' bodies are compressed with, trained on the "
+        "archive's own posts (a body's frame names the dictionary it needs).",
+    },
+    "page_refs": {
+        "description": "For each blog and address, the page later polls are stored as deltas "
+        "against (a snapshot stored whole).",
+    },
     "snapshots": {
-        "description": "The raw bytes of every distinct page and payload, zlib-compressed, "
-        "by SHA-256. The query 'page of a poll' shows one as text.",
+        "description": "The raw bytes of every distinct page and payload by SHA-256, "
+        "compressed (codec: zlib, zstd, or zstd-ref, a delta against the page named by ref). "
+        "The query 'page of a poll' shows one as text.",
         "columns": {
             "hash": "SHA-256 of the bytes",
             "size": "bytes before compression",
-            "compressed": "the bytes, zlib-compressed: SQL page_text(compressed) gives text",
+            "compressed": "the bytes, compressed: SQL page_text(compressed, charset, codec, the "
+            "reference's compressed) gives text",
         },
     },
     "block_seen": {"description": "When each post was last seen on a page."},
@@ -253,8 +285,9 @@ WHERE (blog_id IN (SELECT id FROM blogs) OR blog_id IS NULL)
         "title": "Page of a poll",
         "description": "The raw page a poll read, as text (give the poll's id from polls).",
         "sql": """SELECT f.id AS poll, f.url, f.fetched_at, f.charset, s.size, s.hash,
-  page_text(s.compressed, f.charset) AS page
+  page_text(s.compressed, f.charset, s.codec, r.compressed) AS page
 FROM fetches f JOIN snapshots s ON s.hash = f.snapshot_hash
+LEFT JOIN snapshots r ON r.hash = s.ref
 WHERE f.id = :poll""",
     },
 }

@@ -230,7 +230,7 @@ def test_titles_and_descriptions_are_shown(archive: Path) -> None:
     for query in site.QUERIES.values():
         assert query["title"] in database
     assert "Every post as it stands now" in posts
-    assert "zlib-compressed" in snapshots
+    assert "compressed" in snapshots and "zstd-ref" in snapshots
     (tables,) = get(ds, "/archive.json")
     hidden = {t["name"] for t in tables["tables"] if t["hidden"]}
     assert "_sqlite_migrations" in hidden

@@ -1,0 +1,178 @@
+"""How the archive keeps its bytes small.
+
+A post is stored once per revision: its title and text as plain columns (the search index
+reads them, the views show them), everything else (times, flags, authors, html, typed
+elements) as one zstd-compressed body, with a dictionary trained on the archive's own
+posts once it has enough of them. Pages are zstd-compressed, each as a delta against a
+reference page of the same blog and address where that is smaller: a poll that changed
+one post costs a few hundred bytes, and reading any page takes at most two decompressions
+(a reference is never itself a delta).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from typing import Any
+
+# The block JSON keys a body holds, as two runs around `text` (see model.BLOCK_FIELDS):
+# they are spliced back around the title and text without decoding (exports).
+HEAD = ("created_at", "published_at", "updated_at", "key_event", "pinned", "summary", "authors")
+TAIL = ("html", "elements")
+SEP = b"\x00"  # never inside JSON text (a NUL is written \u0000)
+LEVEL = 3
+DICTIONARY_SIZE = 16 * 1024
+TRAIN_AFTER = 200  # posts saved in one go before a dictionary is trained from them
+REFERENCE_RATIO = 8  # a delta larger than 1/8 of its page: store it whole, as a new reference
+
+
+# What a key holds when a stored block lacks it (a revision written by an early version).
+_EMPTY: dict[str, Any] = {"key_event": False, "pinned": False, "summary": False}
+_EMPTY |= {"authors": [], "elements": []}
+
+
+def _fragment(data: dict[str, Any], keys: tuple[str, ...]) -> bytes:
+    fields = {k: data[k] if k in data else _EMPTY.get(k) for k in keys}
+    text = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "surrogatepass")[1:-1]
+
+
+def body_of(data: dict[str, Any]) -> bytes:
+    """A block dict's body: its JSON fields but id, title and text, uncompressed."""
+    return _fragment(data, HEAD) + SEP + _fragment(data, TAIL)
+
+
+def parts(body: bytes) -> tuple[bytes, bytes]:
+    """The two JSON runs of an uncompressed body (what goes before and after `text`)."""
+    head, _, tail = body.partition(SEP)
+    return head, tail
+
+
+def block_dict(block_id: str, title: str | None, text: str | None, body: bytes) -> dict[str, Any]:
+    """The block JSON shape from its stored parts."""
+    head, tail = parts(body)
+    first = json.loads((b"{" + head + b"}").decode("utf-8", "surrogatepass"))
+    rest = json.loads((b"{" + tail + b"}").decode("utf-8", "surrogatepass"))
+    return {"id": block_id, "title": title, **first, "text": text or "", **rest}
+
+
+class Packer:
+    """Compression for one archive connection: bodies (with the archive's dictionary) and
+    pages (zstd, as deltas against a reference page). Decompressors and the current
+    references are kept, so a long export or walk decompresses nothing twice."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._dicts: dict[int, Any] = {}
+        self._decompressors: dict[int, Any] = {}
+        self._compressor: Any = None
+        self._pages: dict[str, bytes] = {}  # reference hash -> page bytes (a few, the last)
+
+    # --- bodies -----------------------------------------------------------------------------
+
+    def _dictionary(self, dict_id: int) -> Any:
+        import zstandard as zstd
+
+        if dict_id not in self._dicts:
+            row = self.conn.execute(
+                "SELECT data FROM dictionaries WHERE id = ?", [dict_id]
+            ).fetchone()
+            if row is None:
+                raise ValueError(f"dictionary {dict_id} is missing from the archive")
+            self._dicts[dict_id] = zstd.ZstdCompressionDict(row[0])
+        return self._dicts[dict_id]
+
+    def _body_compressor(self) -> Any:
+        import zstandard as zstd
+
+        if self._compressor is None:
+            row = self.conn.execute(
+                "SELECT id FROM dictionaries WHERE kind = 'body' ORDER BY rowid DESC LIMIT 1"
+            ).fetchone()
+            if row is None:
+                self._compressor = zstd.ZstdCompressor(level=LEVEL)
+            else:
+                self._compressor = zstd.ZstdCompressor(
+                    level=LEVEL, dict_data=self._dictionary(row[0])
+                )
+        return self._compressor
+
+    def pack(self, body: bytes) -> bytes:
+        return self._body_compressor().compress(body)
+
+    def unpack(self, blob: bytes) -> bytes:
+        import zstandard as zstd
+
+        dict_id = zstd.get_frame_parameters(blob).dict_id
+        decompressor = self._decompressors.get(dict_id)
+        if decompressor is None:
+            if dict_id:
+                decompressor = zstd.ZstdDecompressor(dict_data=self._dictionary(dict_id))
+            else:
+                decompressor = zstd.ZstdDecompressor()
+            self._decompressors[dict_id] = decompressor
+        return decompressor.decompress(blob)
+
+    def train(self, bodies: list[bytes]) -> bool:
+        """Train the archive's body dictionary from these (once: the first save with enough
+        posts); later bodies compress against it. False when there is not enough to learn
+        from, or a dictionary exists."""
+        if len(bodies) < TRAIN_AFTER:
+            return False
+        if self.conn.execute("SELECT 1 FROM dictionaries WHERE kind = 'body'").fetchone():
+            return False
+        import zstandard as zstd
+
+        try:
+            trained = zstd.train_dictionary(DICTIONARY_SIZE, bodies)
+        except zstd.ZstdError:
+            return False  # too little variety to learn a dictionary from: none is needed
+        self.conn.execute(
+            "INSERT INTO dictionaries (id, kind, data) VALUES (?, 'body', ?)",
+            [trained.dict_id(), trained.as_bytes()],
+        )
+        self._compressor = None
+        return True
+
+    # --- pages ------------------------------------------------------------------------------
+
+    def remember(self, digest: str, page: bytes) -> None:
+        """Keep a reference page at hand: the next poll of its blog is compressed against
+        it, and reading its deltas needs it (a few, the latest)."""
+        self._pages.pop(digest, None)
+        self._pages[digest] = page
+        while len(self._pages) > 8:
+            self._pages.pop(next(iter(self._pages)))
+
+    def remembered(self, digest: str | None) -> bytes | None:
+        return self._pages.get(digest) if digest else None
+
+    def pack_page(self, raw: bytes, reference: tuple[str, bytes] | None) -> tuple[str, bytes]:
+        """(codec, stored bytes): a delta against `reference` where that is much smaller
+        than the page, else the page whole ("zstd")."""
+        import zstandard as zstd
+
+        if reference is not None:
+            ref_dict = zstd.ZstdCompressionDict(reference[1], dict_type=zstd.DICT_TYPE_RAWCONTENT)
+            delta = zstd.ZstdCompressor(level=LEVEL, dict_data=ref_dict).compress(raw)
+            if len(delta) * REFERENCE_RATIO <= len(raw):
+                return "zstd-ref", delta
+        return "zstd", zstd.ZstdCompressor(level=LEVEL).compress(raw)
+
+    def unpack_page(self, codec: str, stored: bytes, reference: bytes | None) -> bytes:
+        import zstandard as zstd
+
+        if codec == "zlib":
+            return zlib.decompress(stored)
+        if codec == "zstd":
+            return zstd.ZstdDecompressor().decompress(stored, max_output_size=1 << 31)
+        if codec == "zstd-ref" and reference is not None:
+            ref_dict = zstd.ZstdCompressionDict(reference, dict_type=zstd.DICT_TYPE_RAWCONTENT)
+            return zstd.ZstdDecompressor(dict_data=ref_dict).decompress(
+                stored, max_output_size=1 << 31
+            )
+        raise ValueError(f"a page stored as {codec!r} cannot be read")
+
+
+__all__ = ["HEAD", "SEP", "TAIL", "Packer", "block_dict", "body_of", "parts"]

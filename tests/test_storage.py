@@ -1,0 +1,199 @@
+"""How the archive keeps its bytes: a post's content once per revision, compressed where it is
+not queried; pages as zstd deltas against a reference; an older archive migrated in place,
+losing nothing. Real SQLite files, real pages."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from pathlib import Path
+
+from conftest import corpus_file
+from helpers import make_block, make_blog
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liveblog_cli.archive import Archive
+from liveblog_cli.model import Block, Element
+from liveblog_cli.store import block_dict, body_of
+
+POLITICS = "guardian/politics-live-2023-12-13.dcr.json"
+
+text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@given(
+    title=st.none() | text,
+    body=text,
+    authors=st.lists(text, max_size=3),
+    flags=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+    elements=st.lists(
+        st.builds(
+            Element,
+            kind=st.sampled_from(["text", "image", "tweet", "unknown"]),
+            text=st.none() | text,
+            html=st.none() | text,
+            url=st.none() | text,
+            extra=st.dictionaries(text, text | st.integers(), max_size=2),
+        ),
+        max_size=3,
+    ),
+)
+@settings(max_examples=150, deadline=None)
+def test_a_post_reads_back_exactly_as_it_was_stored(
+    title: str | None,
+    body: str,
+    authors: list[str],
+    flags: tuple[bool, bool, bool],
+    elements: list[Element],
+) -> None:
+    block = Block(
+        id="b1",
+        title=title,
+        key_event=flags[0],
+        pinned=flags[1],
+        summary=flags[2],
+        authors=authors,
+        elements=elements,
+        text=body,
+        html=None if not body else f"<p>{body}</p>",
+    )
+    data = block.to_dict()
+    assert block_dict("b1", title, body, body_of(data)) == data
+    assert list(block_dict("b1", title, body, body_of(data))) == list(data)
+
+
+def test_each_revision_is_kept_once_and_reads_back_whole(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    first = make_block(1, text="The first text of the post.")
+    second = make_block(1, text="The second text, after an edit.")
+    with Archive(db) as archive:
+        archive.save(make_blog([first, make_block(2)]))
+        archive.save(make_blog([second, make_block(2)]))
+        revisions = archive.revisions("test/live/2024/may/01/blog", "b0001")
+        exported = [json.loads(line) for line in archive.blocks_jsonl(None)]
+        as_dicts = list(archive.blocks(None))
+    assert [r["data"] for r in revisions] == [first.to_dict(), second.to_dict()]
+    assert exported == as_dicts  # the fast lines and the dicts are the same posts
+    with sqlite3.connect(db) as conn:
+        # The current text once, in the post's row; the earlier one once, in its revision's.
+        stored = conn.execute(
+            "SELECT revision, text FROM block_revisions WHERE block_id = 'b0001' ORDER BY 1"
+        ).fetchall()
+        assert stored == [(1, "The first text of the post."), (2, None)]
+        assert conn.execute("SELECT text FROM blocks WHERE id = 'b0001'").fetchone() == (
+            "The second text, after an edit.",
+        )
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(blocks)")}
+        assert "html" not in columns and "elements" not in columns and "body" in columns
+
+
+def test_pages_of_one_blog_are_kept_as_deltas_and_read_back_exactly(tmp_path: Path) -> None:
+    doc = json.loads(corpus_file(POLITICS).read_bytes())
+    pages = []
+    for n in range(6):  # a poll a time, one post edited each time
+        doc["blocks"][n]["elements"][0]["html"] += f"<p>Update {n}.</p>"
+        pages.append(json.dumps(doc).encode())
+    db = tmp_path / "a.db"
+    from liveblog_cli.archive import FetchInfo
+    from liveblog_cli.parse import parse_page
+
+    with Archive(db) as archive:
+        for page in pages:
+            archive.save(parse_page(page), fetch=FetchInfo(url="https://x/politics"), raw=page)
+        for page in pages:
+            import hashlib
+
+            assert archive.snapshot(hashlib.sha256(page).hexdigest()) == page
+    with sqlite3.connect(db) as conn:
+        codecs = [r[0] for r in conn.execute("SELECT codec FROM snapshots ORDER BY rowid")]
+        sizes = conn.execute("SELECT sum(length(compressed)) FROM snapshots").fetchone()[0]
+    assert codecs[0] == "zstd" and set(codecs[1:]) == {"zstd-ref"}
+    zlib_each = sum(len(zlib.compress(p, 6)) for p in pages)
+    assert sizes * 3 < zlib_each  # (make bench measures the ratio on 100 polls)
+
+
+def test_an_archive_from_before_migrates_in_place_losing_nothing(tmp_path: Path) -> None:
+    """An archive as version 0.1 left it (content in blocks' html/elements and in every
+    revision's JSON, zlib pages) opens, moves to the new layout, and says the same."""
+    from sqlite_utils import Database
+
+    from liveblog_cli.schema import migrations
+
+    db = tmp_path / "old.db"
+    old = Database(db)
+    migrations().apply(old, stop_before="009_compact_storage")
+    blog = "test/live/2024/may/01/blog"
+    posts = [make_block(1, text="Edited later."), make_block(2)]
+    edited = make_block(1, text="Edited now, with an image.")
+    edited.elements.append(Element("image", url="https://m.example/1.jpg", caption="A ship"))
+    old.execute(
+        "INSERT INTO blogs (id, url, title, source_format) VALUES (?, ?, 'A blog', 'test')",
+        [blog, f"https://news.example.org/{blog}"],
+    )
+    page = b'{"a page": true}'
+    old.execute(
+        "INSERT INTO snapshots (hash, size, compressed, first_seen_at) VALUES (?, ?, ?, ?)",
+        ["h" * 64, len(page), zlib.compress(page), "2024-05-01T09:00:00Z"],
+    )
+    current = {1: edited, 2: posts[1]}
+    for n, block in current.items():
+        data = block.to_dict()
+        old.execute(
+            "INSERT INTO blocks (blog_id, id, title, created_at, published_at, updated_at, "
+            "key_event, pinned, summary, authors, text, html, elements, content_hash, revision, "
+            "edits, richness, source_format, first_seen_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                blog,
+                block.id,
+                data["title"],
+                data["created_at"],
+                data["published_at"],
+                data["updated_at"],
+                0,
+                0,
+                0,
+                "[]",
+                data["text"],
+                data["html"],
+                json.dumps(data["elements"]),
+                "c" * 64,
+                2 if n == 1 else 1,
+                1 if n == 1 else 0,
+                1,
+                "test",
+                "2024-05-01T09:00:00Z",
+            ],
+        )
+    for block, revision in ((posts[0], 1), (edited, 2), (posts[1], 1)):
+        old.execute(
+            "INSERT INTO block_revisions (blog_id, block_id, revision, content_hash, seen_at, "
+            "data, cause) VALUES (?,?,?,?,?,?,?)",
+            [
+                blog,
+                block.id,
+                revision,
+                "c" * 64,
+                "2024-05-01T09:00:00Z",
+                json.dumps(block.to_dict()),
+                "first" if revision == 1 else "edit",
+            ],
+        )
+    old.conn.commit()
+    old.close()
+    with Archive(db) as archive:
+        revisions = archive.revisions(blog, "b0001")
+        posts_now = {b["id"]: b for b in archive.blocks(blog)}
+        assert archive.snapshot("h" * 64) == page
+    assert [r["data"] for r in revisions] == [posts[0].to_dict(), edited.to_dict()]
+    assert {k: posts_now["b0001"][k] for k in edited.to_dict()} == edited.to_dict()
+    assert {k: posts_now["b0002"][k] for k in posts[1].to_dict()} == posts[1].to_dict()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT DISTINCT length(content_hash) FROM blocks").fetchall() == [
+            (16,)
+        ]
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        edits = conn.execute("SELECT text_before, text_after FROM edits").fetchall()
+    assert edits == [("Edited later.", "Edited now, with an image.")]
