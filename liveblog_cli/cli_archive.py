@@ -57,6 +57,12 @@ def list_blogs(
     if shape:
         output.write_rows(blogs, shape, sys.stdout)
         return
+    if not sys.stdout.isatty():
+        from liveblog_cli.render import blog_lines
+
+        for pieces in blog_lines(blogs, zone):
+            sys.stdout.write("".join(piece for piece, _ in pieces) + "\n")
+        return
     from liveblog_cli.render import blogs_table
 
     blogs_table(blogs, output.console(), zone)

@@ -18,6 +18,12 @@ def main() -> None:
             return
         except OSError:
             pass  # a closed or full stdout: the full CLI says so in one line
+    if "list" in sys.argv[1:3]:
+        from liveblog_cli import quick
+
+        code = quick.run(sys.argv[1:])
+        if code is not None:
+            sys.exit(code)
     from liveblog_cli.cli import main as run
 
     run()

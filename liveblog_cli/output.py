@@ -6,7 +6,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -150,6 +149,8 @@ def atomic_writer(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
         raise LiveblogError(f"--output {path} is a directory; give a file name")
     directory = path.parent if str(path.parent) else Path(".")
     try:
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise LiveblogError(f"cannot write {path}: {exc.strerror or exc}") from None

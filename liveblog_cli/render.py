@@ -233,28 +233,31 @@ def _posts(blocks: Iterable[dict[str, Any]], console: Console, *, zone: tzinfo |
         console.print(text("(no posts match)", "dim"))
 
 
-def blogs_table(blogs: list[dict[str, Any]], console: Console, zone: tzinfo | None = None) -> None:
-    from rich.text import Text
-
+def blog_lines(
+    blogs: list[dict[str, Any]], zone: tzinfo | None = None
+) -> list[list[tuple[str, str]]]:
+    """The `list` view as lines of (text, style) pieces, page-derived text made safe: shown
+    by Rich on a terminal, written plainly to a pipe (no Rich import: `list` starts fast)."""
     if not blogs:
-        console.print(
-            text(
-                "the archive is empty: `liveblog fetch URL` or `liveblog parse FILE --save` "
-                "adds a blog",
-                "dim",
-            )
+        empty = (
+            "the archive is empty: `liveblog fetch URL` or `liveblog parse FILE --save` adds a blog"
         )
-        return
+        return [[(empty, "dim")]]
+    lines: list[list[tuple[str, str]]] = []
     # Three lines a blog rather than a table: ids and titles are long, terminals are not.
     for blog in blogs:
         state = {True: "live", False: "closed"}.get(blog.get("is_live"), "state unknown")
-        head = Text()
-        head.append(safe(blog["id"]), style="bold cyan")
-        head.append(f"  {state}", style="green" if blog.get("is_live") else "dim")
-        console.print(head)
-        console.print(text("  " + (blog.get("title") or "(no title)")))
+        lines.append(
+            [
+                (safe(blog["id"]), "bold cyan"),
+                (f"  {state}", "green" if blog.get("is_live") else "dim"),
+            ]
+        )
+        lines.append([(safe("  " + (blog.get("title") or "(no title)")), "")])
         if blog.get("publisher"):
-            console.print(text(f"  {blog['publisher']} · {blog.get('source_format') or ''}", "dim"))
+            lines.append(
+                [(safe(f"  {blog['publisher']} · {blog.get('source_format') or ''}"), "dim")]
+            )
         facts = [
             f"{blog.get('blocks')} blocks",
             f"{blog.get('key_events')} key events",
@@ -263,14 +266,25 @@ def blogs_table(blogs: list[dict[str, Any]], console: Console, zone: tzinfo | No
         ]
         if blog.get("deleted"):
             facts.insert(2, f"{blog['deleted']} deleted")
-        console.print(text("  " + " · ".join(facts), "dim"))
+        lines.append([("  " + " · ".join(facts), "dim")])
         polls = [
             f"checked {_ago(blog.get('last_fetched_at'))}",
             f"changed {_ago(blog.get('last_changed_at'))}",
         ]
         if blog.get("failures_24h"):
             polls.append(f"{blog['failures_24h']} failed polls in 24 h")
-        console.print(text("  " + " · ".join(polls), "dim"))
+        lines.append([("  " + " · ".join(polls), "dim")])
+    return lines
+
+
+def blogs_table(blogs: list[dict[str, Any]], console: Console, zone: tzinfo | None = None) -> None:
+    from rich.text import Text
+
+    for pieces in blog_lines(blogs, zone):
+        line = Text()
+        for piece, style in pieces:
+            line.append(piece, style=style)
+        console.print(line)
 
 
 def _ago(stamp: str | None) -> str:

@@ -1,0 +1,63 @@
+"""`liveblog list` answered without the command-line framework says exactly what the full
+command line says, whatever the form it is asked in."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import _cli_env, run_cli
+from helpers import make_block, make_blog
+
+from liveblog_cli.archive import Archive
+
+ENTRY = [sys.executable, "-c", "from liveblog_cli.entry import main; main()"]
+
+
+def entry(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """The console script as installed (`liveblog`), in a fresh interpreter."""
+    return subprocess.run(
+        [*ENTRY, *args], capture_output=True, env=_cli_env(env), check=False, timeout=60
+    )
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "a.db"
+    with Archive(path) as archive:
+        archive.save(make_blog([make_block(1), make_block(2, key_event=True)]))
+        archive.save(make_blog([make_block(3)], blog_id="news/live/second", title="A \x1b[31m"))
+    return path
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        ["list"],
+        ["list", "--json"],
+        ["list", "--nl"],
+        ["list", "--csv"],
+        ["list", "--tz", "Europe/London"],
+        ["list", "--tz", "Mars/Olympus"],
+    ],
+)
+def test_the_quick_list_says_what_the_full_one_says(form: list[str], db: Path) -> None:
+    quick = entry(*form, "--db", str(db), env={"TZ": "UTC"})
+    full = run_cli(*form, "--db", str(db), env={"TZ": "UTC"})
+    assert (quick.returncode, quick.stdout) == (full.returncode, full.stdout)
+    assert quick.stderr.split(b"(see")[0] == full.stderr.split(b"(see")[0]
+    assert b"\x1b" not in quick.stdout
+
+
+def test_db_before_the_command_and_errors(db: Path, tmp_path: Path) -> None:
+    assert entry("--db", str(db), "list").stdout == run_cli("--db", str(db), "list").stdout
+    missing = entry("list", "--db", str(tmp_path / "none.db"))
+    assert missing.returncode == 66 and b"no archive at" in missing.stderr
+    assert not (tmp_path / "none.db").exists()
+    # A form the quick path does not know goes to the full command line.
+    other = entry("list", "--as-of", "2h", "--db", str(db), "--json")
+    assert other.returncode == 0 and other.stdout.startswith(b"[")
+    bad = entry("list", "--bogus", "--db", str(db))
+    assert bad.returncode == 2 and b"No such option" in bad.stderr
