@@ -397,6 +397,85 @@ def _edits_view(db: Database) -> None:
         ORDER BY r.seen_at DESC""")
 
 
+POST_TIME = "coalesce(published_at, created_at, updated_at, first_seen_at)"
+
+
+@migration("010_counts_and_blog_search")
+def _counts_and_blog_search(db: Database) -> None:
+    """What `list` shows kept on each blog's row (counts, first and last post, last
+    change), so listing a thousand blogs reads a thousand rows; the search index knows each
+    post's blog (a search within one blog is one index query, not a filter after ranking);
+    a blog's key events found by an index in time order."""
+    run = db.execute
+    for column in (
+        "posts INTEGER NOT NULL DEFAULT 0",
+        "key_events INTEGER NOT NULL DEFAULT 0",
+        "deleted INTEGER NOT NULL DEFAULT 0",
+        "first_post_at TEXT",
+        "last_post_at TEXT",
+        "last_changed_at TEXT",
+    ):
+        run(f"ALTER TABLE blogs ADD COLUMN {column}")
+    for (blog_id,) in run("SELECT id FROM blogs").fetchall():
+        recount(db.conn, blog_id)
+    run(
+        "UPDATE blogs SET last_changed_at = max(coalesce((SELECT max(seen_at) FROM "
+        "block_revisions r WHERE r.blog_id = blogs.id AND r.cause IN ('first', 'edit', "
+        "'import')), ''), coalesce((SELECT max(deleted_at) FROM deletions d "
+        "WHERE d.blog_id = blogs.id), ''))"
+    )
+    run("UPDATE blogs SET last_changed_at = NULL WHERE last_changed_at = ''")
+    # A post's blog as one search token (its id in hex: one word to the tokenizer).
+    run("ALTER TABLE blocks ADD COLUMN blog TEXT GENERATED ALWAYS AS (hex(blog_id)) VIRTUAL")
+    for trigger in ("blocks_ai", "blocks_ad", "blocks_au"):
+        run(f"DROP TRIGGER IF EXISTS {trigger}")
+    run("DROP TABLE blocks_fts")
+    # content="blocks" written so, as Datasette looks for it (and sqlite-utils wrote it).
+    run(
+        'CREATE VIRTUAL TABLE blocks_fts USING FTS5 (title, text, blog, tokenize=\'unicode61\', '
+        'content="blocks")'
+    )
+    run("""
+        CREATE TRIGGER blocks_ai AFTER INSERT ON blocks BEGIN
+          INSERT INTO blocks_fts (rowid, title, text, blog)
+            VALUES (new.rowid, new.title, new.text, new.blog);
+        END""")
+    run("""
+        CREATE TRIGGER blocks_ad AFTER DELETE ON blocks BEGIN
+          INSERT INTO blocks_fts (blocks_fts, rowid, title, text, blog)
+            VALUES ('delete', old.rowid, old.title, old.text, old.blog);
+        END""")
+    run("""
+        CREATE TRIGGER blocks_au AFTER UPDATE OF title, text ON blocks BEGIN
+          INSERT INTO blocks_fts (blocks_fts, rowid, title, text, blog)
+            VALUES ('delete', old.rowid, old.title, old.text, old.blog);
+          INSERT INTO blocks_fts (rowid, title, text, blog)
+            VALUES (new.rowid, new.title, new.text, new.blog);
+        END""")
+    run("INSERT INTO blocks_fts (blocks_fts) VALUES ('rebuild')")
+    run(
+        f"CREATE INDEX blocks_key_events_of_blog ON blocks (blog_id, {POST_TIME}) "
+        "WHERE key_event = 1"
+    )
+
+
+def recount(conn: sqlite3.Connection, blog_id: str) -> int:
+    """A blog's counts and first and last post, on its row, from the indexes; its posts."""
+    conn.execute(
+        "UPDATE blogs SET "
+        "posts = (SELECT count(*) FROM blocks WHERE blog_id = ?1 AND deleted_at IS NULL), "
+        "deleted = (SELECT count(*) FROM blocks WHERE blog_id = ?1 AND deleted_at IS NOT NULL), "
+        "key_events = (SELECT count(*) FROM blocks WHERE blog_id = ?1 AND key_event = 1 "
+        "AND deleted_at IS NULL), "
+        f"first_post_at = (SELECT min({POST_TIME}) FROM blocks WHERE blog_id = ?1), "
+        f"last_post_at = (SELECT max({POST_TIME}) FROM blocks WHERE blog_id = ?1) "
+        "WHERE id = ?1",
+        [blog_id],
+    )
+    row = conn.execute("SELECT posts FROM blogs WHERE id = ?", [blog_id]).fetchone()
+    return row[0] if row else 0
+
+
 def migrations() -> Migrations:
     """The steps as a sqlite-utils `Migrations` set (it records what was applied)."""
     from sqlite_utils.migrations import Migrations

@@ -197,3 +197,37 @@ def test_an_archive_from_before_migrates_in_place_losing_nothing(tmp_path: Path)
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         edits = conn.execute("SELECT text_before, text_after FROM edits").fetchall()
     assert edits == [("Edited later.", "Edited now, with an image.")]
+
+
+def test_a_search_within_one_blog_is_not_crowded_out_by_other_blogs(tmp_path: Path) -> None:
+    """The blog is part of the index query: a blog whose matches are older than thousands
+    of another blog's still has all of them found, and `list` counts from the blogs' rows."""
+    db = tmp_path / "a.db"
+    with Archive(db) as archive:
+        archive.save(
+            make_blog(
+                [make_block(n, text=f"Harbour note {n}.") for n in range(5)],
+                blog_id="news/live/small",
+            )
+        )
+        archive.save(
+            make_blog(
+                [make_block(n, text=f"Harbour crowd {n}.") for n in range(3000)],
+                blog_id="news/live/big",
+            )
+        )
+        archive.save(
+            make_blog(
+                [make_block(n, text=f"Harbour note {n}.") for n in range(4)],
+                blog_id="news/live/small",
+            )
+        )  # one post gone
+        small = archive.search("harbour", blog_id="news/live/small", limit=50)
+        everywhere = archive.search("harbour", limit=20)
+        listed = {b["id"]: b for b in archive.list_blogs()}
+    assert sorted(h["id"] for h in small) == [f"b{n:04d}" for n in range(5)]
+    assert all(h["blog_id"] == "news/live/small" for h in small)
+    assert len(everywhere) == 20 and all("\x02" in h["snippet"] for h in everywhere)
+    assert (listed["news/live/small"]["blocks"], listed["news/live/small"]["deleted"]) == (4, 1)
+    assert listed["news/live/big"]["blocks"] == 3000 and listed["news/live/big"]["key_events"] == 0
+    assert listed["news/live/small"]["last_changed_at"] is not None
