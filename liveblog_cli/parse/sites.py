@@ -137,9 +137,11 @@ def _repair_title(block: Block, post: Any) -> None:
     stem = title.rstrip("".join(_ELLIPSIS)).strip()
     # The cut can fall inside an HTML entity ("dissanguata&rdq…"): drop the fragment.
     stem = re.sub(r"&#?\w*$", "", stem).strip()
+    folded = _fold(stem)
     for p in xpath(".//p")(post):
         line = clean_line(p.text_content())
-        if line and (not stem or _fold(line).startswith(_fold(stem))):
+        # `_fold(line).startswith(folded)`, folding no more of the line than that needs.
+        if line and (not stem or _folded_head(line, len(folded)) == folded):
             block.title = line
             return
         if line:
@@ -153,8 +155,11 @@ def _post_body(post: Any, title: str | None) -> Any | None:
     for node in xpath(".//time|.//h1|.//h2|.//h3")(body):
         _remove(node)
     first = next(iter(xpath(".//p")(body)), None)
-    if first is not None and title and _fold(first.text_content()) == _fold(title):
-        _remove(first)
+    if first is not None and title:
+        # `_fold(first's text) == _fold(title)`, folding one character past the title's.
+        folded = _fold(title)
+        if _folded_head(first.text_content(), len(folded) + 1) == folded:
+            _remove(first)
     return body
 
 
