@@ -71,7 +71,7 @@ def page_vs_floor(name: str, data: bytes, *, targeted: bool = True) -> Pair:
     page_kind = kind(data)
     pair = paired(_ours(data), floor(data))
     target, limit = _verdict(page_kind) if targeted else ("", None)
-    label = name[:50] if targeted else f"{name[:38]} (no target)"
+    label = name[:50] if targeted else f"{name[:46]} (no target)"
     row(
         "parse",
         f"{label}: liveblog / floor",
