@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ from liveblog_cli.model import (
     iso_z,
     richness,
 )
-from liveblog_cli.store import Packer, block_dict, body_of, parts
+from liveblog_cli.store import SEP, Packer, block_dict, body_of
 
 BUSY_TIMEOUT_MS = 30_000
 RECENT = 2000  # search ranks the best matches among this many most recent ones
@@ -242,6 +243,7 @@ _BLOG_META = (
     "published_at",
     "authors",
     "tags",
+    "language",
 )
 
 
@@ -639,6 +641,7 @@ class Archive:
             "source_format": data["source_format"],
             "pages": json.dumps(data["pages"], ensure_ascii=False),
             "richness": rich,
+            "language": blog.language,
         }
         existing = self.conn.execute(
             f"SELECT {', '.join(_BLOG_META)}, richness FROM blogs WHERE id = ?", [blog.id]
@@ -1082,43 +1085,56 @@ class Archive:
     def blocks_jsonl(self, blog_id: str | None, **filters: Any) -> Iterator[bytes]:
         """The same rows as `blocks()`, as JSON lines of UTF-8 bytes, never decoded.
 
-        SQLite quotes the columns as JSON; a post's body holds the rest of its JSON as text
-        already: each line is those pieces put together (the export's hot path).
+        SQLite quotes the text a publisher wrote (id, title, text) as JSON; a post's body
+        holds the rest of its JSON as text already; times are ours, ISO strings that need no
+        escaping, and one blog's id is quoted once: each line is those pieces put together
+        (the export's hot path, a few microseconds a post).
         """
         quote = "CAST(json_quote({}) AS BLOB)".format
+        raw = "CAST({} AS BLOB)".format
         columns = ", ".join(
-            [quote(c) for c in ("b.blog_id", "b.id", "b.title", "coalesce(b.text, '')")]
+            ["b.blog_id"]
+            + [quote(c) for c in ("b.id", "b.title", "coalesce(b.text, '')")]
             + ["b.body", "b.revision", "coalesce(b.edits, 0)"]
-            + [quote(c) for c in ("b.first_seen_at", "s.last_seen_at", "b.deleted_at")]
+            + [raw(c) for c in ("b.first_seen_at", "s.last_seen_at", "b.deleted_at")]
         )
         sql, params = self._blocks_sql(blog_id, columns=columns, **filters)
-        unpack = self.packer.unpack
-        for row in self._rows(sql, params):
-            blog, ident, title, text, body, revision, edits, first, last, deleted = row
-            head, rest = parts(unpack(body))
-            yield b"".join(
-                (
-                    b'{"blog_id":',
-                    blog,
-                    b',"id":',
-                    ident,
-                    b',"title":',
-                    title,
-                    b",",
-                    head,
-                    b',"text":',
-                    text,
-                    b",",
-                    rest,
-                    b',"revision":%d,"edits":%d,"first_seen_at":' % (revision, edits),
-                    first,
-                    b',"last_seen_at":',
-                    last,
-                    b',"deleted_at":',
-                    deleted,
-                    b"}",
-                )
-            )
+        unpack, when = self.packer.unpack, _when_json
+        blogs: dict[str, bytes] = {}
+        try:
+            cursor = self.conn.execute(sql, params)
+            while batch := cursor.fetchmany(1000):
+                for blog, ident, title, text, body, revision, edits, first, last, gone in batch:
+                    quoted = blogs.get(blog)
+                    if quoted is None:
+                        quoted = blogs[blog] = b'{"blog_id":' + json_quote_bytes(blog)
+                    head, _, rest = unpack(body).partition(SEP)
+                    yield b"".join(
+                        (
+                            quoted,
+                            b',"id":',
+                            ident,
+                            b',"title":',
+                            title,
+                            b",",
+                            head,
+                            b',"text":',
+                            text,
+                            b",",
+                            rest,
+                            b',"revision":%d,"edits":%d,"first_seen_at":%s,"last_seen_at":%s'
+                            b',"deleted_at":%s}'
+                            % (
+                                revision,
+                                edits,
+                                when(first),
+                                when(last),
+                                when(gone),
+                            ),
+                        )
+                    )
+        except sqlite3.Error as exc:
+            raise _archive_error(exc, self.path) from None
 
     def _blocks_sql(
         self,
@@ -1435,6 +1451,28 @@ def _block_values(data: dict[str, Any]) -> list[Any]:
 def _exact(moment: datetime) -> str:
     """A time to the microsecond, in UTC with `Z` (WARC-Date may carry fractions)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# A stored time or blog id that JSON can hold between quotes as it is (no quote, backslash,
+# control or non-ASCII byte): times are always so, as liveblog writes them.
+_PLAIN_JSON = re.compile(rb'[^"\\\x00-\x1f\x7f-\xff]*').fullmatch
+
+
+def json_quote_bytes(value: bytes | str | None) -> bytes:
+    """A stored value as a JSON string (or null), in UTF-8."""
+    if value is None:
+        return b"null"
+    if isinstance(value, bytes):
+        if _PLAIN_JSON(value):
+            return b'"' + value + b'"'
+        value = value.decode("utf-8", "surrogateescape")
+    return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+def _when_json(value: bytes | None) -> bytes:
+    if value is None:
+        return b"null"
+    return b'"' + value + b'"' if _PLAIN_JSON(value) else json_quote_bytes(value)
 
 
 def _blog_dict(row: dict[str, Any] | sqlite3.Row) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import IO, Any
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
+from liveblog_cli.model import is_rtl
 from liveblog_cli.output import UNSAFE_JSON, dumps, write_jsonl
 
 CSV_COLUMNS = (
@@ -347,6 +348,7 @@ def export_html(
     key_events: dict[str, list[dict[str, Any]]] | None = None,
     title: str | None = None,
     zone: Any = None,
+    blog_id: str | None = None,
     **_: Any,
 ) -> int:
     """One self-contained page: inline CSS, no scripts, a strict Content-Security-Policy.
@@ -355,8 +357,16 @@ def export_html(
     each blog's key-events list comes from `key_events`, gathered before.
     """
     blogs = blogs or {}
+    # The page's language and direction: its blog's, when it is one blog and says (every
+    # post also says dir="auto": a post in another script still reads right).
+    languages = {b.get("language") for b in blogs.values()} if len(blogs) == 1 else set()
+    language = next(iter(languages)) if len(languages) == 1 else None
+    if blog_id and blogs.get(blog_id):
+        language = blogs[blog_id].get("language")
+    opening = f' lang="{_h(language)}"' if language else ""
+    opening += ' dir="rtl"' if is_rtl(language) else ""
     out.write(
-        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<!doctype html>\n<html{opening}>\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
         '<meta name="referrer" content="no-referrer">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -417,7 +427,7 @@ def _html_block(out: IO[str], block: dict[str, Any], zone: Any = None) -> None:
         if on
     ]
     classes = ["block"] + [css for css, _ in flags]
-    out.write(f'<article id="block-{_h(block["id"])}" class="{" ".join(classes)}">\n')
+    out.write(f'<article id="block-{_h(block["id"])}" class="{" ".join(classes)}" dir="auto">\n')
     meta = [_h(_when(block.get("published_at") or block.get("created_at"), zone) or "undated")]
     if block.get("updated_at") and block["updated_at"] != block.get("published_at"):
         meta.append(f"updated {_h(_when(block['updated_at'], zone))}")

@@ -51,6 +51,27 @@ _RICHNESS = {
 }
 
 
+# Scripts written right to left, by the primary subtag of a language tag.
+RTL_LANGUAGES = frozenset(
+    {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ps", "sd", "syr", "ug", "ur", "yi"}
+)
+
+
+def language_tag(value: object) -> str | None:
+    """A language tag as pages give it (`ar`, `en_GB`, `hi-IN`), made a clean BCP 47 tag, or
+    None for anything that is not one."""
+    import re
+
+    if not isinstance(value, str):
+        return None
+    tag = value.strip().replace("_", "-")
+    return tag if re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}", tag) else None
+
+
+def is_rtl(language: str | None) -> bool:
+    return bool(language) and language.split("-", 1)[0].lower() in RTL_LANGUAGES  # type: ignore[union-attr]
+
+
 def richness(source_format: str | None) -> int:
     return _RICHNESS.get(source_format or "", 1)
 
@@ -269,6 +290,9 @@ class LiveBlog:
     time_ordered: bool = field(default=True, repr=False)
     # How many pages the whole blog has, when the source says (for "read 2 of 5 pages").
     page_count: int | None = field(default=None, repr=False)
+    # The language it is written in (a BCP 47 tag, `ar`, `hi`, `en-GB`) when the source says:
+    # kept with the blog, it gives the HTML export its `lang` and direction.
+    language: str | None = field(default=None, repr=False)
 
     def to_dict(self, *, blocks: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -432,7 +432,7 @@ def _counts_and_blog_search(db: Database) -> None:
     run("DROP TABLE blocks_fts")
     # content="blocks" written so, as Datasette looks for it (and sqlite-utils wrote it).
     run(
-        'CREATE VIRTUAL TABLE blocks_fts USING FTS5 (title, text, blog, tokenize=\'unicode61\', '
+        "CREATE VIRTUAL TABLE blocks_fts USING FTS5 (title, text, blog, tokenize='unicode61', "
         'content="blocks")'
     )
     run("""
