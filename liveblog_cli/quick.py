@@ -51,7 +51,8 @@ def _list(db: str | None, shape: str | None, zone_name: str | None) -> int:
         from liveblog_cli.archive import Archive, default_path
 
         try:
-            zone = times.parse_zone(zone_name) if zone_name else times.local_zone()
+            # The machine's zone is looked up only when there is a line to show it in.
+            zone = times.parse_zone(zone_name) if zone_name else None
         except ValueError as exc:
             say(f"liveblog: error: --tz: {exc}")
             return EXIT_USAGE
@@ -65,6 +66,7 @@ def _list(db: str | None, shape: str | None, zone_name: str | None) -> int:
         else:
             from liveblog_cli.render import blog_lines
 
+            zone = zone or (times.local_zone() if blogs else None)
             for pieces in blog_lines(blogs, zone):
                 sys.stdout.write("".join(piece for piece, _ in pieces) + "\n")
         sys.stdout.flush()
