@@ -58,10 +58,9 @@ def list_blogs(
         output.write_rows(blogs, shape, sys.stdout)
         return
     if not sys.stdout.isatty():
-        from liveblog_cli.render import blog_lines
+        from liveblog_cli.render import blog_lines, write_lines
 
-        for pieces in blog_lines(blogs, zone):
-            sys.stdout.write("".join(piece for piece, _ in pieces) + "\n")
+        write_lines(blog_lines(blogs, zone), sys.stdout)
         return
     from liveblog_cli.render import blogs_table
 
@@ -362,9 +361,14 @@ def search(
             hit["snippet"] = hit["snippet"].replace("\x02", "").replace("\x03", "")
         output.write_rows(hits, shape, sys.stdout)
         return
-    from liveblog_cli.render import search_results
+    if sys.stdout.isatty():
+        from liveblog_cli.render import search_results
 
-    search_results(hits, output.console(), zone)
+        search_results(hits, output.console(), zone)
+    else:
+        from liveblog_cli.render import search_lines, write_lines
+
+        write_lines(search_lines(hits, zone), sys.stdout)
     if not hits:
         output.say(f"no posts match {query!r}")
 

@@ -64,11 +64,10 @@ def _list(db: str | None, shape: str | None, zone_name: str | None) -> int:
 
             write_rows(blogs, shape, sys.stdout)
         else:
-            from liveblog_cli.render import blog_lines
+            from liveblog_cli.render import blog_lines, write_lines
 
             zone = zone or (times.local_zone() if blogs else None)
-            for pieces in blog_lines(blogs, zone):
-                sys.stdout.write("".join(piece for piece, _ in pieces) + "\n")
+            write_lines(blog_lines(blogs, zone), sys.stdout)
         sys.stdout.flush()
         return 0
     except LiveblogError as exc:

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 # reorder or hide text (bidi overrides, zero-width spaces): shown as visible escapes.
 _CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{INVISIBLE}]")
 
+# A run of text and its Rich style: views built of these print plainly off a terminal.
+Piece = tuple[str, str]
+
 
 def safe(value: object) -> str:
     """A string that cannot drive a terminal: controls shown as `\\x1b`-style escapes, bidi
@@ -233,9 +236,7 @@ def _posts(blocks: Iterable[dict[str, Any]], console: Console, *, zone: tzinfo |
         console.print(text("(no posts match)", "dim"))
 
 
-def blog_lines(
-    blogs: list[dict[str, Any]], zone: tzinfo | None = None
-) -> list[list[tuple[str, str]]]:
+def blog_lines(blogs: list[dict[str, Any]], zone: tzinfo | None = None) -> list[list[Piece]]:
     """The `list` view as lines of (text, style) pieces, page-derived text made safe: shown
     by Rich on a terminal, written plainly to a pipe (no Rich import: `list` starts fast)."""
     if not blogs:
@@ -278,13 +279,23 @@ def blog_lines(
 
 
 def blogs_table(blogs: list[dict[str, Any]], console: Console, zone: tzinfo | None = None) -> None:
+    print_lines(blog_lines(blogs, zone), console)
+
+
+def print_lines(lines: Iterable[list[Piece]], console: Console) -> None:
+    """Lines of pieces in their styles on a Rich console."""
     from rich.text import Text
 
-    for pieces in blog_lines(blogs, zone):
+    for pieces in lines:
         line = Text()
         for piece, style in pieces:
             line.append(piece, style=style)
         console.print(line)
+
+
+def write_lines(lines: Iterable[list[Piece]], out: Any) -> None:
+    """Lines of pieces as plain text (a pipe or a file: no styles, no Rich)."""
+    out.writelines("".join(piece for piece, _ in pieces) + "\n" for pieces in lines)
 
 
 def _ago(stamp: str | None) -> str:
@@ -303,41 +314,37 @@ def _ago(stamp: str | None) -> str:
     return f"{seconds} s ago"
 
 
-def search_results(
-    hits: list[dict[str, Any]], console: Console, zone: tzinfo | None = None
-) -> None:
-    from rich.text import Text
-
+def search_lines(hits: list[dict[str, Any]], zone: tzinfo | None = None) -> list[list[Piece]]:
+    """Search hits as lines of (text, style) pieces, page-derived text made safe: shown by Rich
+    on a terminal, written plainly to a pipe (no Rich import)."""
+    lines: list[list[Piece]] = []
     for hit in hits:
-        head = Text()
-        head.append(
-            fmt_time(
-                hit.get("published_at"),
-                zone,
-            )
-            if hit.get("published_at")
-            else "undated",
-            style="cyan",
-        )
+        when = hit.get("published_at")
+        head = [(fmt_time(when, zone) if when else "undated", "cyan")]
         if hit.get("key_event"):
-            head.append("  ★", style="yellow")
+            head.append(("  ★", "yellow"))
         if hit.get("deleted_at"):
-            head.append("  ✗ deleted", style="red")
-        head.append(f"  {safe(hit['blog_id'])} {safe(hit['id'])}", style="dim")
-        console.print(head)
+            head.append(("  ✗ deleted", "red"))
+        head.append((f"  {safe(hit['blog_id'])} {safe(hit['id'])}", "dim"))
+        lines.append(head)
         if hit.get("title"):
-            console.print(text(hit["title"], "bold"))
-        snippet = Text()
+            lines.append([(safe(hit["title"]), "bold")])
+        snippet: list[Piece] = []
         # \x02 and \x03 mark the matched words (set by the query, never present in text).
         for i, part in enumerate(safe_snippet(hit.get("snippet") or "").split("\x02")):
             if i:
                 match, _, rest = part.partition("\x03")
-                snippet.append(match, style="bold reverse")
-                snippet.append(rest)
+                snippet += [(match, "bold reverse"), (rest, "")]
             else:
-                snippet.append(part)
-        console.print(snippet)
-        console.print()
+                snippet.append((part, ""))
+        lines += [snippet, []]
+    return lines
+
+
+def search_results(
+    hits: list[dict[str, Any]], console: Console, zone: tzinfo | None = None
+) -> None:
+    print_lines(search_lines(hits, zone), console)
 
 
 def safe_snippet(value: str) -> str:
