@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
 from liveblog_cli.model import is_rtl
-from liveblog_cli.output import UNSAFE_JSON, dumps, write_jsonl
+from liveblog_cli.output import UNSAFE_JSON, csv_cell, dumps, inert, write_jsonl
 
 CSV_COLUMNS = (
     "blog_id",
@@ -36,8 +36,6 @@ CSV_COLUMNS = (
     "last_seen_at",
     "deleted_at",
 )
-# Characters spreadsheets treat as the start of a formula (OWASP's list).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 # Not allowed in XML 1.0 documents at all.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _SAFE_SCHEMES = {"http", "https", "mailto"}
@@ -96,14 +94,6 @@ _ALLOWED_ATTRIBUTES = {
 }
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def inert(value: Any) -> str:
-    """Text with control characters removed: exports are read in terminals too."""
-    return _CONTROL.sub("", "" if value is None else str(value))
-
-
 def sanitize_html(markup: str | None) -> str:
     """Scraped HTML made inert: no scripts, handlers, styles, frames or unsafe URLs."""
     if not markup:
@@ -126,18 +116,6 @@ def safe_url(url: Any) -> str | None:
         return None
     url = url.strip()
     return url if re.match(r"(?i)https?://", url) and not _XML_INVALID.search(url) else None
-
-
-def csv_cell(value: Any) -> str:
-    """A cell no spreadsheet will evaluate: a leading formula character gets a `'` guard."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = inert(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
 
 
 def element_urls(block: dict[str, Any]) -> list[str]:

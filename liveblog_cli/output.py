@@ -29,6 +29,29 @@ INVISIBLE = "\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufe
 UNSAFE_TEXT = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}]")
 
 
+# Controls an export drops (tab and newline stay): exports are read in terminals too.
+_EXPORT_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Characters spreadsheets treat as the start of a formula (OWASP's list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+
+
+def inert(value: Any) -> str:
+    """Text with control characters removed: exports are read in terminals too."""
+    return _EXPORT_CONTROL.sub("", "" if value is None else str(value))
+
+
+def csv_cell(value: Any) -> str:
+    """A cell no spreadsheet will evaluate: a leading formula character gets a `'` guard."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = inert(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
 def visible(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
@@ -122,8 +145,6 @@ def write_rows(rows: list[dict[str, Any]], shape: str, out: IO[str]) -> None:
         write_jsonl(rows, out)
     else:
         import csv
-
-        from liveblog_cli.export import csv_cell
 
         columns = list(dict.fromkeys(k for row in rows for k in row))
         writer = csv.writer(out, lineterminator="\r\n")
