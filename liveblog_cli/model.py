@@ -58,10 +58,12 @@ RTL_LANGUAGES = frozenset(
 
 
 def language_tag(value: object) -> str | None:
-    """A language tag as pages give it (`ar`, `en_GB`, `hi-IN`), made a clean BCP 47 tag, or
-    None for anything that is not one."""
+    """A language tag as pages give it (`ar`, `en_GB`, `hi-IN`, schema.org's Language), made
+    a clean BCP 47 tag, or None for anything that is not one (`English`)."""
     import re
 
+    if isinstance(value, dict):  # schema.org's Language: {"name": "English", "alternateName": "en"}
+        value = value.get("alternateName")
     if not isinstance(value, str):
         return None
     tag = value.strip().replace("_", "-")

@@ -393,3 +393,59 @@ def test_demo_and_tests_keep_tracked_files(tmp_path: Path) -> None:
     assert 'os.environ.get("LIVEBLOG_WRITE_DOCS")' in text
     assert "reliability-doc" in (ROOT / "Makefile").read_text()
     assert sqlite3.sqlite_version
+
+
+@pytest.mark.parametrize(
+    ("relative", "lang", "rtl"),
+    [
+        ("bbc/arabic-live-67574192.json", "ar", True),
+        ("bbc/hindi-live-cm93v1d6rw4pt.json", "hi", False),
+        ("guardian/politics-live-2023-12-13.dcr.json", "en", False),
+        ("other/repubblica-israele-hamas-2023-11-02.html", "it", False),
+    ],
+)
+def test_html_export_says_the_blogs_language_and_direction(
+    tmp_path: Path, relative: str, lang: str, rtl: bool
+) -> None:
+    """An Arabic blog exported as a page reads right to left, and every page says its
+    language (for screen readers, hyphenation, fonts), not a blanket English."""
+    from conftest import corpus_file
+
+    source = corpus_file(relative)
+    db = str(tmp_path / "l.db")
+    assert run_cli("parse", str(source), "--save", "--db", db).returncode == 0
+    done = run_cli("export", "--all", "--db", db, "-f", "html")
+    assert done.returncode == 0, done.stderr
+    page = done.stdout.decode()
+    opening = page.split("<head>", 1)[0]
+    assert f'lang="{lang}"' in opening
+    assert ('dir="rtl"' in opening) is rtl
+    articles = page.count("<article ")
+    assert articles > 0 and page.count('dir="auto"') >= articles
+
+
+@pytest.mark.parametrize(
+    ("given", "tag"),
+    [
+        ("ar", "ar"),
+        ("en_GB", "en-GB"),
+        (" hi-IN ", "hi-IN"),
+        ({"@type": "Language", "name": "English", "alternateName": "en"}, "en"),
+        ("English", None),
+        ('en" onload="x', None),
+        ("", None),
+        (7, None),
+    ],
+)
+def test_language_tags_are_cleaned_or_refused(given: object, tag: str | None) -> None:
+    from liveblog_cli.model import language_tag
+
+    assert language_tag(given) == tag
+
+
+def test_a_page_without_a_language_claims_none(tmp_path: Path) -> None:
+    db = tmp_path / "n.db"
+    with Archive(db) as archive:
+        archive.save(make_blog([make_block(1)], blog_id="world/live/x", title="x"))
+    page = run_cli("export", "x", "--db", str(db), "-f", "html").stdout.decode()
+    assert "<html>" in page and 'lang="' not in page.split("<head>", 1)[0]

@@ -20,34 +20,14 @@ from liveblog_cli.model import (
     LiveBlog,
     distinct_ids,
     iso_z,
+    language_tag,
     merge_blocks,
     newest_first,
     parse_iso,
     stable_id,
 )
-from liveblog_cli.parse.source import Doc, Source, on_page, page_memo, tagged, xpath
-from liveblog_cli.parse.text import clean_line, clean_text, html_to_text, load_json
-
-
-def scripts(root: Any) -> Iterator[Any]:
-    """Every JSON-LD value in the page; a script that is not valid JSON is skipped, not fatal.
-
-    Decoded once per page (the blog's reader and the site-image finder both read them; no
-    reader changes them)."""
-    return iter(page_memo(root, "jsonld-scripts", lambda: list(_scripts(root))))
-
-
-def _scripts(root: Any) -> Iterator[Any]:
-    for node in tagged(root, "script"):
-        if (node.get("type") or "").split(";")[0].strip().lower() != "application/ld+json":
-            continue
-        text = (node.text or "").strip()
-        if not text:
-            continue
-        try:
-            yield load_json(text)
-        except ValueError:
-            continue
+from liveblog_cli.parse.source import Doc, Source, ld_scripts, on_page, xpath
+from liveblog_cli.parse.text import clean_line, clean_text, html_to_text
 
 
 def _walk(value: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
@@ -163,7 +143,7 @@ def update_block(obj: dict[str, Any], index: int, urls: set[str] | None = None) 
 
 
 def liveblog_objects(root: Any) -> list[dict[str, Any]]:
-    return [o for value in scripts(root) for o in _walk(value) if "LiveBlogPosting" in _types(o)]
+    return [o for value in ld_scripts(root) for o in _walk(value) if "LiveBlogPosting" in _types(o)]
 
 
 def _is_live(obj: dict[str, Any]) -> bool | None:
@@ -210,6 +190,7 @@ def blog_from_object(obj: dict[str, Any], url: str | None) -> LiveBlog:
         authors=_names(obj.get("author")),
         source_format="jsonld",
         blocks=newest_first(merge_blocks(blocks)),
+        language=language_tag(obj.get("inLanguage")),
     )
 
 
@@ -333,7 +314,7 @@ def page_objects(doc: Doc) -> list[dict[str, Any]]:
     reader of the page's clock times goes by)."""
 
     def find() -> list[dict[str, Any]]:
-        found = [o for value in scripts(doc.root) for o in _walk(value)]
+        found = [o for value in ld_scripts(doc.root) for o in _walk(value)]
         scopes = on_page(doc.root, "//*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]")
         found += [microdata_item(scope) for scope in scopes]
         return sorted(found, key=lambda o: "LiveBlogPosting" not in _types(o))

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from liveblog_cli.model import Block, Element, LiveBlog, from_epoch_ms, newest_first
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import on_page, tagged, xpath
+from liveblog_cli.parse.source import ld_scripts, on_page, tagged, xpath
 from liveblog_cli.parse.text import clean_line
 
 _ELLIPSIS = ("…", "...")
@@ -326,9 +326,7 @@ def _site_images(root: Any) -> set[str]:
         "|//link[@rel='image_src']/@href"
         "|//*[@itemprop='logo']/@content|//*[@itemprop='logo']//*[@itemprop='url']/@content",
     )
-    from liveblog_cli.parse.jsonld import scripts
-
-    for value in scripts(root):
+    for value in ld_scripts(root):
         urls += _logos(value, 0)
     return {asset_key(u) for u in urls if isinstance(u, str) and u.strip()}
 

@@ -152,6 +152,29 @@ def tagged(root: Any, tag: str) -> list[Any]:
     return list(page_memo(root, "gathered", gather)[tag])
 
 
+def ld_scripts(root: Any) -> Iterator[Any]:
+    """Every JSON-LD value in the page; a script that is not valid JSON is skipped, not fatal.
+
+    Decoded once per page (the blog's reader and the site-image finder both read them; no
+    reader changes them)."""
+    return iter(page_memo(root, "jsonld-scripts", lambda: list(_ld_scripts(root))))
+
+
+def _ld_scripts(root: Any) -> Iterator[Any]:
+    from liveblog_cli.parse.text import load_json
+
+    for node in tagged(root, "script"):
+        if (node.get("type") or "").split(";")[0].strip().lower() != "application/ld+json":
+            continue
+        text = (node.text or "").strip()
+        if not text:
+            continue
+        try:
+            yield load_json(text)
+        except ValueError:
+            continue
+
+
 def canonical_link(root: Any) -> str:
     """`string(//link[@rel='canonical']/@href)`: the first canonical link's address."""
     return next(
