@@ -23,7 +23,7 @@ from liveblog_cli.errors import EXIT_IOERR, EXIT_USAGE, LiveblogError
 _OUTPUT_ERRNOS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EBADF})
 
 # The commands, in the order `liveblog --help` lists them: the everyday ones first.
-for name, command in (
+COMMANDS = (
     ("fetch", cli_fetch.fetch),
     ("follow", cli_fetch.follow_command),
     ("show", cli_archive.show),
@@ -35,14 +35,38 @@ for name, command in (
     ("serve", cli_serve.serve),
     ("parse", cli_parse.parse),
     ("reparse", cli_archive.reparse),
-):
-    app.command(name)(writes_output(command))
+)
+
+
+def _invoked(argv: list[str]) -> str | None:
+    """The command these arguments run, when it is certain: the first word after the
+    options that come before a command (`--db PATH`)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--db":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in dict(COMMANDS) else None
+        elif not word.startswith("--db="):
+            return None  # --help, --version, or an unknown option: the full command line says
+    return None
+
+
+def _register(argv: list[str]) -> None:
+    """Every command on `app`; only the one invoked when the arguments name it (Typer reads
+    each registered command's signature at start-up: a command run need not pay for all)."""
+    wanted = _invoked(argv)
+    present = {c.name for c in app.registered_commands}
+    for name, command in COMMANDS:
+        if wanted in (None, name) and name not in present:
+            app.command(name)(writes_output(command))
 
 
 def main() -> None:
     """Console-script entry point: library errors become one line on stderr and an exit code;
     an early reader (`| head`) is not an error; a full disk or closed stdout is exit 74."""
     clicks = _click_exceptions()
+    _register(sys.argv[1:])
     try:
         code = app(standalone_mode=False, prog_name="liveblog")
         _flush_stdout()

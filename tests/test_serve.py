@@ -370,14 +370,11 @@ def test_serve_on_a_missing_archive_is_exit_66_and_creates_nothing(tmp_path: Pat
 
 
 # Runs `liveblog serve` through the real entry point with `import datasette` failing, as it
-# does where the extra is not installed. (Registers the command if cli.py does not yet.)
+# does where the extra is not installed.
 _WITHOUT_DATASETTE = """
 import sys
 sys.modules["datasette"] = None
 from liveblog_cli import cli
-from liveblog_cli.cli_serve import serve
-if "serve" not in {c.name for c in cli.app.registered_commands}:
-    cli.app.command("serve")(serve)
 cli.main()
 """
 
