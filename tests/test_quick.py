@@ -67,3 +67,20 @@ def test_db_before_the_command_and_errors(db: Path, tmp_path: Path) -> None:
     assert other.returncode == 0 and other.stdout.startswith(b"[")
     bad = entry("list", "--bogus", "--db", str(db))
     assert bad.returncode == 2 and b"No such option" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "before", [["--db", "{db}"], ["--db={db}"], []], ids=["db-then-path", "db-equals", "none"]
+)
+def test_a_command_registered_alone_still_reads_every_form(db: Path, before: list[str]) -> None:
+    """Only the command run is registered with Typer: the options before it, its own help,
+    and its errors read as they do with every command registered."""
+    env = {"LIVEBLOG_DB": str(db)} if not before else None
+    head = [word.format(db=db) for word in before]
+    found = run_cli(*head, "search", "Sunak", env=env)
+    assert found.returncode == 0, found.stderr
+    shown = run_cli(*head, "show", "second", env=env)
+    assert shown.returncode == 0 and b"\\x1b[31m" in shown.stdout, shown.stderr
+    assert b"Usage: liveblog search" in run_cli("search", "--help").stdout
+    unknown = run_cli(*head, "serch", "x", env=env)
+    assert unknown.returncode == 2 and b"No such command 'serch'" in unknown.stderr
