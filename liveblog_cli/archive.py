@@ -1183,31 +1183,42 @@ class Archive:
 
         `query` is in liveblog's search syntax (words, "phrases", OR, NOT, prefix*, title:),
         made into an FTS5 expression that cannot fail (a SearchSyntaxError says why not).
-        One blog is part of the index query; ranking stops at the most recent matches, so a
-        common word costs the same in a million posts as in a thousand.
+        The index finds the most recent matches (one blog's inside the same index query);
+        they are ranked by BM25 among themselves, in a small in-memory index: BM25 over the
+        whole archive would first count every post holding each word, and a common word is
+        in most of a million. So a common word costs the same in a million posts as in a
+        thousand.
         """
         from liveblog_cli.search import fts_query
 
-        match = f"{{title text}} : ({fts_query(query)})"
+        words = f"{{title text}} : ({fts_query(query)})"
+        match = words
         if blog_id is not None:
             match += f' AND blog : "{blog_id.encode("utf-8", "surrogatepass").hex().upper()}"'
-        ranked = self._rows(
-            "WITH hits AS (SELECT rowid, bm25(blocks_fts) AS score FROM blocks_fts "
-            "WHERE blocks_fts MATCH ? ORDER BY rowid DESC LIMIT ?) "
-            "SELECT b.rowid AS hit, b.blog_id, b.id, b.title, b.published_at, b.key_event, "
-            "b.deleted_at FROM hits h JOIN blocks b ON b.rowid = h.rowid "
-            "ORDER BY h.score, h.rowid DESC LIMIT ?",
-            [match, RECENT, limit],
-        )
-        hits = [{**dict(r), "key_event": bool(r["key_event"])} for r in ranked]
-        for hit in hits:
-            row = self._one(
-                "SELECT snippet(blocks_fts, 1, '\x02', '\x03', '…', 16) AS snippet "
-                "FROM blocks_fts WHERE blocks_fts MATCH ? AND rowid = ?",
-                [match, hit.pop("hit")],
+        with self._lock:
+            try:
+                self.conn.execute(
+                    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_window USING FTS5 "
+                    "(title, text, tokenize='unicode61')"
+                )
+                self.conn.execute("DELETE FROM temp.search_window")
+                self.conn.execute(
+                    "INSERT INTO temp.search_window (rowid, title, text) "
+                    "SELECT b.rowid, b.title, b.text FROM blocks b WHERE b.rowid IN "
+                    "(SELECT rowid FROM blocks_fts WHERE blocks_fts MATCH ? "
+                    "ORDER BY rowid DESC LIMIT ?)",
+                    [match, RECENT],
+                )
+            except sqlite3.Error as exc:
+                raise _archive_error(exc, self.path) from None
+            ranked = self._rows(
+                "SELECT b.blog_id, b.id, b.title, b.published_at, b.key_event, b.deleted_at, "
+                "snippet(search_window, 1, '\x02', '\x03', '…', 16) AS snippet "
+                "FROM search_window w JOIN blocks b ON b.rowid = w.rowid "
+                "WHERE search_window MATCH ? ORDER BY bm25(search_window), w.rowid DESC LIMIT ?",
+                [words, limit],
             )
-            hit["snippet"] = row["snippet"] if row else ""
-        return hits
+            return [{**dict(r), "key_event": bool(r["key_event"])} for r in ranked]
 
     def revisions(self, blog_id: str, block_id: str) -> list[dict[str, Any]]:
         """Every revision of a block, oldest first, with why it exists (its cause), the kind

@@ -262,3 +262,25 @@ def test_a_search_within_one_blog_is_not_crowded_out_by_other_blogs(tmp_path: Pa
     assert (listed["news/live/small"]["blocks"], listed["news/live/small"]["deleted"]) == (4, 1)
     assert listed["news/live/big"]["blocks"] == 3000 and listed["news/live/big"]["key_events"] == 0
     assert listed["news/live/small"]["last_changed_at"] is not None
+
+
+def test_search_ranks_the_recent_matches_best_first(tmp_path: Path) -> None:
+    """Among the most recent matches, BM25's order: more of the words in a shorter post
+    first; a post that matches only by an excluded word is not found; title matches count."""
+    filler = " ".join(["council", "budget", "meeting"] * 20)
+    posts = [
+        make_block(1, text=f"Rwanda once. {filler}"),
+        make_block(2, text="Rwanda Rwanda Rwanda bill: the Rwanda vote."),
+        make_block(3, title="Rwanda", text="The bill passes."),
+        make_block(4, text=f"Nothing here. {filler}"),
+        make_block(5, text="Rwanda plan, Sunak says."),
+    ]
+    with Archive(tmp_path / "a.db") as archive:
+        archive.save(make_blog(posts))
+        order = [h["id"] for h in archive.search("rwanda", limit=10)]
+        without = [h["id"] for h in archive.search("rwanda -sunak", limit=10)]
+        both = [h["id"] for h in archive.search("rwanda sunak", limit=10)]
+    assert order[0] == "b0002" and order[-1] == "b0001"
+    assert set(order) == {"b0001", "b0002", "b0003", "b0005"}
+    assert "b0005" not in without and len(without) == 3
+    assert both == ["b0005"]
