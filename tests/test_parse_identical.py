@@ -371,3 +371,15 @@ def test_one_walk_finds_what_the_xpaths_found(where: str) -> None:
         assert source.tagged(page, tag) == page.xpath(f"//{tag}")
     assert source.canonical_link(page) == page.xpath("string(//link[@rel='canonical']/@href)")
     assert guardian._block_articles(page) == page.xpath("//article[starts-with(@id,'block-')]")
+
+
+@settings(max_examples=500, deadline=None)
+@given(_FOLD_TEXT, _FOLD_TEXT, _FOLD_TEXT)
+def test_rendered_body_shows_the_given_as_before(before: str, given_text: str, after: str) -> None:
+    """The word-for-word shortcut answers as folding both texts did, whether the rendered
+    body holds the given text as it is (with anything either side) or not."""
+    from liveblog_cli.parse import sites
+
+    for rendered in (before + given_text + after, before + after, given_text[1:] + after):
+        head = _old_fold(given_text)[:120]
+        assert sites._shows(rendered, given_text) == (head in _old_fold(rendered))
