@@ -383,3 +383,28 @@ def test_rendered_body_shows_the_given_as_before(before: str, given_text: str, a
     for rendered in (before + given_text + after, before + after, given_text[1:] + after):
         head = _old_fold(given_text)[:120]
         assert sites._shows(rendered, given_text) == (head in _old_fold(rendered))
+
+
+@pytest.mark.parametrize("where", [w for w, _ in PAGES if w.endswith(".html")])
+def test_parser_builds_the_trees_lxml_html_built(where: str) -> None:
+    """The readers' parser (element classes looked up in C) gives lxml.html's tree: the same
+    serialisation, the same text, and lxml.html's element class for every element (its
+    form classes aside, whose helpers no reader calls)."""
+    from lxml import html as lxml_html
+
+    from liveblog_cli.parse import source
+
+    data = _path(where).read_bytes()
+    old = lxml_html.document_fromstring(data, parser=lxml_html.HTMLParser(huge_tree=True))
+    new = lxml_html.document_fromstring(data, parser=source.html_parser(huge_tree=True))
+    assert lxml_html.tostring(new, encoding="unicode") == lxml_html.tostring(
+        old, encoding="unicode"
+    )
+    assert new.text_content() == old.text_content()
+    for a, b in zip(old.iter(), new.iter(), strict=True):
+        assert isinstance(b, lxml_html.HtmlMixin) and a.tag == b.tag
+        assert type(a) is type(b) or isinstance(a, lxml_html.HtmlElement)
+    fragment = "<p>a <b>b</b></p><input value=x><!-- c --><?pi x?>tail"
+    assert lxml_html.tostring(
+        lxml_html.fragment_fromstring(fragment, create_parent="div", parser=source.html_parser())
+    ) == lxml_html.tostring(lxml_html.fragment_fromstring(fragment, create_parent="div"))

@@ -18,7 +18,7 @@ from liveblog_cli.model import Block, Element, LiveBlog, merge_blocks, newest_fi
 from liveblog_cli.parse import guardian
 from liveblog_cli.parse.guardian import PUBLISHER, block_html, block_text, flag
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import Plan, Reach, Source
+from liveblog_cli.parse.source import Plan, Reach, Source, html_parser
 from liveblog_cli.parse.text import clean_line, html_to_text
 
 SITE = "https://www.theguardian.com"
@@ -164,7 +164,7 @@ def _body(raw: dict[str, Any]) -> tuple[list[Element], str, str | None]:
     if html:
         from lxml import html as lxml_html
 
-        wrapper = lxml_html.fragment_fromstring(html, create_parent="div")
+        wrapper = lxml_html.fragment_fromstring(html, create_parent="div", parser=html_parser())
         rendered = body_elements(wrapper)
     typed = [capi_element(e) for e in _l(raw.get("elements"))]
     text = block_text(rendered if html else typed)

@@ -59,8 +59,40 @@ class Doc:
         from lxml import html as lxml_html
 
         # huge_tree: deeply nested or very large pages are legitimate input, not an attack.
-        parser = lxml_html.HTMLParser(huge_tree=True)
-        return lxml_html.document_fromstring(self.text, parser=parser)
+        return lxml_html.document_fromstring(self.text, parser=html_parser(huge_tree=True))
+
+
+_PARSERS = threading.local()
+
+
+def html_parser(*, huge_tree: bool = False) -> Any:
+    """lxml.html's parser (the same trees, elements of the same `HtmlElement` class), whose
+    elements are made without a call into Python each.
+
+    lxml.html picks an element's class by a lookup written in Python, called for every
+    element the readers touch (a quarter of a la Repubblica parse); its special classes
+    (forms, inputs, labels) add only form helpers no reader uses. A C lookup of the one
+    class does the rest. One parser per thread and kind: an lxml parser is not for two
+    threads at once."""
+    parsers: dict[bool, Any] | None = getattr(_PARSERS, "made", None)
+    if parsers is None:
+        parsers = _PARSERS.made = {}
+    parser = parsers.get(huge_tree)
+    if parser is None:
+        from lxml import etree
+        from lxml import html as lxml_html
+
+        parser = lxml_html.HTMLParser(huge_tree=huge_tree)
+        parser.set_element_class_lookup(
+            etree.ElementDefaultClassLookup(
+                element=lxml_html.HtmlElement,
+                comment=lxml_html.HtmlComment,
+                pi=lxml_html.HtmlProcessingInstruction,
+                entity=lxml_html.HtmlEntity,
+            )
+        )
+        parsers[huge_tree] = parser
+    return parser
 
 
 @dataclass(frozen=True)
@@ -223,6 +255,7 @@ __all__ = [
     "Reach",
     "Source",
     "canonical_link",
+    "html_parser",
     "on_page",
     "page_memo",
     "pages_remembered",

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from liveblog_cli.model import Block, Element, LiveBlog, newest_first, parse_iso
 from liveblog_cli.parse.guardian import block_html, block_text
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import Source
+from liveblog_cli.parse.source import Source, html_parser
 from liveblog_cli.parse.text import clean_line, html_to_text
 
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -58,7 +58,7 @@ def looks_like_sourcefabric(doc: Any) -> bool:
 def _fragment(html: str) -> Any:
     from lxml import html as lxml_html
 
-    return lxml_html.fragment_fromstring(html, create_parent="div")
+    return lxml_html.fragment_fromstring(html, create_parent="div", parser=html_parser())
 
 
 def _oembed(item: dict[str, Any]) -> dict[str, Any]:
