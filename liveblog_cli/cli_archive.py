@@ -211,6 +211,9 @@ def export(
         if export_format is ExportFormat.atom:
             context["updated"] = archive.newest_update(blog_id, **filters)
         if output_path is None:
+            from liveblog_cli.output import widen_pipe
+
+            widen_pipe(sys.stdout)
             writer(rows, sys.stdout, **context)
             sys.stdout.flush()
             return

@@ -52,6 +52,30 @@ def csv_cell(value: Any) -> str:
     return text
 
 
+# A pipe's buffer is 64 KiB on Linux: an export of gigabytes into `| jq` then wakes the reader
+# and the writer every 64 KiB. 1 MiB, the size an unprivileged process may ask for, makes the
+# export to a pipe about a third faster (export of 100,000 posts read by another process).
+PIPE_BYTES = 1 << 20
+
+
+def widen_pipe(stream: Any) -> None:
+    """Ask for a larger buffer when `stream` is a pipe (Linux only; silently not elsewhere,
+    nor when the system refuses)."""
+    import stat
+
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)
+    try:
+        fd = stream.fileno()
+        if setsize is not None and stat.S_ISFIFO(os.fstat(fd).st_mode):
+            fcntl.fcntl(fd, setsize, PIPE_BYTES)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (a test's StringIO), closed, or over the system's limit
+
+
 def visible(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

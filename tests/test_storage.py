@@ -95,6 +95,34 @@ def test_export_lines_equal_the_posts_whatever_their_ids_and_text(
     assert any(r["deleted_at"] for r in rows)
 
 
+@pytest.mark.skipif(not hasattr(__import__("fcntl"), "F_GETPIPE_SZ"), reason="Linux pipes")
+def test_export_into_a_pipe_widens_it_and_writes_the_same_lines(tmp_path: Path) -> None:
+    """`liveblog export | jq`: the export asks for a 1 MiB pipe (fewer wake-ups of reader and
+    writer per gigabyte), and what comes through the pipe is what a file gets."""
+    import fcntl
+    import subprocess
+
+    from conftest import CLI, _cli_env
+
+    from liveblog_cli.output import PIPE_BYTES
+
+    db = tmp_path / "a.db"
+    with Archive(db) as archive:
+        archive.save(make_blog([make_block(n, text=f"Post {n} \u2014 text.") for n in range(300)]))
+    args = [*CLI, "export", "--all", "--format", "jsonl", "--db", str(db)]
+    proc = subprocess.Popen(args, env=_cli_env(None), stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    piped = proc.stdout.read()
+    assert proc.wait(timeout=60) == 0
+    size = fcntl.fcntl(proc.stdout.fileno(), fcntl.F_GETPIPE_SZ)
+    proc.stdout.close()
+    with (tmp_path / "out.jsonl").open("wb") as file:
+        subprocess.run(args, env=_cli_env(None), stdout=file, check=True, timeout=60)
+    assert piped == (tmp_path / "out.jsonl").read_bytes()
+    assert len(piped.splitlines()) == 300
+    assert size >= min(PIPE_BYTES, int(Path("/proc/sys/fs/pipe-max-size").read_text()))
+
+
 def test_each_revision_is_kept_once_and_reads_back_whole(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
     first = make_block(1, text="The first text of the post.")
