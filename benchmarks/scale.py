@@ -155,16 +155,48 @@ def export_run(db: Path, limit: int | None) -> tuple[float, int, int]:
     t0 = time.perf_counter()
     proc, timer = _start(cmd)
     assert proc.stdout is not None
+    peak = _PeakMemory(proc.pid)
     lines = 0
     while chunk := proc.stdout.read(1 << 20):
         lines += chunk.count(b"\n")
+    peak.stop()
     _, status, usage = os.wait4(proc.pid, 0)
     timer.cancel()
     proc.returncode = status
     proc.stdout.close()
     if status != 0:
         raise Stopped(f"stopped after {time.perf_counter() - t0:.0f} s (status {status})")
-    return time.perf_counter() - t0, lines, usage.ru_maxrss
+    return time.perf_counter() - t0, lines, peak.kb or usage.ru_maxrss
+
+
+class _PeakMemory:
+    """The peak resident memory of a running process, in KB, read from /proc while it runs.
+
+    Not `ru_maxrss` from wait4: on Linux a process keeps the high-water mark of the process
+    it was forked from across exec, so every command started by this (large) process would
+    report this process's size, whatever it used itself. 0 where /proc is not there."""
+
+    def __init__(self, pid: int) -> None:
+        self.kb = 0
+        self._path = Path(f"/proc/{pid}/status")
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.is_set():
+            try:
+                status = self._path.read_text()
+            except OSError:
+                return
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    self.kb = max(self.kb, int(line.split()[1]))
+            self._done.wait(0.02)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def _missed(what: str, target: str, why: Stopped) -> None:
