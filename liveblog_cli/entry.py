@@ -18,7 +18,7 @@ def main() -> None:
             return
         except OSError:
             pass  # a closed or full stdout: the full CLI says so in one line
-    if "list" in sys.argv[1:3]:
+    if {"list", "search"} & set(sys.argv[1:4]):  # the command, or after `--db PATH`
         from liveblog_cli import quick
 
         code = quick.run(sys.argv[1:])

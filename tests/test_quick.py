@@ -1,8 +1,9 @@
-"""`liveblog list` answered without the command-line framework says exactly what the full
-command line says, whatever the form it is asked in."""
+"""`liveblog list` and `liveblog search` answered without the command-line framework say
+exactly what the full command line says, whatever the form they are asked in."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -55,6 +56,75 @@ def test_the_quick_list_says_what_the_full_one_says(form: list[str], db: Path) -
     )
     assert quick.stderr.split(b"(see")[0] == full.stderr.split(b"(see")[0]
     assert b"\x1b" not in quick.stdout
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        ["search", "says"],
+        ["search", "says", "--json"],
+        ["search", "says", "--nl", "--limit", "2"],
+        ["search", "says", "--csv"],
+        ["search", "says", "--tz", "Europe/London"],
+        ["search", "says", "--tz", "Mars/Olympus"],
+        ["search", "says", "--blog", "second"],
+        ["search", "says", "--blog", "nowhere"],
+        ["search", "title:3"],
+        ["search", "nothing-like-it"],
+        ["search", '"unclosed'],
+        ["search", "says", "--limit", "0"],
+        ["search", "says", "--json", "--csv"],
+        ["search", "says", "extra"],
+        ["search", "says", "--limit=1"],
+        ["search", "--", "-says"],
+    ],
+)
+def test_the_quick_search_says_what_the_full_one_says(form: list[str], db: Path) -> None:
+    quick = entry(*form, "--db", str(db), env={"TZ": "UTC"})
+    full = run_cli(*form, "--db", str(db), env={"TZ": "UTC"})
+    assert (quick.returncode, quick.stdout) == (full.returncode, full.stdout)
+    assert quick.stderr.split(b"(see")[0] == full.stderr.split(b"(see")[0]
+    assert b"\x1b" not in quick.stdout
+
+
+def test_the_quick_search_finds_and_fails_as_a_user_sees_it(db: Path, tmp_path: Path) -> None:
+    found = entry("--db", str(db), "search", "says", "--blog", "second", "--nl")
+    assert found.returncode == 0
+    assert [json.loads(line)["id"] for line in found.stdout.splitlines()] == ["b0003"]
+    missing = entry("search", "says", "--db", str(tmp_path / "none.db"))
+    assert missing.returncode == 66 and b"no archive at" in missing.stderr
+    assert not (tmp_path / "none.db").exists()
+    bad = entry("search", '"unclosed', "--db", str(db))
+    assert bad.returncode == 2 and bad.stderr.startswith(b"liveblog: error:")
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        ["list"],
+        ["list", "--json"],
+        ["search", "says"],
+        ["--db", "{db}", "search", "says", "--blog", "second", "--csv"],
+    ],
+)
+def test_the_plain_forms_never_load_the_framework(form: list[str], db: Path) -> None:
+    """What makes the quick path quick: Typer (and click) are never imported for these."""
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stderr.write('loaded:%s' % ('typer' in sys.modules)))\n"
+        "from liveblog_cli.entry import main\n"
+        "main()\n"
+    )
+    args = [word.format(db=db) for word in form]
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        capture_output=True,
+        env=_cli_env({"LIVEBLOG_DB": str(db)}),
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0 and done.stdout, done.stderr
+    assert done.stderr.endswith(b"loaded:False")
 
 
 def test_db_before_the_command_and_errors(db: Path, tmp_path: Path) -> None:
