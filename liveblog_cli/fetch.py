@@ -344,9 +344,12 @@ def _transport(clock: _Deadline) -> httpx.BaseTransport:
         def sleep(self, seconds: float) -> None:
             self.inner.sleep(seconds)
 
-    transport = httpx.HTTPTransport()
+    # One TLS context for the run (loading the CA bundle is 50 ms of CPU): the transport's
+    # own pool, replaced below, is made with it too rather than with a context of its own.
+    context = ssl.create_default_context(cafile=certifi.where())
+    transport = httpx.HTTPTransport(verify=context)
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=ssl.create_default_context(cafile=certifi.where()),
+        ssl_context=context,
         max_connections=100,
         max_keepalive_connections=20,
         keepalive_expiry=5.0,
