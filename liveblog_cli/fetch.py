@@ -500,6 +500,11 @@ class Fetcher:
         except httpx.TimeoutException:
             raise _Retry("timed out") from None
         except httpx.ConnectError as exc:
+            if _untrusted(exc):
+                # A certificate the system does not trust stays untrusted: no retry mends it.
+                raise FetchError(
+                    f"{redact(url)}: certificate not trusted ({_plain(exc)})"
+                ) from None
             raise _Retry(f"cannot connect ({_plain(exc)})") from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             raise _Retry(f"connection broken ({_plain(exc)})") from None
@@ -590,6 +595,20 @@ def _hold_location(response: httpx.Response) -> None:
 
 class _Retry(Exception):
     """A failure worth another try (timeouts, refused or broken connections)."""
+
+
+def _untrusted(exc: BaseException) -> bool:
+    """Whether a connection failed on the server's certificate (httpx wraps ssl's error)."""
+    import ssl
+
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _plain(exc: BaseException) -> str:

@@ -287,6 +287,45 @@ def test_redirects_loops_and_other_schemes_are_plain_errors(tmp_path: Path) -> N
     )
 
 
+def test_a_certificate_nobody_trusts_is_refused_once_not_retried(tmp_path: Path) -> None:
+    """An HTTPS server whose certificate no trusted authority signed (made here by trustme):
+    the fetch is refused in one line, exit 69, after one connection: no retry mends trust."""
+    import socket
+    import ssl
+    import threading
+
+    trustme = pytest.importorskip("trustme")
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[int] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            try:
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)
+            except (OSError, ssl.SSLError):
+                pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        url = f"https://127.0.0.1:{listener.getsockname()[1]}{PATH}"
+        result = run_cli("fetch", url, "--db", str(tmp_path / "a.db"), *FAST)
+    finally:
+        listener.close()
+    assert result.returncode == 69, result.stderr
+    line = one_line(result.stderr)
+    assert "certificate not trusted" in line and "internal error" not in line
+    assert len(accepted) == 1
+
+
 def test_a_damaged_gzip_body_is_an_error_and_the_page_fallback_still_runs(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
     broken = gzip.compress(PAGE)[:-40] + b"garbage" * 5
