@@ -145,38 +145,6 @@ def _stopped_by_signals(stop: threading.Event) -> Iterator[list[int]]:
             signal.signal(sig, old)
 
 
-def _lock_key(url: str) -> str:
-    """What one fetch locks: the blog's URL as it is stored (no credentials, host in lower
-    case, no fragment), so the same blog named twice is one lock."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    from liveblog_cli.fetch import redact
-
-    parts = urlsplit(redact(url))
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
-
-
-@contextmanager
-def _stopped_by_signals(stop: threading.Event) -> Iterator[list[int]]:
-    """SIGTERM and SIGINT set `stop`: whatever is waiting (a request, a retry's pause)
-    gives up within a second, what was saved stays saved. Yields the signals received."""
-    received: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield received
-        return
-
-    def handler(signum: int, _frame: object) -> None:
-        received.append(signum)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield received
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
 def _default_db() -> Path:
     from liveblog_cli.archive import default_path
 
