@@ -74,6 +74,15 @@ def default_path() -> Path:
     return user_data_path("liveblog", appauthor=False) / "archive.db"
 
 
+def chosen_path(db: Path | None) -> Path:
+    """The archive a command works on: `db` (its --db), else LIVEBLOG_DB, else the default."""
+    if db is not None:
+        return db
+    if os.environ.get("LIVEBLOG_DB"):
+        return Path(os.environ["LIVEBLOG_DB"])
+    return default_path()
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 

@@ -8,8 +8,6 @@ errors to exit codes.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import os
 import sys
 
@@ -17,10 +15,7 @@ import typer
 
 from liveblog_cli import cli_archive, cli_fetch, cli_parse, cli_serve
 from liveblog_cli.cli_common import EXIT_SOFTWARE, OutputFailed, app, writes_output
-from liveblog_cli.errors import EXIT_IOERR, EXIT_USAGE, LiveblogError
-
-# Errors writing output: the reader left, the disk is full, stdout is closed.
-_OUTPUT_ERRNOS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EBADF})
+from liveblog_cli.errors import EXIT_USAGE, LiveblogError
 
 # The commands, in the order `liveblog --help` lists them: the everyday ones first.
 COMMANDS = (
@@ -82,7 +77,9 @@ def main() -> None:
     except OutputFailed as exc:
         _output_failed(exc.error)
     except OSError as exc:
-        if exc.errno not in _OUTPUT_ERRNOS:
+        from liveblog_cli.output import OUTPUT_ERRNOS
+
+        if exc.errno not in OUTPUT_ERRNOS:
             _internal(exc)
         _output_failed(exc)
     except Exception as exc:
@@ -125,12 +122,6 @@ def _flush_stdout() -> None:
 
 
 def _output_failed(exc: OSError) -> None:
-    """The reader left (EPIPE): done, exit 0, as git and sqlite-utils do. Anything else
-    (a full disk, a closed stdout): one line, exit 74. Either way stdout is pointed at
-    /dev/null so the interpreter's last flush cannot fail again."""
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-    if exc.errno == errno.EPIPE:
-        sys.exit(0)
-    _exit(f"liveblog: error: cannot write output: {exc.strerror or exc}", EXIT_IOERR)
+    from liveblog_cli.output import output_failed
+
+    sys.exit(output_failed(exc))

@@ -359,19 +359,14 @@ def search(
     with open_archive(db) as archive:
         blog_id = archive.resolve(blog) if blog else None
         hits = archive.search(query, blog_id=blog_id, limit=limit)
-    if shape:
-        for hit in hits:
-            hit["snippet"] = hit["snippet"].replace("\x02", "").replace("\x03", "")
-        output.write_rows(hits, shape, sys.stdout)
+    if shape or not sys.stdout.isatty():
+        from liveblog_cli.render import write_search
+
+        write_search(hits, shape, zone, query, sys.stdout)
         return
-    if sys.stdout.isatty():
-        from liveblog_cli.render import search_results
+    from liveblog_cli.render import search_results
 
-        search_results(hits, output.console(), zone)
-    else:
-        from liveblog_cli.render import search_lines, write_lines
-
-        write_lines(search_lines(hits, zone), sys.stdout)
+    search_results(hits, output.console(), zone)
     if not hits:
         output.say(f"no posts match {query!r}")
 

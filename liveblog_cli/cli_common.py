@@ -29,8 +29,6 @@ app = typer.Typer(
 )
 
 EXIT_SOFTWARE = 70
-# Errors writing output: the reader left, the disk is full, stdout is closed.
-_OUTPUT_ERRNOS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EBADF})
 
 
 class OutputFailed(Exception):
@@ -51,7 +49,9 @@ def writes_output(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except OSError as exc:
-            if exc.errno in _OUTPUT_ERRNOS:
+            from liveblog_cli.output import OUTPUT_ERRNOS
+
+            if exc.errno in OUTPUT_ERRNOS:
                 raise OutputFailed(exc) from None
             raise
 
@@ -121,17 +121,9 @@ def root(
 def archive_path(db: Path | None) -> Path:
     """The archive a command works on: its --db, the --db before it, LIVEBLOG_DB, else the
     default in the user data directory."""
-    if db is not None:
-        return db
-    if _ROOT_DB:
-        return _ROOT_DB[0]
-    import os
+    from liveblog_cli.archive import chosen_path
 
-    if os.environ.get("LIVEBLOG_DB"):
-        return Path(os.environ["LIVEBLOG_DB"])
-    from liveblog_cli.archive import default_path
-
-    return default_path()
+    return chosen_path(db if db is not None or not _ROOT_DB else _ROOT_DB[0])
 
 
 def open_archive(db: Path | None, *, create: bool = False):  # type: ignore[no-untyped-def]

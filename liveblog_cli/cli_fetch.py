@@ -145,12 +145,6 @@ def _stopped_by_signals(stop: threading.Event) -> Iterator[list[int]]:
             signal.signal(sig, old)
 
 
-def _default_db() -> Path:
-    from liveblog_cli.archive import default_path
-
-    return default_path()
-
-
 def _reach(guardian_api_key: str | None):  # type: ignore[no-untyped-def]
     """Where publishers live: LIVEBLOG_GUARDIAN_HOSTS adds Guardian hosts (mirrors, tests);
     LIVEBLOG_GUARDIAN_API points the Guardian's Content API elsewhere (a mirror, a test)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -90,6 +91,24 @@ def plain(text: object) -> str:
 def say(line: object) -> None:
     """A message on stderr, made plain first (page-derived text is hostile)."""
     sys.stderr.write(plain(line) + "\n")
+
+
+# Errors writing output: the reader left, the disk is full, stdout is closed.
+OUTPUT_ERRNOS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EBADF})
+
+
+def output_failed(exc: OSError) -> int:
+    """The exit code when writing stdout failed. The reader left (EPIPE): done, 0, as git
+    and sqlite-utils do. Anything else (a full disk, a closed stdout): one line, 74. Either
+    way stdout is pointed at /dev/null so the interpreter's last flush cannot fail again."""
+    from liveblog_cli.errors import EXIT_IOERR
+
+    with suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    if exc.errno == errno.EPIPE:
+        return 0
+    say(f"liveblog: error: cannot write output: {exc.strerror or exc}")
+    return EXIT_IOERR
 
 
 def dumps(value: Any, *, indent: int | None = None) -> str:

@@ -10,13 +10,12 @@ command line, which says the same things the same way (tests compare the two).
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from liveblog_cli.errors import EXIT_USAGE, LiveblogError
 
 _SHAPES = {"--json": "json", "--nl": "nl", "--csv": "csv"}
 
@@ -99,7 +98,7 @@ def _search(query: str, options: dict[str, str], shape: str | None, limit: int) 
 
     def answer() -> int:
         from liveblog_cli import times
-        from liveblog_cli.output import say, write_rows
+        from liveblog_cli.render import write_search
         from liveblog_cli.search import fts_query
 
         zone_name = options.get("tz")
@@ -109,23 +108,14 @@ def _search(query: str, options: dict[str, str], shape: str | None, limit: int) 
             blog = options.get("blog")
             blog_id = archive.resolve(blog) if blog else None
             hits = archive.search(query, blog_id=blog_id, limit=limit)
-        if shape:
-            for hit in hits:
-                hit["snippet"] = hit["snippet"].replace("\x02", "").replace("\x03", "")
-            write_rows(hits, shape, sys.stdout)
-            return 0
-        from liveblog_cli.render import search_lines, write_lines
-
-        write_lines(search_lines(hits, zone), sys.stdout)
-        if not hits:
-            say(f"no posts match {query!r}")
+        write_search(hits, shape, zone, query, sys.stdout)
         return 0
 
     return _answered(answer)
 
 
-class _BadZone(Exception):
-    pass
+class _BadZone(LiveblogError):
+    exit_code = EXIT_USAGE
 
 
 def _zone(name: str) -> Any:
@@ -138,38 +128,24 @@ def _zone(name: str) -> Any:
 
 
 def _path(db: str | None) -> Path:
-    if db:
-        return Path(db)
-    if os.environ.get("LIVEBLOG_DB"):
-        return Path(os.environ["LIVEBLOG_DB"])
-    from liveblog_cli.archive import default_path
+    from liveblog_cli.archive import chosen_path
 
-    return default_path()
+    return chosen_path(None if db is None else Path(db))
 
 
 def _answered(answer: Callable[[], int]) -> int:
     """The command's exit code, its errors said in one line as the full command line says them."""
-    from liveblog_cli.errors import EXIT_IOERR, EXIT_USAGE, LiveblogError
-    from liveblog_cli.output import say
+    from liveblog_cli.output import output_failed, say
 
     try:
         code = answer()
         sys.stdout.flush()
         return code
-    except _BadZone as exc:
-        say(f"liveblog: error: {exc}")
-        return EXIT_USAGE
     except LiveblogError as exc:
         say(f"liveblog: error: {exc}")
         return exc.exit_code
     except OSError as exc:
-        # The reader left (as git does: not an error), or stdout is full or closed.
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-        if exc.errno == errno.EPIPE:
-            return 0
-        say(f"liveblog: error: cannot write output: {exc.strerror or exc}")
-        return EXIT_IOERR
+        return output_failed(exc)  # the reader left (not an error), or stdout is full or closed
 
 
 __all__ = ["run"]

@@ -347,6 +347,23 @@ def search_results(
     print_lines(search_lines(hits, zone), console)
 
 
+def write_search(
+    hits: list[dict[str, Any]], shape: str | None, zone: tzinfo | None, query: str, out: Any
+) -> None:
+    """Search hits off a terminal: rows as --json, --nl or --csv (the marks of the matched
+    words removed), else plain lines and, when nothing matched, a line on stderr saying so."""
+    from liveblog_cli.output import say, write_rows
+
+    if shape:
+        for hit in hits:
+            hit["snippet"] = hit["snippet"].replace("\x02", "").replace("\x03", "")
+        write_rows(hits, shape, out)
+        return
+    write_lines(search_lines(hits, zone), out)
+    if not hits:
+        say(f"no posts match {query!r}")
+
+
 def safe_snippet(value: str) -> str:
     """Like safe(), but keeping the two match markers the search itself inserted."""
     return _CONTROL.sub(lambda m: m.group() if m.group() in "\x02\x03" else visible(m), value)

@@ -137,6 +137,9 @@ def test_db_before_the_command_and_errors(db: Path, tmp_path: Path) -> None:
     assert other.returncode == 0 and other.stdout.startswith(b"[")
     bad = entry("list", "--bogus", "--db", str(db))
     assert bad.returncode == 2 and b"No such option" in bad.stderr
+    # An empty --db names no archive for either path (never the default one).
+    empty, full = entry("list", "--db", "", "--json"), run_cli("list", "--db", "", "--json")
+    assert (empty.returncode, empty.stderr) == (full.returncode, full.stderr) != (0, b"")
 
 
 @pytest.mark.parametrize(
