@@ -89,14 +89,14 @@ def show(
     with open_archive(db) as archive:
         blog_id = archive.resolve(blog)
         meta = archive.blog(blog_id)
+        # Read once: `1h` means one instant for the posts and the key events alike.
+        window = {
+            "since": parse_when(since, "--since"),
+            "until": parse_when(until, "--until"),
+            "as_of": parse_when(as_of, "--as-of"),
+        }
         blocks = archive.blocks(
-            blog_id,
-            since=parse_when(since, "--since"),
-            until=parse_when(until, "--until"),
-            key_events=key_events,
-            limit=limit,
-            oldest_first=oldest_first,
-            as_of=parse_when(as_of, "--as-of"),
+            blog_id, key_events=key_events, limit=limit, oldest_first=oldest_first, **window
         )
         if as_json:
             output.write_json_with(meta, "blocks", blocks, sys.stdout)
@@ -105,15 +105,7 @@ def show(
 
         keys = None
         if not key_events:
-            keys = list(
-                archive.blocks(
-                    blog_id,
-                    key_events=True,
-                    since=parse_when(since, "--since"),
-                    until=parse_when(until, "--until"),
-                    as_of=parse_when(as_of, "--as-of"),
-                )
-            )
+            keys = list(archive.blocks(blog_id, key_events=True, **window))
         view = output.console()
         with output.paged(view, enabled=not no_pager):
             timeline(meta, blocks, view, zone=zone, key_panel=not key_events, keys=keys)

@@ -508,9 +508,7 @@ class Fetcher:
             raise _Retry(f"cannot connect ({_plain(exc)})") from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             raise _Retry(f"connection broken ({_plain(exc)})") from None
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise FetchError(f"{redact(url)}: {_plain(exc)}") from None
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # httpx.InvalidURL is no HTTPError
             raise FetchError(f"{redact(url)}: {_plain(exc)}") from None
         except (UnicodeError, ValueError) as exc:
             # A header value or URL that cannot be encoded: no retry can mend it.
@@ -586,10 +584,10 @@ def _read_capped(response: httpx.Response, limit: int, shown: str) -> bytes:
 def _hold_location(response: httpx.Response) -> None:
     """Keep a redirect's Location for us to judge, out of httpx's sight: httpx builds the
     next request from it even when not following, and fails on `data:` or a malformed URL
-    before we can say what happened."""
+    before we can say what happened. The headers as received (Location included) are kept
+    in `liveblog.headers`, where `_exchange` reads them."""
     response.extensions["liveblog.headers"] = list(response.headers.raw)
     if response.status_code in REDIRECTS and "location" in response.headers:
-        response.extensions["liveblog.location"] = response.headers["location"]
         del response.headers["location"]
 
 
