@@ -1303,6 +1303,7 @@ class Archive:
                         [*values, digest, revision, blog_id, block.id],
                     )
                 self._add_revision(blog, block.id, revision, digest, moment, "reparse", None)
+            schema.recount(self.conn, blog_id)  # posts added, key events changed: `list` counts
 
     def captures(self, blog_ids: list[str]) -> Iterator[dict[str, Any]]:
         """Every exchange kept for these blogs, oldest fetch first (what a WARC holds).

@@ -308,3 +308,17 @@ def test_reparse_of_an_intact_archive_changes_nothing_and_mends_a_damaged_row(
     assert b"nothing to change" in again.stderr
     found = run_cli("search", "damaged", "--json", "--db", str(db))
     assert json.loads(found.stdout) == []  # the search index follows the mended row
+
+
+def test_a_reparse_keeps_the_blog_counts_that_list_shows(tmp_path: Path) -> None:
+    """Posts a reparse adds, or makes key events, are counted on the blog's row, where `list`
+    reads its counts: the same numbers as counting the posts themselves."""
+    blog = make_blog([make_block(1), make_block(2)])
+    with Archive(tmp_path / "a.db") as archive:
+        archive.save(blog)
+        archive.correct_blocks(
+            blog.id, [make_block(1, key_event=True), make_block(3)], blog.source_format
+        )
+        listed = {b["id"]: b for b in archive.list_blogs()}[blog.id]
+        assert archive.count_posts(blog.id) == 3
+    assert (listed["blocks"], listed["key_events"]) == (3, 1)
