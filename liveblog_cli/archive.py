@@ -909,8 +909,6 @@ class Archive:
         matches = [b for b, u, _ in blogs if b.startswith(ref) or (u and u.startswith(ref))]
         if not matches:
             # A word: of the id's path (split at / - _ .) or of the title, any case.
-            import re
-
             word = ref.casefold()
             matches = [
                 b
@@ -1108,7 +1106,7 @@ class Archive:
             + [raw(c) for c in ("b.first_seen_at", "s.last_seen_at", "b.deleted_at")]
         )
         sql, params = self._blocks_sql(blog_id, columns=columns, **filters)
-        unpack, when = self.packer.unpack, _when_json
+        unpack, when = self.packer.unpack, json_quote_bytes
         blogs: dict[str, bytes] = {}
         try:
             cursor = self.conn.execute(sql, params)
@@ -1488,12 +1486,6 @@ def json_quote_bytes(value: bytes | str | None) -> bytes:
             return b'"' + value + b'"'
         value = value.decode("utf-8", "surrogateescape")
     return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
-
-
-def _when_json(value: bytes | None) -> bytes:
-    if value is None:
-        return b"null"
-    return b'"' + value + b'"' if _PLAIN_JSON(value) else json_quote_bytes(value)
 
 
 def _blog_dict(row: dict[str, Any] | sqlite3.Row) -> dict[str, Any]:

@@ -337,10 +337,10 @@ def export_html(
     blogs = blogs or {}
     # The page's language and direction: its blog's, when it is one blog and says (every
     # post also says dir="auto": a post in another script still reads right).
-    languages = {b.get("language") for b in blogs.values()} if len(blogs) == 1 else set()
-    language = next(iter(languages)) if len(languages) == 1 else None
-    if blog_id and blogs.get(blog_id):
-        language = blogs[blog_id].get("language")
+    blog = blogs.get(blog_id) if blog_id else None
+    if not blog and len(blogs) == 1:
+        blog = next(iter(blogs.values()))
+    language = (blog or {}).get("language")
     opening = f' lang="{_h(language)}"' if language else ""
     opening += ' dir="rtl"' if is_rtl(language) else ""
     out.write(

@@ -27,7 +27,14 @@ from urllib.parse import urlsplit
 
 from liveblog_cli.model import Block, LiveBlog, distinct_ids, newest_first, parse_iso, stable_id
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import Doc, Source, canonical_link, on_page, xpath
+from liveblog_cli.parse.source import (
+    LIVEBLOG_SCOPES,
+    Doc,
+    Source,
+    canonical_link,
+    on_page,
+    xpath,
+)
 from liveblog_cli.parse.text import clean_line
 
 MIN_POSTS = 3
@@ -408,9 +415,7 @@ def find_generic(
     # A live blog the page declares holds its untimed entries: inside its microdata scope
     # when it has one (a comment thread elsewhere on the page is not in it), anywhere when
     # it is declared in JSON-LD, which has no place in the page.
-    declared = structured is not None and not on_page(
-        root, "//*[@itemscope][contains(@itemtype,'LiveBlogPosting')]"
-    )
+    declared = structured is not None and not on_page(root, LIVEBLOG_SCOPES)
     runs = [(run, _score(run, declared)) for run in _timed_runs(root) + _id_runs(root)]
     runs = [(run, score) for run, score in runs if score > 0]
     if not runs:

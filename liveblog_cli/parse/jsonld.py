@@ -26,7 +26,7 @@ from liveblog_cli.model import (
     parse_iso,
     stable_id,
 )
-from liveblog_cli.parse.source import Doc, Source, ld_scripts, on_page, xpath
+from liveblog_cli.parse.source import LIVEBLOG_SCOPES, Doc, Source, ld_scripts, on_page, xpath
 from liveblog_cli.parse.text import clean_line, clean_text, html_to_text
 
 
@@ -279,7 +279,7 @@ def microdata_item(scope: Any) -> dict[str, Any]:
 
 def find_microdata_liveblog(root: Any, url: str | None = None) -> LiveBlog | None:
     """A LiveBlogPosting in microdata (`itemprop="liveBlogUpdate"` items), or None."""
-    scopes = on_page(root, "//*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]")
+    scopes = on_page(root, LIVEBLOG_SCOPES)
     best = None
     for scope in scopes:
         blog = blog_from_object(microdata_item(scope), url)
@@ -315,7 +315,7 @@ def page_objects(doc: Doc) -> list[dict[str, Any]]:
 
     def find() -> list[dict[str, Any]]:
         found = [o for value in ld_scripts(doc.root) for o in _walk(value)]
-        scopes = on_page(doc.root, "//*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]")
+        scopes = on_page(doc.root, LIVEBLOG_SCOPES)
         found += [microdata_item(scope) for scope in scopes]
         return sorted(found, key=lambda o: "LiveBlogPosting" not in _types(o))
 

@@ -62,6 +62,9 @@ class Doc:
         return lxml_html.document_fromstring(self.text, parser=html_parser(huge_tree=True))
 
 
+# The microdata scopes of live blogs: one spelling, so a page's answer is found once (see on_page).
+LIVEBLOG_SCOPES = "//*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]"
+
 _PARSERS = threading.local()
 
 
@@ -249,6 +252,7 @@ def pages_remembered() -> Iterator[None]:
 
 
 __all__ = [
+    "LIVEBLOG_SCOPES",
     "Doc",
     "Kind",
     "Plan",
