@@ -603,13 +603,19 @@ class Archive:
         compression); as a delta against the reference page of `key` (the same blog and
         address) where that is much smaller, else whole, as the new reference."""
         digest = hashlib.sha256(raw).hexdigest()
-        if self.conn.execute("SELECT 1 FROM snapshots WHERE hash = ?", [digest]).fetchone():
+        if self.has_snapshot(digest):
             return digest
         reference = None
         if key is not None:
             row = self.conn.execute("SELECT hash FROM page_refs WHERE key = ?", [key]).fetchone()
             if row is not None:
-                ref_bytes = self.packer.remembered(row[0]) or self.snapshot(row[0])
+                ref_bytes = self.packer.remembered(row[0])
+                if ref_bytes is None:
+                    # Read once, kept at hand: every later poll of a `follow` is compressed
+                    # against it (a reference is a whole page, one decompression).
+                    ref_bytes = self.snapshot(row[0])
+                    if ref_bytes is not None:
+                        self.packer.remember(row[0], ref_bytes)
                 reference = (row[0], ref_bytes) if ref_bytes is not None else None
         codec, stored = self.packer.pack_page(raw, reference)
         self.conn.execute(

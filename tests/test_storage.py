@@ -173,6 +173,34 @@ def test_pages_of_one_blog_are_kept_as_deltas_and_read_back_exactly(tmp_path: Pa
     assert sizes * 3 < zlib_each  # (make bench measures the ratio on 100 polls)
 
 
+def test_a_reference_page_is_read_once_by_the_polls_that_follow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `follow` opened on an existing archive decompresses its blog's reference page once,
+    not once a poll."""
+    from liveblog_cli.archive import FetchInfo
+    from liveblog_cli.parse import parse_page
+    from liveblog_cli.store import Packer
+
+    doc = json.loads(corpus_file(POLITICS).read_bytes())
+    pages = []
+    for n in range(6):
+        doc["blocks"][n]["elements"][0]["html"] += f"<p>Update {n}.</p>"
+        pages.append(json.dumps(doc).encode())
+    db = tmp_path / "a.db"
+    with Archive(db) as archive:
+        archive.save(parse_page(pages[0]), fetch=FetchInfo(url="https://x/politics"), raw=pages[0])
+    read: list[str] = []
+    unpack = Packer.unpack_page
+    monkeypatch.setattr(
+        Packer, "unpack_page", lambda self, codec, *a: read.append(codec) or unpack(self, codec, *a)
+    )
+    with Archive(db) as archive:
+        for page in pages[1:]:
+            archive.save(parse_page(page), fetch=FetchInfo(url="https://x/politics"), raw=page)
+    assert read == ["zstd"]
+
+
 def test_an_archive_from_before_migrates_in_place_losing_nothing(tmp_path: Path) -> None:
     """An archive as version 0.1 left it (content in blocks' html/elements and in every
     revision's JSON, zlib pages) opens, moves to the new layout, and says the same."""
