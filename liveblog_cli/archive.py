@@ -1017,17 +1017,18 @@ class Archive:
     def newest_update(self, blog_id: str | None, **filters: Any) -> str | None:
         """The newest time among these blocks (updated, else published, else last seen): an
         Atom feed's `<updated>`, found before its entries are streamed."""
-        newest = None
         if filters.get("as_of") is None:
-            filters = {k: v for k, v in filters.items() if k not in ("as_of", "limit")}
+            # Over the blocks the feed holds (its --limit too), as the as-of path counts them.
+            filters = {k: v for k, v in filters.items() if k != "as_of"}
             sql, params = self._blocks_sql(
-                blog_id,
-                columns="max(coalesce(b.updated_at, b.published_at, s.last_seen_at))",
-                **filters,
+                blog_id, columns="b.updated_at, b.published_at, s.last_seen_at", **filters
             )
-            sql = sql.split(" ORDER BY ")[0]
-            row = self.conn.execute(sql, params).fetchone()
+            row = self.conn.execute(
+                f"SELECT max(coalesce(updated_at, published_at, last_seen_at)) FROM ({sql})",
+                params,
+            ).fetchone()
             return row[0] if row else None
+        newest = None
         for block in self.blocks(blog_id, **filters):
             when = block["updated_at"] or block["published_at"] or block["last_seen_at"]
             if when and (newest is None or when > newest):

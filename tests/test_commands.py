@@ -158,6 +158,16 @@ def test_export_atom_is_a_valid_feed(db: Path) -> None:
     assert len({e.find(f"{ATOM}id").text for e in entries}) == 6
 
 
+@pytest.mark.parametrize("extra", [[], ["--limit", "1"], ["--limit", "2", "--oldest-first"]])
+def test_an_atom_feed_is_updated_when_its_newest_entry_is(db: Path, extra: list[str]) -> None:
+    """The feed's <updated> is its entries' newest, whatever part of the blog it holds."""
+    for when in ([], ["--as-of", "2100-01-01"]):
+        out = run_cli("export", BLOG, "-f", "atom", *extra, *when, "--db", str(db)).stdout
+        feed = ElementTree.fromstring(out)
+        entries = [e.find(f"{ATOM}updated").text for e in feed.findall(f"{ATOM}entry")]
+        assert entries and feed.find(f"{ATOM}updated").text == max(entries), (extra, when)
+
+
 def test_export_output_is_atomic_and_reports_on_stderr(db: Path, tmp_path: Path) -> None:
     target = tmp_path / "out.md"
     target.write_text("old contents")
