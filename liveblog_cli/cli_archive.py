@@ -234,17 +234,9 @@ def _export_web_archive(blog: str | None, db: Path | None, kind: str, path: Path
             return
         from liveblog_cli.output import atomic_writer
 
-        if kind == "wacz":
-            import tempfile
-
-            with tempfile.TemporaryDirectory(prefix="liveblog-export-") as tmp:
-                made = Path(tmp) / "out.wacz"
-                count = write_wacz(archive, ids, made)
-                with atomic_writer(path, binary=True) as out:
-                    out.write(made.read_bytes())
-        else:
-            with atomic_writer(path, binary=True) as out:
-                count = write_warc(archive, ids, out)
+        write = write_wacz if kind == "wacz" else write_warc
+        with atomic_writer(path, binary=True) as out:
+            count = write(archive, ids, out)
     sys.stderr.write(f"wrote {count} WARC records of {len(ids)} blogs to {path}\n")
 
 

@@ -147,9 +147,10 @@ def write_warc(archive: Archive, blog_ids: list[str], out: IO[bytes]) -> int:
     return count
 
 
-def write_wacz(archive: Archive, blog_ids: list[str], path: Path) -> int:
+def write_wacz(archive: Archive, blog_ids: list[str], out: IO[bytes]) -> int:
     """A WACZ (zipped WARC with its CDXJ index, pages list and datapackage) of these blogs,
-    made by the `wacz` package from the WARC liveblog writes; returns the records written."""
+    made by the `wacz` package from the WARC liveblog writes, copied to `out` as it is read
+    (never whole in memory); returns the records written."""
     try:
         from wacz.main import main as wacz_main
     except ImportError:
@@ -157,12 +158,13 @@ def write_wacz(archive: Archive, blog_ids: list[str], path: Path) -> int:
             "WACZ export needs the wacz package: pip install 'liveblog-cli[wacz]'"
         ) from None
     import contextlib
+    import shutil
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="liveblog-wacz-") as tmp:
         warc = Path(tmp) / "liveblog.warc.gz"
-        with warc.open("wb") as out:
-            count = write_warc(archive, blog_ids, out)
+        with warc.open("wb") as records:
+            count = write_warc(archive, blog_ids, records)
         pages = Path(tmp) / "pages.jsonl"
         lines = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "Live blogs"})]
         for page in archive.page_list(blog_ids):
@@ -174,7 +176,8 @@ def write_wacz(archive: Archive, blog_ids: list[str], path: Path) -> int:
             code = wacz_main(["create", "-o", str(made), str(warc), "--pages", str(pages)])
         if code not in (0, None) or not made.exists():
             raise LiveblogError(f"wacz could not be made: {chatter.getvalue().strip()[-200:]}")
-        path.write_bytes(made.read_bytes())
+        with made.open("rb") as zipped:
+            shutil.copyfileobj(zipped, out, 1 << 20)
     return count
 
 
