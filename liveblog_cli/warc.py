@@ -209,13 +209,12 @@ class ImportReport:
 class _Entry:
     date: datetime
     order: int
-    source: str = field(compare=False)
-    member: str | None = field(compare=False)
+    opener: Callable[[], Any] = field(compare=False)  # its file's (or WACZ member's) stream
     offset: int = field(compare=False)
 
 
-def _sources(path: Path) -> Iterator[tuple[str | None, Callable[[], Any]]]:
-    """The WARC streams in a file: itself, or the WARCs inside a WACZ (a zip)."""
+def _sources(path: Path) -> Iterator[Callable[[], Any]]:
+    """Openers of the WARC streams in a file: itself, or the WARCs inside a WACZ (a zip)."""
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as wacz:
             members = [
@@ -226,9 +225,9 @@ def _sources(path: Path) -> Iterator[tuple[str | None, Callable[[], Any]]]:
         if not members:
             raise NotAWebArchive(f"{path}: a zip without WARC files (not a WACZ)")
         for name in members:
-            yield name, lambda name=name: _member(path, name)
+            yield lambda name=name: _member(path, name)
     else:
-        yield None, lambda: path.open("rb")
+        yield lambda: path.open("rb")
 
 
 @contextmanager
@@ -251,7 +250,7 @@ def import_files(
     for path in paths:
         found = 0
         try:
-            for member, opener in _sources(path):
+            for opener in _sources(path):
                 with opener() as stream:
                     records = ArchiveIterator(stream)
                     for record in records:
@@ -266,7 +265,7 @@ def import_files(
                             report.skip("no WARC-Date")
                             continue
                         offset = records.get_record_offset()
-                        entries.append(_Entry(date, len(entries), str(path), member, offset))
+                        entries.append(_Entry(date, len(entries), opener, offset))
         except NotAWebArchive:
             raise
         except Exception as exc:  # warcio reports damage with many exception types
@@ -305,8 +304,7 @@ def _import_one(archive: Archive, entry: _Entry, report: ImportReport, seen: set
     from liveblog_cli.fetch import FetchError, decode_body
     from liveblog_cli.parse import page_url_for, parse_page
 
-    opener = dict(_sources(Path(entry.source)))[entry.member]
-    with opener() as stream:
+    with entry.opener() as stream:
         stream.seek(entry.offset)
         record = next(iter(ArchiveIterator(stream)))
         url = record.rec_headers.get_header("WARC-Target-URI") or ""
