@@ -56,10 +56,6 @@ class Pair:
     b: float  # median seconds per call of B
     ratio: float  # median over rounds of A/B within the round
 
-    @property
-    def inverse(self) -> float:
-        return 1 / self.ratio
-
 
 def paired(
     a: Callable[[], object],
