@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from liveblog_cli import __version__, schema
-from liveblog_cli.errors import EXIT_IOERR, EXIT_NOINPUT, EXIT_TEMPFAIL, EXIT_USAGE, LiveblogError
+from liveblog_cli.errors import AmbiguousBlog, ArchiveBusy, ArchiveError, BlogNotFound, NoArchive
 from liveblog_cli.exchange import Exchange
 from liveblog_cli.model import (
     Block,
@@ -34,37 +34,6 @@ from liveblog_cli.store import SEP, Packer, block_dict, body_of
 
 BUSY_TIMEOUT_MS = 30_000
 RECENT = 2000  # search ranks the best matches among this many most recent ones
-
-
-class ArchiveError(LiveblogError):
-    """The archive cannot be opened, read or written (disk full, read-only, corrupt)."""
-
-    exit_code = EXIT_IOERR
-
-
-class ArchiveBusy(ArchiveError):
-    """Another process holds the archive for longer than we were willing to wait."""
-
-    exit_code = EXIT_TEMPFAIL
-
-
-class NoArchive(LiveblogError):
-    """A command that only reads was pointed at an archive that does not exist."""
-
-    exit_code = EXIT_NOINPUT
-
-
-class BlogNotFound(LiveblogError):
-    exit_code = EXIT_NOINPUT
-
-
-class AmbiguousBlog(LiveblogError):
-    exit_code = EXIT_USAGE
-
-    def __init__(self, ref: str, candidates: list[str]) -> None:
-        shown = ", ".join(candidates[:10]) + (" …" if len(candidates) > 10 else "")
-        super().__init__(f"{ref!r} matches {len(candidates)} blogs: {shown}")
-        self.candidates = candidates
 
 
 def default_path() -> Path:

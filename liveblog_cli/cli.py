@@ -14,8 +14,8 @@ import sys
 import typer
 
 from liveblog_cli import cli_archive, cli_fetch, cli_parse, cli_serve
-from liveblog_cli.cli_common import EXIT_SOFTWARE, OutputFailed, app, writes_output
-from liveblog_cli.errors import EXIT_USAGE, LiveblogError
+from liveblog_cli.cli_common import app, writes_output
+from liveblog_cli.errors import EXIT_SOFTWARE, EXIT_USAGE, LiveblogError, OutputFailed
 
 # The commands, in the order `liveblog --help` lists them: the everyday ones first.
 COMMANDS = (

@@ -418,7 +418,7 @@ def reparse(
                 report = reparse_blog(archive, blog_id, dry_run=dry_run, on_page=on_page)
             reports.append(report)
             if not as_json:
-                from liveblog_cli.render import safe
+                from liveblog_cli.untrusted import for_terminal as safe
 
                 sys.stderr.write(safe(report.summary(dry_run=dry_run)) + "\n")
                 for fix in report.corrections if dry_run else []:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from liveblog_cli import __version__
-from liveblog_cli.errors import EXIT_NOINPUT, EXIT_USAGE
+from liveblog_cli.errors import EXIT_NOINPUT, EXIT_USAGE, OutputFailed
 
 app = typer.Typer(
     name="liveblog",
@@ -27,16 +27,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-EXIT_SOFTWARE = 70
-
-
-class OutputFailed(Exception):
-    """Writing output failed (carried past click, which would turn EPIPE into exit 1)."""
-
-    def __init__(self, error: OSError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 def writes_output(command: Callable[..., Any]) -> Callable[..., Any]:

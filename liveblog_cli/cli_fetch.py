@@ -49,8 +49,8 @@ def _fetch_options(
 
     from liveblog_cli import fetch as fetching
     from liveblog_cli.lock import blog_locks
-    from liveblog_cli.output import plain
     from liveblog_cli.sync import Limits, Sync
+    from liveblog_cli.untrusted import one_line
 
     for url in urls:
         problem = fetching.check_url(url)
@@ -94,10 +94,10 @@ def _fetch_options(
 
         def done(result) -> None:  # type: ignore[no-untyped-def]
             """One line per blog as it finishes (page-derived text made plain)."""
-            line = plain(result.summary())
+            line = one_line(result.summary())
             (log.error if result.error else log.info)(line)
             if result.error:
-                sys.stderr.write(f"liveblog: error: {plain(result.error_line())}\n")
+                sys.stderr.write(f"liveblog: error: {one_line(result.error_line())}\n")
             elif not quiet and not as_json:
                 sys.stderr.write(line + "\n")
             sys.stderr.flush()
@@ -161,13 +161,14 @@ def _reach(guardian_api_key: str | None):  # type: ignore[no-untyped-def]
 def _fetch_with_progress(urls, sync, quiet, done):  # type: ignore[no-untyped-def]
     if quiet or not sys.stderr.isatty():
         return sync.many(urls, on_done=done)
-    from liveblog_cli.output import console, plain
+    from liveblog_cli.output import console
+    from liveblog_cli.untrusted import one_line
 
     err = console(stderr=True)
     with err.status("fetching…") as status:
 
         def on_page(url: str, page: int) -> None:
-            status.update(plain(f"fetching {url} (page {page})"))
+            status.update(one_line(f"fetching {url} (page {page})"))
 
         def finished(result) -> None:  # type: ignore[no-untyped-def]
             status.stop()
@@ -182,6 +183,7 @@ def _follow(url, sync, interval, max_duration, quiet, verbose, log, stop):  # ty
     from liveblog_cli import output
     from liveblog_cli.follow import follow
     from liveblog_cli.times import local_zone
+    from liveblog_cli.untrusted import one_line
 
     terminal = sys.stdout.isatty()
     view = output.console() if terminal else None
@@ -203,10 +205,10 @@ def _follow(url, sync, interval, max_duration, quiet, verbose, log, stop):  # ty
             sys.stdout.flush()
 
     def report(result) -> None:  # type: ignore[no-untyped-def]
-        line = output.plain(result.summary())
+        line = one_line(result.summary())
         (log.error if result.error else log.info)(line)
         if result.error:
-            sys.stderr.write(f"liveblog: error: {output.plain(result.error_line())}\n")
+            sys.stderr.write(f"liveblog: error: {one_line(result.error_line())}\n")
         elif verbose or (not quiet and result.report is not None and result.report.changed):
             # A quiet poll (nothing new, not modified) says nothing unless asked (-v).
             sys.stderr.write(line + "\n")

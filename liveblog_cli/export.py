@@ -16,7 +16,8 @@ from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
 from liveblog_cli.model import is_rtl
-from liveblog_cli.output import UNSAFE_JSON, csv_cell, dumps, inert, write_jsonl
+from liveblog_cli.output import dumps, write_jsonl
+from liveblog_cli.untrusted import csv_cell, is_xml_legal, json_inert_line, stripped, xml_legal
 
 CSV_COLUMNS = (
     "blog_id",
@@ -36,8 +37,6 @@ CSV_COLUMNS = (
     "last_seen_at",
     "deleted_at",
 )
-# Not allowed in XML 1.0 documents at all.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _SAFE_SCHEMES = {"http", "https", "mailto"}
 _ALLOWED_TAGS = {
     "a",
@@ -115,7 +114,7 @@ def safe_url(url: Any) -> str | None:
     if not isinstance(url, str):
         return None
     url = url.strip()
-    return url if re.match(r"(?i)https?://", url) and not _XML_INVALID.search(url) else None
+    return url if re.match(r"(?i)https?://", url) and is_xml_legal(url) else None
 
 
 def element_urls(block: dict[str, Any]) -> list[str]:
@@ -126,21 +125,6 @@ def export_jsonl(blocks: Iterable[dict[str, Any]], out: IO[str], **_: Any) -> in
     return write_jsonl(blocks, out)
 
 
-_C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]|\x7f")
-
-
-def _inert_line(line: bytes) -> bytes:
-    """A UTF-8 JSON line with DEL and C1 controls escaped (json_quote leaves them raw).
-
-    Every C1 control is encoded as 0xC2 0x80-0x9F: one memchr-speed test settles almost
-    every line, and only lines that hold a 0xC2 or a DEL are searched further.
-    """
-    if (b"\xc2" in line or b"\x7f" in line) and _C1_BYTES.search(line):
-        text = line.decode("utf-8")
-        return UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
-    return line
-
-
 def export_jsonl_lines(lines: Iterable[bytes], out: IO[str], **_: Any) -> int:
     """JSON lines already encoded (UTF-8 bytes from SQLite), made inert, written in batches."""
     raw = getattr(out, "buffer", None)
@@ -148,7 +132,7 @@ def export_jsonl_lines(lines: Iterable[bytes], out: IO[str], **_: Any) -> int:
     count = 0
     batch: list[bytes] = []
     for line in lines:
-        batch.append(_inert_line(line))
+        batch.append(json_inert_line(line))
         count += 1
         if len(batch) >= 256:
             _write_batch(batch, out, raw)
@@ -198,7 +182,7 @@ def _md_escape(text: str | None) -> str:
     """Markdown text that renders as text: no raw HTML, no accidental markup."""
     if not text:
         return ""
-    text = htmllib.escape(inert(text), quote=False)
+    text = htmllib.escape(stripped(text), quote=False)
     return re.sub(r"([\\`*_\[\]#|])", r"\\\1", text)
 
 
@@ -284,7 +268,7 @@ def _when(stamp: str | None, zone: Any = None) -> str:
 
 
 def _h(value: Any) -> str:
-    return htmllib.escape(inert(value), quote=True)
+    return htmllib.escape(stripped(value), quote=True)
 
 
 def _block_body(block: dict[str, Any]) -> str:
@@ -420,7 +404,7 @@ def _html_block(out: IO[str], block: dict[str, Any], zone: Any = None) -> None:
 
 
 def _x(value: Any) -> str:
-    return xml_escape(_XML_INVALID.sub("", "" if value is None else str(value)))
+    return xml_escape(xml_legal(value))
 
 
 def iri(text: str) -> str:
@@ -428,7 +412,7 @@ def iri(text: str) -> str:
     characters outside a URI percent-encoded (a URI is an IRI)."""
     from urllib.parse import quote
 
-    return quote(_XML_INVALID.sub("", text), safe="/:#?&=@!$'()*+,;~.-_")
+    return quote(xml_legal(text), safe="/:#?&=@!$'()*+,;~.-_")
 
 
 def export_atom(
@@ -455,7 +439,7 @@ def export_atom(
     out.write(f"<updated>{_x(updated or now)}</updated>\n")
     out.write(f"<author><name>{_x(blog.get('publisher') or 'liveblog')}</name></author>\n")
     if safe_url(blog.get("url")):
-        out.write(f'<link rel="alternate" href={quoteattr(_XML_INVALID.sub("", blog["url"]))}/>\n')
+        out.write(f'<link rel="alternate" href={quoteattr(xml_legal(blog["url"]))}/>\n')
     out.write('<generator uri="https://pypi.org/project/liveblog-cli/">liveblog</generator>\n')
     count = 0
     for block in blocks:
@@ -483,7 +467,7 @@ def export_atom(
         for name in block.get("authors") or []:
             out.write(f"<author><name>{_x(name)}</name></author>\n")
         if base:
-            out.write(f'<link rel="alternate" href={quoteattr(_XML_INVALID.sub("", entry_id))}/>\n')
+            out.write(f'<link rel="alternate" href={quoteattr(xml_legal(entry_id))}/>\n')
         if block.get("key_event"):
             out.write('<category term="key-event"/>\n')
         if block.get("pinned"):

@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from liveblog_cli import __version__
 from liveblog_cli.bounds import MAX_BYTES
-from liveblog_cli.errors import EXIT_STOPPED, EXIT_TEMPFAIL, EXIT_UNAVAILABLE, LiveblogError
+from liveblog_cli.errors import DeadlinePassed, FetchError, RateLimited, Retry, Stopped
 from liveblog_cli.exchange import Exchange
 
 if TYPE_CHECKING:
@@ -37,35 +37,6 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
 MAX_ENCODINGS = 2  # Content-Encoding layers we undo; more is a bomb, not a page
 SLICE = 0.5  # longest uninterrupted wait on the network, so a stop is seen within it
-
-
-class FetchError(LiveblogError):
-    """The page could not be had: HTTP error after retries, too large, too slow."""
-
-    exit_code = EXIT_UNAVAILABLE
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        exchanges: list[Exchange] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status  # the last HTTP status, when there was an answer at all
-        self.exchanges = exchanges or []  # the answers there were, kept like any other
-
-
-class RateLimited(FetchError):
-    """The site kept answering 429 after every retry: try again later."""
-
-    exit_code = EXIT_TEMPFAIL
-
-
-class Stopped(LiveblogError):
-    """A stop was asked for (SIGTERM, SIGINT): the request under way was abandoned."""
-
-    exit_code = EXIT_STOPPED
 
 
 @dataclass
@@ -253,10 +224,6 @@ class _Deadline(threading.local):
     stop: threading.Event | None = None
 
 
-class _Expired(Exception):
-    pass
-
-
 def _waits(clock: _Deadline, timeout: float | None) -> tuple[float, float | None]:
     """(the longest single wait now, the time the caller's own timeout ends)."""
     now = time.monotonic()
@@ -273,7 +240,7 @@ def _check(clock: _Deadline) -> None:
     if clock.stop is not None and clock.stop.is_set():
         raise Stopped("stopped")
     if clock.at is not None and time.monotonic() >= clock.at:
-        raise _Expired()
+        raise DeadlinePassed()
 
 
 def _transport(clock: _Deadline) -> httpx.BaseTransport:
@@ -429,7 +396,7 @@ class Fetcher:
                 gate.wait_turn(url)
                 try:
                     page = self._once(url, headers or {}, auth)
-                except _Retry as exc:
+                except Retry as exc:
                     last_problem, last_status, rate_limited = str(exc), None, False
                 else:
                     seen += page.redirects + ([page.exchange] if page.exchange else [])
@@ -495,19 +462,19 @@ class Fetcher:
                     raise FetchError(f"{redact(url)}: more than {MAX_REDIRECTS} redirects")
                 seen.add(target)
                 current = target
-        except _Expired:
-            raise _Retry(f"took longer than {settings.deadline:g} s") from None
+        except DeadlinePassed:
+            raise Retry(f"took longer than {settings.deadline:g} s") from None
         except httpx.TimeoutException:
-            raise _Retry("timed out") from None
+            raise Retry("timed out") from None
         except httpx.ConnectError as exc:
             if _untrusted(exc):
                 # A certificate the system does not trust stays untrusted: no retry mends it.
                 raise FetchError(
                     f"{redact(url)}: certificate not trusted ({_plain(exc)})"
                 ) from None
-            raise _Retry(f"cannot connect ({_plain(exc)})") from None
+            raise Retry(f"cannot connect ({_plain(exc)})") from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            raise _Retry(f"connection broken ({_plain(exc)})") from None
+            raise Retry(f"connection broken ({_plain(exc)})") from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:  # httpx.InvalidURL is no HTTPError
             raise FetchError(f"{redact(url)}: {_plain(exc)}") from None
         except (UnicodeError, ValueError) as exc:
@@ -589,10 +556,6 @@ def _hold_location(response: httpx.Response) -> None:
     response.extensions["liveblog.headers"] = list(response.headers.raw)
     if response.status_code in REDIRECTS and "location" in response.headers:
         del response.headers["location"]
-
-
-class _Retry(Exception):
-    """A failure worth another try (timeouts, refused or broken connections)."""
 
 
 def _untrusted(exc: BaseException) -> bool:

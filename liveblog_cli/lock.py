@@ -17,17 +17,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from liveblog_cli.errors import EXIT_IOERR, EXIT_TEMPFAIL, LiveblogError
-
-
-class LockHeld(LiveblogError):
-    exit_code = EXIT_TEMPFAIL
-
-
-class LockError(LiveblogError):
-    """The lock file cannot be created: the archive's directory is read-only or full."""
-
-    exit_code = EXIT_IOERR
+from liveblog_cli.errors import LockError, LockHeld
 
 
 def lock_path(db: Path, key: str) -> Path:

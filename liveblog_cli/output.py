@@ -5,53 +5,17 @@ from __future__ import annotations
 import errno
 import json
 import os
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from liveblog_cli.errors import LiveblogError
+from liveblog_cli.errors import OutputError
+from liveblog_cli.untrusted import csv_cell, json_inert, one_line
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-# json.dumps escapes C0 controls but, with ensure_ascii=False, leaves DEL, C1 controls and the
-# Unicode line separators raw: escape them too, so output pasted or printed stays inert.
-UNSAFE_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
-
-
-# What must never reach a terminal or a log as itself: C0 and C1 controls (ESC starts every
-# escape sequence; a newline would forge a log line), and the invisible characters that
-# reorder or hide text (bidi embeddings, overrides and isolates, marks, zero-width spaces),
-# Trojan-Source style. Zero-width (non-)joiners stay: scripts such as Devanagari need them.
-INVISIBLE = "\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb"
-UNSAFE_TEXT = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}]")
-
-
-# Controls an export drops (tab and newline stay): exports are read in terminals too.
-_EXPORT_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Characters spreadsheets treat as the start of a formula (OWASP's list).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
-
-
-def inert(value: Any) -> str:
-    """Text with control characters removed: exports are read in terminals too."""
-    return _EXPORT_CONTROL.sub("", "" if value is None else str(value))
-
-
-def csv_cell(value: Any) -> str:
-    """A cell no spreadsheet will evaluate: a leading formula character gets a `'` guard."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = inert(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
-
 
 # A pipe's buffer is 64 KiB on Linux: an export of gigabytes into `| jq` then wakes the reader
 # and the writer every 64 KiB. 1 MiB, the size an unprivileged process may ask for, makes the
@@ -77,20 +41,9 @@ def widen_pipe(stream: Any) -> None:
         pass  # not a real file (a test's StringIO), closed, or over the system's limit
 
 
-def visible(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def plain(text: object) -> str:
-    """One line for stderr or a log: controls and invisible characters shown as escapes."""
-    value = str(text)
-    return UNSAFE_TEXT.sub(visible, value) if UNSAFE_TEXT.search(value) else value
-
-
 def say(line: object) -> None:
     """A message on stderr, made plain first (page-derived text is hostile)."""
-    sys.stderr.write(plain(line) + "\n")
+    sys.stderr.write(one_line(line) + "\n")
 
 
 # Errors writing output: the reader left, the disk is full, stdout is closed.
@@ -115,7 +68,7 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
     text = json.dumps(
         value, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":")
     )
-    return UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return json_inert(text)
 
 
 def write_json(value: Any, out: IO[str]) -> None:
@@ -210,14 +163,14 @@ def atomic_writer(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
     """
     path = Path(path)
     if path.is_dir():
-        raise LiveblogError(f"--output {path} is a directory; give a file name")
+        raise OutputError(f"--output {path} is a directory; give a file name")
     directory = path.parent if str(path.parent) else Path(".")
     try:
         import tempfile
 
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise LiveblogError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         # The usual mode under the umask (mkstemp makes 0600): colleagues can read exports.
         umask = os.umask(0)
@@ -233,5 +186,5 @@ def atomic_writer(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
         with suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise LiveblogError(f"cannot write {path}: {exc.strerror or exc}") from None
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from liveblog_cli.errors import EXIT_USAGE, LiveblogError
+from liveblog_cli.errors import LiveblogError, UsageError
 
 _SHAPES = {"--json": "json", "--nl": "nl", "--csv": "csv"}
 
@@ -114,17 +114,13 @@ def _search(query: str, options: dict[str, str], shape: str | None, limit: int) 
     return _answered(answer)
 
 
-class _BadZone(LiveblogError):
-    exit_code = EXIT_USAGE
-
-
 def _zone(name: str) -> Any:
     from liveblog_cli import times
 
     try:
         return times.parse_zone(name)
     except ValueError as exc:
-        raise _BadZone(f"--tz: {exc}") from None
+        raise UsageError(f"--tz: {exc}") from None
 
 
 def _path(db: str | None) -> Path:

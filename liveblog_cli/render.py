@@ -12,25 +12,18 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from liveblog_cli.model import Block, LiveBlog
-from liveblog_cli.output import INVISIBLE, visible
+from liveblog_cli.untrusted import for_terminal, for_terminal_marked, is_terminal_safe
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-# ESC and other C0/C1 controls (tab and newline allowed), and the invisible characters that
-# reorder or hide text (bidi overrides, zero-width spaces): shown as visible escapes.
-_CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{INVISIBLE}]")
-
 # A run of text and its Rich style: views built of these print plainly off a terminal.
 Piece = tuple[str, str]
 
 
-def safe(value: object) -> str:
-    """A string that cannot drive a terminal: controls shown as `\\x1b`-style escapes, bidi
-    controls as `\\u202e`."""
-    text = "" if value is None else str(value)
-    return _CONTROL.sub(visible, text) if _CONTROL.search(text) else text
+# Every page-derived string shown here goes through this policy (see untrusted.py).
+safe = for_terminal
 
 
 def text(value: object, style: str = "") -> Text:
@@ -185,7 +178,7 @@ def _blog_header(blog: dict[str, Any], console: Console) -> None:
 def _link(url: str) -> str:
     """A terminal hyperlink style for a URL that is plainly http(s) (Rich writes it only
     where the terminal supports links); nothing for anything else."""
-    if re.fullmatch(r"https?://[^\s\x00-\x1f\x7f-\x9f]+", url) and not _CONTROL.search(url):
+    if re.fullmatch(r"https?://\S+", url) and is_terminal_safe(url):
         return f"link {url}"
     return ""
 
@@ -331,7 +324,7 @@ def search_lines(hits: list[dict[str, Any]], zone: tzinfo | None = None) -> list
             lines.append([(safe(hit["title"]), "bold")])
         snippet: list[Piece] = []
         # \x02 and \x03 mark the matched words (set by the query, never present in text).
-        for i, part in enumerate(safe_snippet(hit.get("snippet") or "").split("\x02")):
+        for i, part in enumerate(for_terminal_marked(hit.get("snippet") or "").split("\x02")):
             if i:
                 match, _, rest = part.partition("\x03")
                 snippet += [(match, "bold reverse"), (rest, "")]
@@ -362,11 +355,6 @@ def write_search(
     write_lines(search_lines(hits, zone), out)
     if not hits:
         say(f"no posts match {query!r}")
-
-
-def safe_snippet(value: str) -> str:
-    """Like safe(), but keeping the two match markers the search itself inserted."""
-    return _CONTROL.sub(lambda m: m.group() if m.group() in "\x02\x03" else visible(m), value)
 
 
 def revisions_view(

@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import re
 
-from liveblog_cli.errors import EXIT_USAGE, LiveblogError
+from liveblog_cli.errors import SearchSyntaxError
 
 FIELDS = ("title", "text")
 _TOKEN = re.compile(
     r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<field>[A-Za-z_]+):(?=\S)"
     r'|(?P<minus>-)(?=\S)|"(?P<phrase>[^"]*)"(?P<pstar>\*)?|(?P<word>[^\s()"]+))'
 )
-
-
-class SearchSyntaxError(LiveblogError):
-    """A query that does not say what to find; the message says how to mend it."""
-
-    exit_code = EXIT_USAGE
 
 
 def _quoted(text: str) -> str:

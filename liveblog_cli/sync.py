@@ -18,14 +18,18 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from liveblog_cli.bounds import IDLE_PAGES, MAX_PAGES, WALK_BUDGET
-from liveblog_cli.errors import EXIT_UNAVAILABLE, LiveblogError, ParseError
+from liveblog_cli.errors import (
+    FetchError,
+    LiveblogError,
+    ParseError,
+    RateLimited,
+    Stopped,
+    WalkFailed,
+)
 from liveblog_cli.exchange import Exchange
 from liveblog_cli.fetch import (
     Fetcher,
-    FetchError,
     Page,
-    RateLimited,
-    Stopped,
     redact,
     split_credentials,
     validator,
@@ -46,12 +50,6 @@ class Limits:
     max_pages: int | None = MAX_PAGES
     idle_pages: int | None = IDLE_PAGES
     budget: float | None = WALK_BUDGET
-
-
-class WalkFailed(LiveblogError):
-    """A page after the first could not be read: what was read is kept, the walk resumes."""
-
-    exit_code = EXIT_UNAVAILABLE
 
 
 @dataclass

@@ -27,25 +27,13 @@ from urllib.parse import urlsplit
 from liveblog_cli import __version__
 from liveblog_cli.archive import Archive, FetchInfo, SaveReport, WalkSave
 from liveblog_cli.bounds import MAX_BYTES
-from liveblog_cli.errors import EXIT_CONFIG, EXIT_DATAERR, LiveblogError, ParseError
+from liveblog_cli.errors import LiveblogError, MissingExtra, NotAWebArchive, ParseError
 from liveblog_cli.exchange import Exchange
 from liveblog_cli.model import parse_iso
 
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 # Hop-by-hop framing that does not describe the payload as it is kept (already de-chunked).
 _FRAMING = frozenset({"transfer-encoding"})
-
-
-class NotAWebArchive(LiveblogError):
-    """A file given to `import` that holds no WARC records at all."""
-
-    exit_code = EXIT_DATAERR
-
-
-class MissingExtra(LiveblogError):
-    """A feature that needs an optional part of liveblog that is not installed."""
-
-    exit_code = EXIT_CONFIG
 
 
 # --- out --------------------------------------------------------------------------------------
@@ -301,7 +289,8 @@ def _unwanted(record: Any) -> str | None:
 def _import_one(archive: Archive, entry: _Entry, report: ImportReport, seen: set[str]) -> None:
     from warcio.archiveiterator import ArchiveIterator
 
-    from liveblog_cli.fetch import FetchError, decode_body
+    from liveblog_cli.errors import FetchError
+    from liveblog_cli.fetch import decode_body
     from liveblog_cli.parse import page_url_for, parse_page
 
     with entry.opener() as stream:

@@ -12,7 +12,8 @@ from conftest import SAMPLES, corpus_file
 from helpers import make_block, make_blog
 
 from liveblog_cli import schema
-from liveblog_cli.archive import AmbiguousBlog, Archive, BlogNotFound
+from liveblog_cli.archive import Archive
+from liveblog_cli.errors import AmbiguousBlog, BlogNotFound
 from liveblog_cli.parse import parse_page
 
 POLITICS = "guardian/politics-live-2023-12-13.dcr.json"
@@ -168,7 +169,7 @@ def test_an_archive_from_an_older_version_opens_and_upgrades(tmp_path: Path) -> 
 def test_a_file_that_is_not_an_archive_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.db"
     bad.write_bytes(b"this is not sqlite" * 100)
-    from liveblog_cli.archive import ArchiveError
+    from liveblog_cli.errors import ArchiveError
 
     with pytest.raises(ArchiveError, match="not a liveblog archive"):
         Archive(bad)
@@ -192,7 +193,7 @@ def test_resolve_by_id_url_and_prefix(tmp_path: Path) -> None:
 
 
 def test_search_finds_words_and_says_why_a_query_cannot_be_read(tmp_path: Path) -> None:
-    from liveblog_cli.search import SearchSyntaxError
+    from liveblog_cli.errors import SearchSyntaxError
 
     with Archive(tmp_path / "a.db") as archive:
         archive.save(

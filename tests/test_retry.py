@@ -7,7 +7,8 @@ from email.utils import formatdate
 import httpx
 import pytest
 
-from liveblog_cli.fetch import Fetcher, FetchError, RateLimited, Settings
+from liveblog_cli.errors import FetchError, RateLimited
+from liveblog_cli.fetch import Fetcher, Settings
 from liveblog_cli.fetch import retry_after as parse_retry_after
 
 

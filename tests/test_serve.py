@@ -361,7 +361,7 @@ def test_serve_on_a_missing_archive_is_exit_66_and_creates_nothing(tmp_path: Pat
     needs_datasette()
     from typer.testing import CliRunner
 
-    from liveblog_cli.archive import NoArchive
+    from liveblog_cli.errors import NoArchive
 
     missing = tmp_path / "nowhere" / "archive.db"
     result = CliRunner().invoke(_serve_app(), ["--db", str(missing)])

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from liveblog_cli.errors import ParseError
+from liveblog_cli.errors import Malformed, ParseError
 from liveblog_cli.model import Block, Element, LiveBlog, stable_id
 from liveblog_cli.parse.guardian import PUBLISHER, block_text, blog_id_from_url, dcr_block
 from liveblog_cli.parse.source import Doc, Source
@@ -97,10 +97,6 @@ _WORD = re.compile(r"\w")
 MARKERS = ("elementId", "_type", "pageElements", "blockCreatedOn")
 
 
-class _Malformed(Exception):
-    pass
-
-
 class CurledJson:
     """A tolerant JSON reader for text whose quotes were typographically curled.
 
@@ -120,10 +116,10 @@ class CurledJson:
 
     def value(self, i: int, ctx: str = "top", depth: int = 0) -> tuple[Any, int]:
         if depth > 64:
-            raise _Malformed("too deep")
+            raise Malformed("too deep")
         i = self._ws(i)
         if i >= self.n:
-            raise _Malformed("end of text")
+            raise Malformed("end of text")
         c = self.s[i]
         if c == "{":
             return self._object(i + 1, depth)
@@ -138,7 +134,7 @@ class CurledJson:
         if m:
             text = m.group()
             return (float(text) if any(ch in text for ch in ".eE") else int(text)), m.end()
-        raise _Malformed(f"unexpected {c!r} at {i}")
+        raise Malformed(f"unexpected {c!r} at {i}")
 
     def _object(self, i: int, depth: int) -> tuple[dict[str, Any], int]:
         out: dict[str, Any] = {}
@@ -148,11 +144,11 @@ class CurledJson:
         while True:
             i = self._ws(i)
             if i >= self.n or self.s[i] not in _QUOTE_SET:
-                raise _Malformed(f"expected key at {i}")
+                raise Malformed(f"expected key at {i}")
             key, i = self.string(i + 1, "key")
             i = self._ws(i)
             if i >= self.n or self.s[i] != ":":
-                raise _Malformed(f"expected ':' at {i}")
+                raise Malformed(f"expected ':' at {i}")
             out[key], i = self.value(i + 1, "object", depth + 1)
             i = self._ws(i)
             if i < self.n and self.s[i] == ",":
@@ -160,7 +156,7 @@ class CurledJson:
                 continue
             if i < self.n and self.s[i] == "}":
                 return out, i + 1
-            raise _Malformed(f"expected ',' or '}}' at {i}")
+            raise Malformed(f"expected ',' or '}}' at {i}")
 
     def _array(self, i: int, depth: int) -> tuple[list[Any], int]:
         out: list[Any] = []
@@ -176,7 +172,7 @@ class CurledJson:
                 continue
             if i < self.n and self.s[i] == "]":
                 return out, i + 1
-            raise _Malformed(f"expected ',' or ']' at {i}")
+            raise Malformed(f"expected ',' or ']' at {i}")
 
     def _ends_string(self, j: int, ctx: str) -> bool:
         """Would valid JSON continue after a quote at `j`, in this context?"""
@@ -220,7 +216,7 @@ class CurledJson:
                 out.append(s[start:i])
                 return "".join(out), i + 1
             i += 1
-        raise _Malformed("unterminated string")
+        raise Malformed("unterminated string")
 
 
 @dataclass
@@ -262,7 +258,7 @@ def _json_blocks(text: str) -> tuple[list[tuple[Block, bool]], list[tuple[int, i
             continue
         try:
             raw, end = reader.value(m.start())
-        except _Malformed:
+        except Malformed:
             continue
         block = dcr_block(without_surrogates(raw))
         if block is not None:
@@ -301,7 +297,7 @@ def _cut_block(text: str, limit: int) -> tuple[Block, tuple[int, int]] | None:
         reader = CurledJson(prefix + text[start:limit])
         try:
             raw, end = reader.value(0)
-        except _Malformed:
+        except Malformed:
             continue
         if not isinstance(raw, dict) or (not raw.get("title") and not raw.get("blockCreatedOn")):
             continue

@@ -27,6 +27,7 @@ from liveblog_cli.model import Block, Element, LiveBlog, from_epoch_ms, newest_f
 from liveblog_cli.parse.htmlbody import body_elements
 from liveblog_cli.parse.source import ld_scripts, on_page, tagged, xpath
 from liveblog_cli.parse.text import clean_line
+from liveblog_cli.untrusted import lxml_legal
 
 _ELLIPSIS = ("…", "...")
 _LABEL = re.compile(r"(?i)key ?events?|pinned|breaking( news)?|live|update|latest")
@@ -168,17 +169,14 @@ def _remove(node: Any) -> None:
     would take that text too: a social post's bare link after its heading, say)."""
     parent = node.getparent()
     # The parser keeps control characters that lxml will not let us write back: drop them.
-    tail = _NOT_XML.sub("", node.tail or "")
+    tail = lxml_legal(node.tail or "")
     if tail:
         previous = node.getprevious()
         if previous is not None:
-            previous.tail = _NOT_XML.sub("", previous.tail or "") + tail
+            previous.tail = lxml_legal(previous.tail or "") + tail
         else:
-            parent.text = _NOT_XML.sub("", parent.text or "") + tail
+            parent.text = lxml_legal(parent.text or "") + tail
     parent.remove(node)
-
-
-_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _fold(text: str) -> str:

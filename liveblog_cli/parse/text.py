@@ -11,8 +11,8 @@ import html as htmllib
 import re
 from collections.abc import Callable
 
-# C0 controls except tab and newline, DEL, and C1 controls: never let a post drive a terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from liveblog_cli.untrusted import spaces_plain, stripped
+
 _BLOCK_TAGS = frozenset(
     "p div li ul ol h1 h2 h3 h4 h5 h6 blockquote figure figcaption section article header "
     "footer aside table pre hr dl main nav address details summary".split()
@@ -30,14 +30,6 @@ _TAG = re.compile(
 )
 
 
-_BAD = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\xa0\u2000-\u200a\u202f\u205f\u3000]")
-_ODD = re.compile(r"(?P<c>[\x00-\x08\x0b-\x1f\x7f-\x9f])|[\t\xa0\u2000-\u200a\u202f\u205f\u3000]")
-
-
-def _odd(m: re.Match[str]) -> str:
-    return "" if m.group("c") else " "
-
-
 def _printable(value: str) -> bool:
     return (value.replace("\n", " ") if "\n" in value else value).isprintable()
 
@@ -49,10 +41,10 @@ def clean_text(value: str | None) -> str:
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     # Cheap scans first: most text has no controls, odd spaces or space runs at all. Every
-    # character _BAD finds is one str.isprintable() refuses (newlines aside), and that test
-    # costs a tenth of the regex's.
-    if not _printable(value) and _BAD.search(value):
-        value = _ODD.sub(_odd, value)
+    # character spaces_plain changes is one str.isprintable() refuses (newlines aside), and
+    # that test costs a tenth of the regex's.
+    if not _printable(value):
+        value = spaces_plain(value)
     while "  " in value:  # each pass halves every run of spaces: ` {2,}` -> " ", in C
         value = value.replace("  ", " ")
     value = value.strip()
@@ -72,7 +64,7 @@ def clean_line(value: str | None) -> str:
     """One line of text (titles, names): all whitespace folded to single spaces."""
     if not value:
         return ""
-    return " ".join(_CONTROL.sub("", value).split())
+    return " ".join(stripped(value).split())
 
 
 def _break_of(slash: str, name: str) -> str:
