@@ -172,7 +172,9 @@ _OLD_TAG = re.compile(
     re.S,
 )
 _OLD_BAD = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\xa0\u2000-\u200a\u202f\u205f\u3000]")
-_OLD_ODD = re.compile(r"(?P<c>[\x00-\x08\x0b-\x1f\x7f-\x9f])|[\t\xa0\u2000-\u200a\u202f\u205f\u3000]")
+_OLD_ODD = re.compile(
+    r"(?P<c>[\x00-\x08\x0b-\x1f\x7f-\x9f])|[\t\xa0\u2000-\u200a\u202f\u205f\u3000]"
+)
 _OLD_RUNS = re.compile(r" {2,}")
 _OLD_EDGES = re.compile(r" ?\n ?")
 _OLD_BLANKS = re.compile(r"\n{3,}")
