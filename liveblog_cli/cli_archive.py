@@ -335,7 +335,7 @@ def search(
 ) -> None:
     """Full-text search over every archived post, best matches first."""
     from liveblog_cli import output
-    from liveblog_cli.search import fts_query
+    from liveblog_cli.archive.search import fts_query
 
     shape = _shape(as_json, as_nl, as_csv)
     zone = parse_zone(tz)

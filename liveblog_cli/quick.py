@@ -98,8 +98,8 @@ def _search(query: str, options: dict[str, str], shape: str | None, limit: int) 
 
     def answer() -> int:
         from liveblog_cli import times
+        from liveblog_cli.archive.search import fts_query
         from liveblog_cli.render import write_search
-        from liveblog_cli.search import fts_query
 
         zone_name = options.get("tz")
         zone = _zone(zone_name) if zone_name else times.local_zone()

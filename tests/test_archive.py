@@ -11,8 +11,7 @@ import pytest
 from conftest import SAMPLES, corpus_file
 from helpers import make_block, make_blog
 
-from liveblog_cli import schema
-from liveblog_cli.archive import Archive
+from liveblog_cli.archive import Archive, schema
 from liveblog_cli.errors import AmbiguousBlog, BlogNotFound
 from liveblog_cli.parse import parse_page
 
@@ -137,7 +136,7 @@ def test_an_archive_from_an_older_version_opens_and_upgrades(tmp_path: Path) -> 
     gets the later ones applied, and keeps its data, search index and last-seen times."""
     from sqlite_utils import Database
 
-    from liveblog_cli.schema import _initial
+    from liveblog_cli.archive.schema import _initial
 
     db = tmp_path / "old.db"
     with sqlite3.connect(db) as conn:

@@ -134,7 +134,7 @@ def test_two_hosts_at_the_same_path_are_two_blogs(tmp_path: Path) -> None:
 def test_an_older_archive_migrates_its_ids_and_keeps_every_revision(tmp_path: Path) -> None:
     from sqlite_utils import Database
 
-    from liveblog_cli.schema import migrations
+    from liveblog_cli.archive.schema import migrations
 
     db = tmp_path / "old.db"
     old = Database(db)

@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liveblog_cli.archive import Archive
+from liveblog_cli.archive.packing import block_dict, body_of
 from liveblog_cli.model import Block, Element
-from liveblog_cli.store import block_dict, body_of
 
 POLITICS = "guardian/politics-live-2023-12-13.dcr.json"
 
@@ -179,8 +179,8 @@ def test_a_reference_page_is_read_once_by_the_polls_that_follow(
     """A `follow` opened on an existing archive decompresses its blog's reference page once,
     not once a poll."""
     from liveblog_cli.archive import FetchInfo
+    from liveblog_cli.archive.packing import Packer
     from liveblog_cli.parse import parse_page
-    from liveblog_cli.store import Packer
 
     doc = json.loads(corpus_file(POLITICS).read_bytes())
     pages = []
@@ -206,7 +206,7 @@ def test_an_archive_from_before_migrates_in_place_losing_nothing(tmp_path: Path)
     revision's JSON, zlib pages) opens, moves to the new layout, and says the same."""
     from sqlite_utils import Database
 
-    from liveblog_cli.schema import migrations
+    from liveblog_cli.archive.schema import migrations
 
     db = tmp_path / "old.db"
     old = Database(db)

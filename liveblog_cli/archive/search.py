@@ -1,4 +1,5 @@
-"""The search syntax people type, turned into an SQLite FTS5 query that cannot fail.
+"""Full-text search: the syntax people type, turned into an SQLite FTS5 query that cannot
+fail, and the search itself over post titles and text.
 
 Words must all match; `"a phrase"`; `OR` between terms; `NOT word` or `-word` to exclude;
 `prefix*`; a field: `title:word` or `text:"a phrase"`; parentheses group. Every word is
@@ -8,8 +9,13 @@ quoted before it reaches FTS5, so punctuation in a word is never FTS5 syntax.
 from __future__ import annotations
 
 import re
+import sqlite3
+from typing import Any
 
+from liveblog_cli.archive.database import Database, _archive_error
 from liveblog_cli.errors import SearchSyntaxError
+
+RECENT = 2000  # search ranks the best matches among this many most recent ones
 
 FIELDS = ("title", "text")
 _TOKEN = re.compile(
@@ -113,4 +119,51 @@ def _translate(query: str) -> str:
     return " ".join(parts)
 
 
-__all__ = ["SearchSyntaxError", "fts_query"]
+class Searching(Database):
+    """Search over the archive's posts."""
+
+    def search(
+        self, query: str, *, blog_id: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Full-text search over post titles and text: the best matches among the most
+        recent posts that match (RECENT of them), with snippets.
+
+        `query` is in liveblog's search syntax (words, "phrases", OR, NOT, prefix*, title:),
+        made into an FTS5 expression that cannot fail (a SearchSyntaxError says why not).
+        The index finds the most recent matches (one blog's inside the same index query);
+        they are ranked by BM25 among themselves, in a small in-memory index: BM25 over the
+        whole archive would first count every post holding each word, and a common word is
+        in most of a million. So a common word costs the same in a million posts as in a
+        thousand.
+        """
+        words = f"{{title text}} : ({fts_query(query)})"
+        match = words
+        if blog_id is not None:
+            match += f' AND blog : "{blog_id.encode("utf-8", "surrogatepass").hex().upper()}"'
+        with self._lock:
+            try:
+                self.conn.execute(
+                    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_window USING FTS5 "
+                    "(title, text, tokenize='unicode61')"
+                )
+                self.conn.execute("DELETE FROM temp.search_window")
+                self.conn.execute(
+                    "INSERT INTO temp.search_window (rowid, title, text) "
+                    "SELECT b.rowid, b.title, b.text FROM blocks b WHERE b.rowid IN "
+                    "(SELECT rowid FROM blocks_fts WHERE blocks_fts MATCH ? "
+                    "ORDER BY rowid DESC LIMIT ?)",
+                    [match, RECENT],
+                )
+            except sqlite3.Error as exc:
+                raise _archive_error(exc, self.path) from None
+            ranked = self._rows(
+                "SELECT b.blog_id, b.id, b.title, b.published_at, b.key_event, b.deleted_at, "
+                "snippet(search_window, 1, '\x02', '\x03', '…', 16) AS snippet "
+                "FROM search_window w JOIN blocks b ON b.rowid = w.rowid "
+                "WHERE search_window MATCH ? ORDER BY bm25(search_window), w.rowid DESC LIMIT ?",
+                [words, limit],
+            )
+            return [{**dict(r), "key_event": bool(r["key_event"])} for r in ranked]
+
+
+__all__ = ["RECENT", "SearchSyntaxError", "Searching", "fts_query"]

@@ -308,7 +308,7 @@ def _compact(db: Database) -> None:
     columns, the rest as a compressed `body`), earlier ones in `block_revisions` (the same
     three columns); pages in zstd, as deltas against a reference page; hashes of 16 hex
     digits. Every post and revision is kept: each is moved, none is dropped."""
-    from liveblog_cli.store import Packer, body_of
+    from liveblog_cli.archive.packing import Packer, body_of
 
     run = db.execute
     conn = db.conn

@@ -1,0 +1,39 @@
+"""The archive: blogs, their posts with every revision, every poll, the raw pages.
+
+`Archive` is the one object callers hold; its rooms, one job each:
+
+    database.py   opening (WAL, read-only media, newer archives read-only), transactions
+    saving.py     the revision engine: a parsed page becomes rows (revisions, deletions)
+    raw.py        pages and exchanges as they came (snapshots, WARC's raw material)
+    reading.py    blogs, posts, revisions as people and scripts ask for them
+    as_of.py      the archive as it stood at a past moment
+    search.py     the search syntax and full-text search
+    schema.py     migrations: the schema created and upgraded
+    packing.py    how bytes are kept small (zstd bodies with a trained dictionary, page deltas)
+
+Writes happen in one write transaction per page saved, so a crash or a concurrent writer
+leaves either the previous state or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+from liveblog_cli.archive.database import chosen_path, default_path, now_utc
+from liveblog_cli.archive.reading import Reading
+from liveblog_cli.archive.saving import FetchInfo, SaveReport, Saving, WalkSave, content_hash
+from liveblog_cli.archive.search import Searching
+
+
+class Archive(Saving, Reading, Searching):
+    """One archive file: open it, save parsed blogs into it, query it, close it."""
+
+
+__all__ = [
+    "Archive",
+    "FetchInfo",
+    "SaveReport",
+    "WalkSave",
+    "chosen_path",
+    "content_hash",
+    "default_path",
+    "now_utc",
+]
