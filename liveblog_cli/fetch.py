@@ -16,16 +16,18 @@ import re
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 from liveblog_cli import __version__
 from liveblog_cli.bounds import MAX_BYTES
 from liveblog_cli.errors import DeadlinePassed, FetchError, RateLimited, Retry, Stopped
 from liveblog_cli.exchange import Exchange
+from liveblog_cli.urls import Address, check_url, redact, split_credentials
 
 if TYPE_CHECKING:
     import httpx
@@ -54,8 +56,8 @@ class Settings:
 
 @dataclass
 class Page:
-    url: str  # the URL asked for
-    final_url: str  # after redirects
+    url: str  # the URL asked for, as shown (no credentials, no keys)
+    final_url: str  # after redirects, as shown
     status: int
     body: bytes  # decoded: every Content-Encoding undone
     headers: dict[str, str]
@@ -89,66 +91,6 @@ def validator(value: str | None) -> str | None:
         return None
     value = value.strip()
     return value if _VALIDATOR.fullmatch(value) else None
-
-
-# --- URLs -------------------------------------------------------------------------------------
-
-_SECRET_PARAMS = frozenset({"api-key", "api_key", "apikey", "access_token", "token"})
-
-
-def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
-    """A URL without its `user:password@`, and the credentials (to send, never to keep)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url, None  # not a URL at all: check_url says why
-    if "@" not in parts.netloc:
-        return url, None
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
-    from urllib.parse import unquote
-
-    bare = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
-    return bare, (unquote(user), unquote(password))
-
-
-def redact(url: str) -> str:
-    """A URL fit to store, print or export: no credentials, no API keys."""
-    url, _ = split_credentials(url)
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if not parts.query or not any(
-        p.split("=", 1)[0].lower() in _SECRET_PARAMS for p in parts.query.split("&")
-    ):
-        return url
-    query = "&".join(
-        p for p in parts.query.split("&") if p.split("=", 1)[0].lower() not in _SECRET_PARAMS
-    )
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
-
-
-def check_url(url: str) -> str | None:
-    """Why `url` cannot be fetched (one plain sentence), or None when it can."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a port that is not a number)
-    except ValueError as exc:
-        return f"not a valid URL ({exc})"
-    if parts.scheme.lower() not in ("http", "https"):
-        if not parts.scheme or "." in parts.scheme:
-            return "no scheme: did you mean https://" + url.split("://")[-1] + " ?"
-        return f"only http and https URLs can be fetched, not {parts.scheme}:"
-    if not parts.hostname:
-        return "no host in the URL"
-    try:
-        parts.hostname.encode("idna")
-    except UnicodeError:
-        return f"not a valid host name: {parts.hostname}"
-    if any(c.isdigit() and not c.isascii() for c in parts.hostname):
-        return f"not a valid host name: {parts.hostname}"
-    return None
 
 
 # --- the gate ---------------------------------------------------------------------------------
@@ -311,18 +253,78 @@ def _transport(clock: _Deadline) -> httpx.BaseTransport:
         def sleep(self, seconds: float) -> None:
             self.inner.sleep(seconds)
 
-    # One TLS context for the run (loading the CA bundle is 50 ms of CPU): the transport's
-    # own pool, replaced below, is made with it too rather than with a context of its own.
-    context = ssl.create_default_context(cafile=certifi.where())
-    transport = httpx.HTTPTransport(verify=context)
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=context,
-        max_connections=100,
-        max_keepalive_connections=20,
-        keepalive_expiry=5.0,
-        network_backend=Backend(),
-    )
-    return transport
+    class Body(httpx.SyncByteStream):
+        """A response body read from httpcore, its failures said as httpx's."""
+
+        def __init__(self, stream: Any) -> None:
+            self.stream = stream
+
+        def __iter__(self) -> Iterator[bytes]:
+            with _as_httpx_errors():
+                yield from self.stream
+
+        def close(self) -> None:
+            with _as_httpx_errors():
+                self.stream.close()
+
+    class Transport(httpx.BaseTransport):
+        """httpx's transport contract over an httpcore pool of our own (both public APIs),
+        so the pool can use the slicing network backend above."""
+
+        def __init__(self) -> None:
+            # One TLS context for the run (loading the CA bundle is 50 ms of CPU).
+            context = ssl.create_default_context(cafile=certifi.where())
+            self.pool = httpcore.ConnectionPool(
+                ssl_context=context,
+                max_connections=100,
+                max_keepalive_connections=20,
+                keepalive_expiry=5.0,
+                network_backend=Backend(),
+            )
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            asked = httpcore.Request(
+                method=request.method,
+                url=httpcore.URL(
+                    scheme=request.url.raw_scheme,
+                    host=request.url.raw_host,
+                    port=request.url.port,
+                    target=request.url.raw_path,
+                ),
+                headers=request.headers.raw,
+                content=request.stream,  # type: ignore[arg-type]
+                extensions=request.extensions,
+            )
+            with _as_httpx_errors():
+                answer = self.pool.handle_request(asked)
+            return httpx.Response(
+                status_code=answer.status,
+                headers=answer.headers,
+                stream=Body(answer.stream),
+                extensions=answer.extensions,
+            )
+
+        def close(self) -> None:
+            self.pool.close()
+
+    return Transport()
+
+
+@contextmanager
+def _as_httpx_errors() -> Iterator[None]:
+    """httpcore's exceptions as the httpx ones of the same name (what the client raises
+    from its own transport), the original kept as the cause."""
+    import httpcore
+    import httpx
+
+    try:
+        yield
+    except httpcore.TimeoutException as exc:
+        raise getattr(httpx, type(exc).__name__, httpx.TimeoutException)(str(exc)) from exc
+    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError) as exc:
+        raise getattr(httpx, type(exc).__name__, httpx.TransportError)(str(exc)) from exc
+    except httpcore.UnsupportedProtocol as exc:
+        raise httpx.UnsupportedProtocol(str(exc)) from exc
 
 
 class Fetcher:
@@ -371,7 +373,7 @@ class Fetcher:
 
     def get(
         self,
-        url: str,
+        url: str | Address,
         *,
         headers: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
@@ -379,10 +381,14 @@ class Fetcher:
         """GET with retries (backoff + jitter, Retry-After), a byte cap and a total deadline.
 
         Returns 2xx and 304 responses; raises FetchError (or RateLimited) otherwise, at once
-        for what no retry can mend (4xx, a bad scheme or encoding, a page too large).
+        for what no retry can mend (4xx, a bad scheme or encoding, a page too large). `auth`
+        goes to the address's own host only (as do credentials written in a URL string).
         """
+        address = Address.of(url) if isinstance(url, str) else url
+        if auth is not None:
+            address = Address(address.sent, address.shown, auth)
         settings, gate = self.settings, self.gate
-        shown = redact(url)
+        shown, url = address.shown, address.sent
         problem = check_url(url)
         if problem:
             raise FetchError(f"{shown}: {problem}")
@@ -395,7 +401,7 @@ class Fetcher:
             with gate.lock(url):
                 gate.wait_turn(url)
                 try:
-                    page = self._once(url, headers or {}, auth)
+                    page = self._once(address, headers or {})
                 except Retry as exc:
                     last_problem, last_status, rate_limited = str(exc), None, False
                 else:
@@ -425,8 +431,9 @@ class Fetcher:
             exchanges=seen,
         )
 
-    def _once(self, url: str, headers: dict[str, str], auth: tuple[str, str] | None) -> Page:
-        """One attempt: the request and its redirects, within one deadline."""
+    def _once(self, address: Address, headers: dict[str, str]) -> Page:
+        """One attempt: the request and its redirects, within one deadline. Credentials go
+        to the first address's host only, never to a host a redirect names."""
         import httpx
 
         settings = self.settings
@@ -435,12 +442,12 @@ class Fetcher:
         sent = datetime.now(UTC)
         started = time.monotonic()
         hops: list[Exchange] = []
-        seen = {url}
-        current = url
-        origin = urlsplit(url).netloc.lower()
+        shown = address.shown
+        seen = {address.sent}
+        current = address
         try:
             while True:
-                creds = auth if urlsplit(current).netloc.lower() == origin else None
+                creds = address.auth if current.host == address.host else None
                 page = self._exchange(current, headers, creds)
                 location = page.headers.get("location")
                 if page.status not in REDIRECTS or not location:
@@ -448,19 +455,17 @@ class Fetcher:
                 assert page.exchange is not None
                 hops.append(page.exchange)
                 try:
-                    target = urljoin(current, location.strip())
+                    target = Address.of(urljoin(current.sent, location.strip()))
                 except ValueError:
-                    raise FetchError(f"{redact(url)}: redirect to an invalid URL") from None
-                if urlsplit(target).scheme.lower() not in ("http", "https"):
-                    scheme = urlsplit(target).scheme or "?"
-                    raise FetchError(
-                        f"{redact(url)}: redirect to a {scheme}: URL, which is not fetched"
-                    )
-                if target in seen:
-                    raise FetchError(f"{redact(url)}: redirect loop at {redact(target)}")
+                    raise FetchError(f"{shown}: redirect to an invalid URL") from None
+                if urlsplit(target.sent).scheme.lower() not in ("http", "https"):
+                    scheme = urlsplit(target.sent).scheme or "?"
+                    raise FetchError(f"{shown}: redirect to a {scheme}: URL, which is not fetched")
+                if target.sent in seen:
+                    raise FetchError(f"{shown}: redirect loop at {target.shown}")
                 if len(hops) >= MAX_REDIRECTS:
-                    raise FetchError(f"{redact(url)}: more than {MAX_REDIRECTS} redirects")
-                seen.add(target)
+                    raise FetchError(f"{shown}: more than {MAX_REDIRECTS} redirects")
+                seen.add(target.sent)
                 current = target
         except DeadlinePassed:
             raise Retry(f"took longer than {settings.deadline:g} s") from None
@@ -469,34 +474,35 @@ class Fetcher:
         except httpx.ConnectError as exc:
             if _untrusted(exc):
                 # A certificate the system does not trust stays untrusted: no retry mends it.
-                raise FetchError(
-                    f"{redact(url)}: certificate not trusted ({_plain(exc)})"
-                ) from None
+                raise FetchError(f"{shown}: certificate not trusted ({_plain(exc)})") from None
             raise Retry(f"cannot connect ({_plain(exc)})") from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             raise Retry(f"connection broken ({_plain(exc)})") from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:  # httpx.InvalidURL is no HTTPError
-            raise FetchError(f"{redact(url)}: {_plain(exc)}") from None
+            raise FetchError(f"{shown}: {_plain(exc)}") from None
         except (UnicodeError, ValueError) as exc:
             # A header value or URL that cannot be encoded: no retry can mend it.
-            raise FetchError(f"{redact(url)}: cannot send the request ({_plain(exc)})") from None
+            raise FetchError(f"{shown}: cannot send the request ({_plain(exc)})") from None
         finally:
             self._clock.at = None
-        page.url = url
+        page.url = shown
         page.at = sent
         page.elapsed = time.monotonic() - started
         page.redirects = hops
         return page
 
-    def _exchange(self, url: str, headers: dict[str, str], auth: tuple[str, str] | None) -> Page:
+    def _exchange(
+        self, address: Address, headers: dict[str, str], auth: tuple[str, str] | None
+    ) -> Page:
         """One request and response, body read raw and capped, then decoded within the cap."""
         settings = self.settings
         sent = datetime.now(UTC)
-        with self.client.stream("GET", url, headers=headers, auth=auth) as response:
+        shown = address.shown
+        with self.client.stream("GET", address.sent, headers=headers, auth=auth) as response:
             declared = response.headers.get("content-length", "")
             if declared.isascii() and declared.isdigit() and int(declared) > settings.max_bytes:
                 raise FetchError(
-                    f"{redact(url)}: {declared} bytes is more than --max-bytes {settings.max_bytes}"
+                    f"{shown}: {declared} bytes is more than --max-bytes {settings.max_bytes}"
                 )
             encodings = response.headers.get("content-encoding", "")
             if response.is_stream_consumed:
@@ -504,11 +510,11 @@ class Fetcher:
                 # decoded it already.
                 payload, encodings = response.content, ""
             else:
-                payload = _read_capped(response, settings.max_bytes, redact(url))
+                payload = _read_capped(response, settings.max_bytes, shown)
             raw = response.extensions.get("liveblog.headers") or response.headers.raw
             raw_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
             exchange = Exchange(
-                url=redact(url),
+                url=shown,
                 method="GET",
                 request_headers=[
                     (k.decode("latin-1"), v.decode("latin-1"))
@@ -524,10 +530,10 @@ class Fetcher:
             )
             body = b"" if response.status_code in REDIRECTS else payload
             if body and response.status_code != 304:
-                body = decode_body(body, encodings, settings.max_bytes, redact(url))
+                body = decode_body(body, encodings, settings.max_bytes, shown)
             return Page(
-                url=url,
-                final_url=str(response.url),
+                url=shown,
+                final_url=Address.of(str(response.url)).shown,
                 status=response.status_code,
                 body=body,
                 headers={k.lower(): v for k, v in raw_headers},

@@ -12,7 +12,6 @@ import codecs
 import socket
 import sqlite3
 import sys
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -43,27 +42,18 @@ def page_text(
     """
     if not isinstance(compressed, bytes):
         return None
-    raw = _unpack(compressed, codec, reference)
-    return None if raw is None else raw.decode(_codec(charset), errors="replace")
-
-
-def _unpack(stored: bytes, codec: str | None, reference: bytes | None) -> bytes | None:
-    import zstandard as zstd
+    from liveblog_cli.archive.packing import unpack_page
 
     try:
+        ref = None
         if codec == "zstd-ref":
-            ref = _unpack(reference, "zstd", None) if isinstance(reference, bytes) else None
-            if ref is None:
+            if not isinstance(reference, bytes):
                 return None
-            ref_dict = zstd.ZstdCompressionDict(ref, dict_type=zstd.DICT_TYPE_RAWCONTENT)
-            reader = zstd.ZstdDecompressor(dict_data=ref_dict).decompressobj()
-            return reader.decompress(stored)[:MAX_BYTES]
-        if codec == "zstd" or stored[:4] == b"\x28\xb5\x2f\xfd":
-            out = zstd.ZstdDecompressor().decompressobj().decompress(stored)
-            return out[:MAX_BYTES]
-        return zlib.decompressobj().decompress(stored, MAX_BYTES)
-    except (zlib.error, zstd.ZstdError):
+            ref = unpack_page("zstd", reference, None, limit=MAX_BYTES)[:MAX_BYTES]
+        raw = unpack_page(codec, compressed, ref, limit=MAX_BYTES)[:MAX_BYTES]
+    except ValueError:
         return None  # not a kept page: NULL, as SQL functions say "no value"
+    return raw.decode(_codec(charset), errors="replace")
 
 
 def _codec(charset: str | None) -> str:

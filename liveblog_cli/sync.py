@@ -30,12 +30,11 @@ from liveblog_cli.exchange import Exchange
 from liveblog_cli.fetch import (
     Fetcher,
     Page,
-    redact,
-    split_credentials,
     validator,
 )
 from liveblog_cli.model import Block, LiveBlog
 from liveblog_cli.parse import Plan, Reach, parse_page, plan
+from liveblog_cli.urls import Address
 
 if TYPE_CHECKING:
     from liveblog_cli.archive import Archive, FetchInfo, SaveReport, WalkSave
@@ -152,15 +151,17 @@ class Sync:
                 done(result)
         return [r for r in results if r is not None]
 
-    def blog(self, url: str) -> BlogResult:
+    def blog(self, url: str | Address) -> BlogResult:
         """Fetch, parse and archive one blog. Never raises LiveblogError: it is in the result.
 
         Credentials in the URL (`user:password@`) are sent to its host and nowhere else,
-        and never stored or printed; nor are API keys in the addresses a publisher asks for.
+        and never stored or printed; nor are API keys in the addresses a publisher asks for
+        (see urls.py: each address is split once, as it is taken in).
         """
-        result = BlogResult(url=redact(url))
+        address = Address.of(url) if isinstance(url, str) else url
+        result = BlogResult(url=address.shown)
         try:
-            _Walker(self, url, result).run()
+            _Walker(self, address, result).run()
         except LiveblogError as exc:
             result.error = exc
         if result.report is None and result.blog_id is not None:
@@ -172,34 +173,34 @@ class Sync:
 class _Walker:
     """One blog's walk: its pages, read newest first, saved as they come."""
 
-    def __init__(self, sync: Sync, url: str, result: BlogResult) -> None:
+    def __init__(self, sync: Sync, address: Address, result: BlogResult) -> None:
         self.sync = sync
         self.archive = sync.archive
-        self.url, self.auth = split_credentials(url)
-        self.host = urlsplit(self.url).netloc.lower()
+        self.address = address
         self.result = result
-        self.how: Plan = plan(self.url, sync.reach)
+        self.how: Plan = plan(address.sent, sync.reach)
         self.walk: WalkSave | None = None
         self.started = sync.clock()
 
     # --- requests ---------------------------------------------------------------------------
 
-    def _get(self, address: str, *, conditional: bool) -> Page:
+    def _get(self, url: str, *, conditional: bool) -> Page:
         """One request, logged as a poll when it fails (a page that arrives is logged with
-        its save)."""
-        headers = conditional_headers(self.archive, redact(address)) if conditional else {}
-        auth = self.auth if urlsplit(address).netloc.lower() == self.host else None
+        its save). The blog's credentials go with it only to the blog's own host."""
+        address = Address.of(url)
+        if address.auth is None and address.host == self.address.host:
+            address = Address(address.sent, address.shown, self.address.auth)
+        headers = conditional_headers(self.archive, address.shown) if conditional else {}
         try:
-            page = self.sync.fetcher.get(address, headers=headers, auth=auth)
+            page = self.sync.fetcher.get(address, headers=headers)
         except FetchError as exc:
-            self._poll(address, status=exc.status, error=str(exc), exchanges=exc.exchanges)
+            self._poll(address.shown, status=exc.status, error=str(exc), exchanges=exc.exchanges)
             raise
         if page.status == 304 and not headers:
             error = (
-                f"{redact(address)}: answered 304 Not Modified to a request that was not "
-                "conditional"
+                f"{address.shown}: answered 304 Not Modified to a request that was not conditional"
             )
-            self._poll(address, status=304, error=error, exchanges=page.exchanges)
+            self._poll(address.shown, status=304, error=error, exchanges=page.exchanges)
             raise FetchError(error, status=304)
         return page
 
@@ -212,11 +213,11 @@ class _Walker:
 
     def _page_url(self, page: Page) -> str:
         """The URL a page is parsed under: the publisher's page behind the address asked."""
-        return redact(self.how.page_url(page.final_url))
+        return Address.of(self.how.page_url(page.final_url)).shown
 
     def _poll(
         self,
-        address: str,
+        shown: str,
         *,
         status: int | None,
         error: str | None,
@@ -225,10 +226,10 @@ class _Walker:
         from liveblog_cli.archive import FetchInfo
 
         blog_id = self.walk.blog_id if self.walk else None
-        for asked in (address, *self.how.addresses):  # a fallback counts for the blog too
-            blog_id = blog_id or self.archive.blog_for_url(redact(asked))
+        for asked in (shown, *self.how.addresses):  # a fallback counts for the blog too
+            blog_id = blog_id or self.archive.blog_for_url(Address.of(asked).shown)
         self.result.blog_id = self.result.blog_id or blog_id
-        info = FetchInfo(url=redact(address), status=status, error=error, exchanges=exchanges or [])
+        info = FetchInfo(url=shown, status=status, error=error, exchanges=exchanges or [])
         with self.sync._save_lock:
             self.archive.record_poll(info, blog_id=blog_id, walk=self.walk)
 
@@ -236,7 +237,7 @@ class _Walker:
         from liveblog_cli.archive import FetchInfo
 
         return FetchInfo(
-            url=redact(page.url),
+            url=page.url,
             status=page.status,
             etag=page.etag,
             last_modified=page.last_modified,
@@ -269,8 +270,9 @@ class _Walker:
         result.pages = 1
         self._progress()
         if blog is None:
-            blog_id = self.archive.blog_for_url(redact(address))
-            self._poll(address, status=304, error=None, exchanges=page.exchanges)
+            shown = Address.of(address).shown
+            blog_id = self.archive.blog_for_url(shown)
+            self._poll(shown, status=304, error=None, exchanges=page.exchanges)
             resume = self.archive.walk_next(blog_id) if blog_id else None
             result.blog_id = blog_id
             if resume is None:
@@ -420,7 +422,7 @@ class _Walker:
 
     def _progress(self) -> None:
         if self.sync.on_page:
-            self.sync.on_page(self.url, self.result.pages)
+            self.sync.on_page(self.address.shown, self.result.pages)
 
 
 def conditional_headers(archive: Archive, url: str) -> dict[str, str]:

@@ -291,6 +291,46 @@ def test_page_text_decodes_and_bounds() -> None:
     assert len(site.page_text(bomb) or "") == site.MAX_BYTES
 
 
+def _zstd_rle_frame(total: int) -> bytes:
+    """A zstd frame written by hand that unpacks to `total` bytes: 4 bytes a 128 KiB block
+    (RLE blocks), so a query of a few hundred characters can name gigabytes."""
+    import struct
+
+    frame = bytearray(b"\x28\xb5\x2f\xfd" + bytes([0x00, 0x38]))  # no size, 128 KiB window
+    block = 128 * 1024
+    count = total // block
+    for n in range(count):
+        header = (n == count - 1) | (1 << 1) | (block << 3)  # last?, RLE, repeats
+        frame += struct.pack("<I", header)[:3] + b"A"
+    return bytes(frame)
+
+
+def test_page_text_of_a_crafted_frame_stays_small(tmp_path: Path) -> None:
+    """A hand-made zstd frame of 4 GiB (and a delta whose reference is one): page_text reads
+    MAX_BYTES of it and stops, in a process that stays under 300 MB."""
+    needs_datasette()
+    frame = tmp_path / "frame"
+    frame.write_bytes(_zstd_rle_frame(4 << 30))
+    probe = (
+        "import re\n"
+        "from liveblog_cli import serve\n"
+        f"frame = open({str(frame)!r}, 'rb').read()\n"
+        "whole = serve.page_text(frame, None, 'zstd')\n"
+        "delta = serve.page_text(frame, None, 'zstd-ref', frame)\n"
+        # VmHWM, not ru_maxrss: the latter keeps the forking test worker's mark across exec.
+        "status = open('/proc/self/status').read()\n"
+        "peak = int(re.search(r'VmHWM:\\s*(\\d+)', status)[1]) // 1024\n"
+        "print(len(whole), len(delta or ''), peak)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    whole, delta, peak = map(int, done.stdout.split())
+    assert whole == site.MAX_BYTES
+    assert delta <= site.MAX_BYTES
+    assert peak < 300, f"peak {peak} MB"
+
+
 def test_built_read_only_and_immutable(archive: Path) -> None:
     ds = site.build(archive)
     (db,) = [d for d in ds.databases.values() if d.path == str(archive)]

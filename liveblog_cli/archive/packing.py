@@ -25,6 +25,8 @@ LEVEL = 3
 DICTIONARY_SIZE = 16 * 1024
 TRAIN_AFTER = 200  # posts saved in one go before a dictionary is trained from them
 REFERENCE_RATIO = 8  # a delta larger than 1/8 of its page: store it whole, as a new reference
+PAGE_LIMIT = 1 << 31  # no page liveblog keeps is near this: a larger one is a damaged row
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 # What a key holds when a stored block lacks it (a revision written by an early version).
@@ -161,18 +163,44 @@ class Packer:
         return "zstd", zstd.ZstdCompressor(level=LEVEL).compress(raw)
 
     def unpack_page(self, codec: str, stored: bytes, reference: bytes | None) -> bytes:
-        import zstandard as zstd
+        page = unpack_page(codec, stored, reference, limit=PAGE_LIMIT)
+        if len(page) > PAGE_LIMIT:
+            raise ValueError(f"a page stored as {codec!r} holds more than {PAGE_LIMIT} bytes")
+        return page
 
+
+def unpack_page(codec: str | None, stored: bytes, reference: bytes | None, *, limit: int) -> bytes:
+    """A kept page's bytes from how it is stored (`zlib`, `zstd`, or `zstd-ref`: a delta
+    against the `reference` page's bytes), never more than `limit` + 1 of them: the bytes are
+    streamed out and the stream stops there, so a hand-made frame that claims gigabytes costs
+    `limit`, not gigabytes. More than `limit` bytes back means the page is larger (the caller
+    cuts or refuses). Raises ValueError for what is not a page stored so."""
+    import zstandard as zstd
+
+    try:
         if codec == "zlib":
-            return zlib.decompress(stored)
-        if codec == "zstd":
-            return zstd.ZstdDecompressor().decompress(stored, max_output_size=1 << 31)
-        if codec == "zstd-ref" and reference is not None:
+            inflater = zlib.decompressobj()
+            return inflater.decompress(stored, limit + 1)
+        if codec == "zstd" or (codec is None and stored[:4] == ZSTD_MAGIC):
+            reader = zstd.ZstdDecompressor().stream_reader(stored)
+        elif codec == "zstd-ref" and reference is not None:
             ref_dict = zstd.ZstdCompressionDict(reference, dict_type=zstd.DICT_TYPE_RAWCONTENT)
-            return zstd.ZstdDecompressor(dict_data=ref_dict).decompress(
-                stored, max_output_size=1 << 31
-            )
-        raise ValueError(f"a page stored as {codec!r} cannot be read")
+            reader = zstd.ZstdDecompressor(dict_data=ref_dict).stream_reader(stored)
+        elif codec is None:
+            return zlib.decompressobj().decompress(stored, limit + 1)
+        else:
+            raise ValueError(f"a page stored as {codec!r} cannot be read")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = reader.read(min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    except (zlib.error, zstd.ZstdError) as exc:
+        raise ValueError(f"a page stored as {codec!r} is damaged ({exc})") from None
 
 
-__all__ = ["HEAD", "SEP", "TAIL", "Packer", "block_dict", "body_of", "parts"]
+__all__ = ["HEAD", "SEP", "TAIL", "Packer", "block_dict", "body_of", "parts", "unpack_page"]
