@@ -17,14 +17,16 @@ install: $(BIN)/liveblog
 test: install
 	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
+# ruff's lint and format checks, and mypy over the package (config in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy liveblog_cli
 
 # The main job, offline: serve the samples on 127.0.0.1, fetch the sample blog (both pages)
 # into ./demo.db (never your own archive), show its timeline, stop the server.
 demo: install
-	cd samples && ../$(BIN)/python demo.py
+	cd samples && $(abspath $(BIN))/python demo.py
 
 # The html export rendered by a real headless Chromium (installs Debian's if missing).
 check-html: install

@@ -292,7 +292,7 @@ def _transport(clock: _Deadline) -> httpx.BaseTransport:
                     target=request.url.raw_path,
                 ),
                 headers=request.headers.raw,
-                content=request.stream,  # type: ignore[arg-type]
+                content=request.stream,
                 extensions=request.extensions,
             )
             with _as_httpx_errors():

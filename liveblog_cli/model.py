@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 # The block JSON shape, key by key, in order (`Block.to_dict`): the archive's columns, its
 # export lines and the history view derive from these lists rather than spelling them again.
@@ -114,6 +114,14 @@ def qualified_blog_id(blog_id: str, url: str | None, source_format: str | None) 
 
     path = urlsplit(url or "").path.strip("/")
     return f"{host}/{blog_id}" if blog_id == path and path else blog_id
+
+
+@overload
+def iso_z(value: datetime) -> str: ...
+@overload
+def iso_z(value: None) -> None: ...
+@overload
+def iso_z(value: datetime | None) -> str | None: ...
 
 
 def iso_z(value: datetime | None) -> str | None:

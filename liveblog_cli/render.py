@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
+# A blog's is_live as words (None: its source did not say).
+_STATE: dict[bool | None, str] = {True: "live", False: "closed"}
+
 # A run of text and its Rich style: views built of these print plainly off a terminal.
 Piece = tuple[str, str]
 
@@ -161,7 +164,7 @@ def _blog_header(blog: dict[str, Any], console: Console) -> None:
 
     head = Text()
     head.append(safe(blog.get("title") or blog["id"]), style="bold")
-    live = {True: "live", False: "closed"}.get(blog.get("is_live"), "")
+    live = _STATE.get(blog.get("is_live"), "")
     meta = Text(style="dim")
     for n, part in enumerate(x for x in (safe(blog.get("publisher") or ""), live) if x):
         meta.append((" · " if n else "") + part)
@@ -240,7 +243,7 @@ def blog_lines(blogs: list[dict[str, Any]], zone: tzinfo | None = None) -> list[
     lines: list[list[tuple[str, str]]] = []
     # Three lines a blog rather than a table: ids and titles are long, terminals are not.
     for blog in blogs:
-        state = {True: "live", False: "closed"}.get(blog.get("is_live"), "state unknown")
+        state = _STATE.get(blog.get("is_live"), "state unknown")
         lines.append(
             [
                 (safe(blog["id"]), "bold cyan"),

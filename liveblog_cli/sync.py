@@ -275,7 +275,7 @@ class _Walker:
             self._poll(shown, status=304, error=None, exchanges=page.exchanges)
             resume = self.archive.walk_next(blog_id) if blog_id else None
             result.blog_id = blog_id
-            if resume is None:
+            if blog_id is None or resume is None:
                 result.not_modified = True
                 return
             # Nothing new on top, but an earlier walk stopped part way: carry it on.

@@ -12,6 +12,7 @@ seen at its WARC-Date, through the same save path as a fetch (cause `import`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -213,9 +214,9 @@ def _sources(path: Path) -> Iterator[Callable[[], Any]]:
         if not members:
             raise NotAWebArchive(f"{path}: a zip without WARC files (not a WACZ)")
         for name in members:
-            yield lambda name=name: _member(path, name)
+            yield functools.partial(_member, path, name)
     else:
-        yield lambda: path.open("rb")
+        yield functools.partial(path.open, "rb")
 
 
 @contextmanager

@@ -174,6 +174,13 @@ class Database:
                     raise _archive_error(exc, self.path) from None
                 raise
 
+    def _insert(self, sql: str, params: list[Any]) -> int:
+        """Run an INSERT; the new row's id."""
+        row_id = self.conn.execute(sql, params).lastrowid
+        if row_id is None:
+            raise ArchiveError(f"archive {self.path}: an insert made no row")
+        return row_id
+
     def _rows(self, sql: str, params: list[Any]) -> Iterator[sqlite3.Row]:
         try:
             cursor = self.conn.cursor()

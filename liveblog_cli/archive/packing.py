@@ -127,7 +127,8 @@ class Packer:
         import zstandard as zstd
 
         try:
-            trained = zstd.train_dictionary(DICTIONARY_SIZE, bodies)
+            samples: list[bytes | bytearray | memoryview] = list(bodies)
+            trained = zstd.train_dictionary(DICTIONARY_SIZE, samples)
         except zstd.ZstdError:
             return False  # too little variety to learn a dictionary from: none is needed
         self.conn.execute(

@@ -74,7 +74,7 @@ class Raw(Database):
                 stored,
                 moment,
                 codec,
-                reference[0] if codec == "zstd-ref" else None,
+                reference[0] if reference is not None and codec == "zstd-ref" else None,
             ],
         )
         if key is not None and codec == "zstd":

@@ -237,7 +237,8 @@ class Reading(Database):
         oldest_first: bool = False,
         include_deleted: bool = True,
     ) -> tuple[str, list[Any]]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if blog_id is not None:
             where.append("b.blog_id = ?")
             params.append(blog_id)

@@ -307,7 +307,7 @@ class Saving(Raw):
         say when a blog was last checked and whether that failed."""
         moment = iso_z(now or now_utc())
         with self.transaction():
-            fetch_id = self.conn.execute(
+            fetch_id = self._insert(
                 "INSERT INTO fetches (blog_id, url, fetched_at, status, etag, last_modified, "
                 "error, kind, elapsed, walk_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [
@@ -322,15 +322,15 @@ class Saving(Raw):
                     fetch.elapsed,
                     walk.walk_id if walk else None,
                 ],
-            ).lastrowid
+            )
             self._save_exchanges(fetch_id, fetch.exchanges)
 
     def _start_walk(self, walk: WalkSave, moment: str) -> None:
         if walk.walk_id is None:
-            walk.walk_id = self.conn.execute(
+            walk.walk_id = self._insert(
                 "INSERT INTO walks (blog_id, kind, started_at) VALUES (?,?,?)",
                 [walk.blog_id, walk.kind, moment],
-            ).lastrowid
+            )
 
     def _end_walk(
         self,
@@ -354,7 +354,7 @@ class Saving(Raw):
         at = iso_z(info.at) or moment
         key = f"{blog.id} {info.url or blog.url}"
         snapshot = self._save_snapshot(info.body, at, key) if info.body is not None else None
-        fetch_id = self.conn.execute(
+        fetch_id = self._insert(
             "INSERT INTO fetches (blog_id, url, fetched_at, status, etag, last_modified, bytes, "
             "snapshot_hash, source_format, error, kind, page_url, charset, walk_id, elapsed) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -375,7 +375,7 @@ class Saving(Raw):
                 walk.walk_id,
                 info.elapsed,
             ],
-        ).lastrowid
+        )
         self._save_exchanges(fetch_id, info.exchanges)
         return fetch_id
 

@@ -72,7 +72,7 @@ def _initial(db: Database) -> None:
             hash TEXT PRIMARY KEY, size INTEGER NOT NULL, compressed BLOB NOT NULL,
             first_seen_at TEXT
         )""")
-    db["blocks"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
+    db.table("blocks").enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
 
 
 @migration("002_fts_update_only_on_text")
