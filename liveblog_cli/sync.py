@@ -160,10 +160,19 @@ class Sync:
         """
         address = Address.of(url) if isinstance(url, str) else url
         result = BlogResult(url=address.shown)
+        walker = _Walker(self, address, result)
         try:
-            _Walker(self, address, result).run()
+            walker.run()
         except LiveblogError as exc:
             result.error = exc
+        if walker.walk is not None and walker.walk.late:
+            # A walk older than the blog's newest page (another process saved a newer one,
+            # or a capture from the future was imported): its pages take their place in
+            # capture order, never the current text.
+            from liveblog_cli.reparse import rebuild_blog
+
+            with self._save_lock:
+                rebuild_blog(self.archive, walker.walk.blog_id)
         if result.report is None and result.blog_id is not None:
             with self._save_lock:
                 result.total = self.archive.count_posts(result.blog_id)

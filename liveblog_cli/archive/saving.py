@@ -140,6 +140,8 @@ class WalkSave:
     time_ordered: bool = True
     pages: int = 0
     source_format: str | None = None  # of the pages saved so far
+    # Whether the walk came after the blog's newest page (decided at its first page).
+    late: bool | None = None
 
     def __post_init__(self) -> None:
         self.report = SaveReport(blog_id=self.blog_id)
@@ -242,37 +244,105 @@ class Saving(Raw):
         """One page of a walk, in one transaction; the last page also infers deletions over
         the whole walk (every block of the blog when `complete`, else the span of time its
         pages showed) and records how the walk ended. What the page shows was seen when it
-        was fetched (`fetch.at`), unless `now` says otherwise."""
+        was fetched (`fetch.at`), unless `now` says otherwise.
+
+        Time only moves forward in a blog's current state: a walk that began before the
+        newest page the archive holds of the blog (a late import) keeps its pages and
+        exchanges but writes no post; the blog is marked stale (`walk.late`), and its rows
+        are rebuilt from every page in capture order (reparse.rebuild_blog), as if the
+        captures had come in that order."""
         moment = iso_z(now or (fetch.at if fetch else None) or now_utc())
-        report = walk.report
         with self.transaction():
             self._start_walk(walk, moment)
-            self._save_blog_row(blog, moment)
             fetch_id = self._insert_fetch(fetch, blog, walk, moment) if fetch else None
-            self._save_blocks(blog, moment, walk, fetch_id)
-            walk.cover(blog)
-            walk.pages += 1
-            self._explicit_deletions(blog, moment, report)
+            if walk.late is None:
+                walk.late = self._is_late(blog.id, moment, walk.walk_id)
+            if walk.late:
+                self.conn.execute(
+                    "UPDATE blogs SET stale = 1, version = version + 1 WHERE id = ?", [blog.id]
+                )
+            else:
+                self.derive_page(walk, blog, moment, fetch_id, last=last, complete=complete)
             if last:
-                self._mark_deleted(walk, moment, complete)
                 self._end_walk(walk, moment, complete=complete, next_url=next_url, error=None)
-            report.total = schema.recount(self.conn, blog.id)
-            if report.changed:
-                self.conn.execute(
-                    "UPDATE blogs SET last_changed_at = ? WHERE id = ?", [moment, blog.id]
-                )
-            if fetch_id is not None:
-                self.conn.execute(
-                    "UPDATE fetches SET new = ?, updated = ?, unchanged = ?, deleted = ? "
-                    "WHERE id = ?",
-                    [
-                        len(report.new),
-                        len(report.updated),
-                        report.unchanged,
-                        len(report.deleted),
-                        fetch_id,
-                    ],
-                )
+
+    def derive_page(
+        self,
+        walk: WalkSave,
+        blog: LiveBlog,
+        moment: str,
+        fetch_id: int | None,
+        *,
+        last: bool,
+        complete: bool,
+    ) -> None:
+        """A page's posts into the blog's rows (inside the caller's transaction): the blog's
+        row, new posts and revisions, deletions (on the walk's last page), counts."""
+        report = walk.report
+        self._save_blog_row(blog, moment)
+        self._save_blocks(blog, moment, walk, fetch_id)
+        walk.cover(blog)
+        walk.pages += 1
+        self._explicit_deletions(blog, moment, report)
+        if last:
+            self._mark_deleted(walk, moment, complete)
+        report.total = schema.recount(self.conn, blog.id)
+        self.conn.execute("UPDATE blogs SET version = version + 1 WHERE id = ?", [blog.id])
+        if report.changed:
+            self.conn.execute(
+                "UPDATE blogs SET last_changed_at = ? WHERE id = ?", [moment, blog.id]
+            )
+        if fetch_id is not None:
+            self.conn.execute(
+                "UPDATE fetches SET new = ?, updated = ?, unchanged = ?, deleted = ? WHERE id = ?",
+                [
+                    len(report.new),
+                    len(report.updated),
+                    report.unchanged,
+                    len(report.deleted),
+                    fetch_id,
+                ],
+            )
+
+    def _is_late(self, blog_id: str, moment: str, walk_id: int | None) -> bool:
+        """Whether a walk starting at `moment` comes after the blog's state was written from
+        a newer page (or the blog already waits for a rebuild)."""
+        row = self.conn.execute(
+            "SELECT stale, (SELECT max(fetched_at) FROM fetches WHERE blog_id = ?1 "
+            "AND snapshot_hash IS NOT NULL AND walk_id IS NOT ?2) FROM blogs WHERE id = ?1",
+            [blog_id, walk_id],
+        ).fetchone()
+        return row is not None and bool(row[0] or (row[1] is not None and row[1] > moment))
+
+    def version(self, blog_id: str) -> int:
+        """The blog's state version: moved on by every write to its posts."""
+        row = self._one("SELECT version FROM blogs WHERE id = ?", [blog_id])
+        return int(row["version"]) if row else 0
+
+    def stale_blogs(self) -> list[str]:
+        """Blogs whose rows wait to be rebuilt from their pages (see save_page)."""
+        return [r[0] for r in self.conn.execute("SELECT id FROM blogs WHERE stale = 1")]
+
+    def clear_derived(self, blog_id: str) -> tuple[str | None, int]:
+        """Everything derived from a blog's pages removed (inside the caller's transaction),
+        the pages, polls and walks kept: the start of a rebuild. Returns what the rows held
+        that no page says (where an unfinished walk resumes, the state's version), for
+        `finish_rebuild` to put back."""
+        row = self.conn.execute(
+            "SELECT walk_next, version FROM blogs WHERE id = ?", [blog_id]
+        ).fetchone()
+        for table in ("block_revisions", "deletions", "block_seen", "blocks"):
+            self.conn.execute(f"DELETE FROM {table} WHERE blog_id = ?", [blog_id])
+        self.conn.execute("DELETE FROM blogs WHERE id = ?", [blog_id])
+        return (row[0], row[1]) if row else (None, 0)
+
+    def finish_rebuild(self, blog_id: str, kept: tuple[str | None, int]) -> None:
+        """After a rebuild's pages are derived: the walk's resume point back, a new version."""
+        walk_next, version = kept
+        self.conn.execute(
+            "UPDATE blogs SET walk_next = ?, stale = 0, version = ? WHERE id = ?",
+            [walk_next, version + 1, blog_id],
+        )
 
     def end_walk(
         self,
@@ -290,9 +360,12 @@ class Saving(Raw):
         with self.transaction():
             if walk.walk_id is None:
                 return
-            if infer:
+            if infer and not walk.late:
                 self._mark_deleted(walk, moment, complete=False)
                 walk.report.total = schema.recount(self.conn, walk.blog_id)
+                self.conn.execute(
+                    "UPDATE blogs SET version = version + 1 WHERE id = ?", [walk.blog_id]
+                )
             self._end_walk(walk, moment, complete=False, next_url=next_url, error=error)
 
     def record_poll(
@@ -613,40 +686,54 @@ class Saving(Raw):
         blocks: list[Block],
         source_format: str | None,
         *,
+        version: int | None = None,
         now: datetime | None = None,
-    ) -> None:
+    ) -> bool:
         """Rewrite blocks as the raw pages give them now: a revision with cause `reparse`
-        each (never an edit), and the block's row made to match."""
+        each (never an edit), and the block's row made to match.
+
+        With `version` (the blog's version when its rows were read), nothing is written if
+        another write came since (a fetch that saved newer posts wins): False then."""
         moment = iso_z(now or now_utc())
+        with self.transaction():
+            if version is not None and self.version(blog_id) != version:
+                return False
+            self.correct(blog_id, blocks, source_format, moment)
+        return True
+
+    def correct(
+        self, blog_id: str, blocks: list[Block], source_format: str | None, moment: str
+    ) -> None:
+        """`correct_blocks` inside the caller's write transaction."""
         rich = richness(source_format)
         blog = LiveBlog(id=blog_id, source_format=source_format or "unknown")
-        with self.transaction():
-            for block in blocks:
-                digest = content_hash(block)
-                values = _block_values(block.to_dict())
-                values[-1] = self.packer.pack(values[-1])
-                row = self.conn.execute(
-                    "SELECT revision FROM blocks WHERE blog_id = ? AND id = ?", [blog_id, block.id]
-                ).fetchone()
-                if row is None:
-                    self.conn.execute(
-                        f"INSERT INTO blocks (blog_id, id, {', '.join(_BLOCK_COLUMNS)}, "
-                        "content_hash, revision, edits, richness, source_format, first_seen_at) "
-                        f"VALUES (?, ?, {', '.join('?' * len(_BLOCK_COLUMNS))}, ?, 1, 0, ?, ?, ?)",
-                        [blog_id, block.id, *values, digest, rich, source_format, moment],
-                    )
-                    revision = 1
-                else:
-                    revision = row[0] + 1
-                    self._supersede(blog_id, block.id, row[0])
-                    sets = ", ".join(f"{c} = ?" for c in _BLOCK_COLUMNS)
-                    self.conn.execute(
-                        f"UPDATE blocks SET {sets}, content_hash = ?, revision = ? "
-                        "WHERE blog_id = ? AND id = ?",
-                        [*values, digest, revision, blog_id, block.id],
-                    )
-                self._add_revision(blog, block.id, revision, digest, moment, "reparse", None)
-            schema.recount(self.conn, blog_id)  # posts added, key events changed: `list` counts
+        for block in blocks:
+            digest = content_hash(block)
+            values = _block_values(block.to_dict())
+            values[-1] = self.packer.pack(values[-1])
+            row = self.conn.execute(
+                "SELECT revision FROM blocks WHERE blog_id = ? AND id = ?", [blog_id, block.id]
+            ).fetchone()
+            if row is None:
+                self.conn.execute(
+                    f"INSERT INTO blocks (blog_id, id, {', '.join(_BLOCK_COLUMNS)}, "
+                    "content_hash, revision, edits, richness, source_format, first_seen_at) "
+                    f"VALUES (?, ?, {', '.join('?' * len(_BLOCK_COLUMNS))}, ?, 1, 0, ?, ?, ?)",
+                    [blog_id, block.id, *values, digest, rich, source_format, moment],
+                )
+                revision = 1
+            else:
+                revision = row[0] + 1
+                self._supersede(blog_id, block.id, row[0])
+                sets = ", ".join(f"{c} = ?" for c in _BLOCK_COLUMNS)
+                self.conn.execute(
+                    f"UPDATE blocks SET {sets}, content_hash = ?, revision = ? "
+                    "WHERE blog_id = ? AND id = ?",
+                    [*values, digest, revision, blog_id, block.id],
+                )
+            self._add_revision(blog, block.id, revision, digest, moment, "reparse", None)
+        schema.recount(self.conn, blog_id)  # posts added, key events changed: `list` counts
+        self.conn.execute("UPDATE blogs SET version = version + 1 WHERE id = ?", [blog_id])
 
 
 def _block_values(data: dict[str, Any]) -> list[Any]:

@@ -459,6 +459,15 @@ def _counts_and_blog_search(db: Database) -> None:
     )
 
 
+@migration("011_blog_version_and_stale")
+def _version_and_stale(db: Database) -> None:
+    """Each blog's state has a version, moved on by every write to its posts (a reparse
+    writes only over the state it read), and a mark for a blog whose rows must be rebuilt
+    from its pages in capture order (a capture older than what the archive holds arrived)."""
+    db.execute("ALTER TABLE blogs ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE blogs ADD COLUMN stale INTEGER NOT NULL DEFAULT 0")
+
+
 def recount(conn: sqlite3.Connection, blog_id: str) -> int:
     """A blog's counts and first and last post, on its row, from the indexes; its posts."""
     conn.execute(
