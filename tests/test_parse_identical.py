@@ -333,7 +333,7 @@ _FOLD_TEXT = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(_FOLD_TEXT, _FOLD_TEXT)
 def test_folded_openings_as_before(body: str, rendered: str) -> None:
-    from liveblog_cli.parse import sites
+    from liveblog_cli.parse import rendered as sites
 
     for n in (3, 120):
         assert sites._folded_head(body, n) == _old_fold(body)[:n]
@@ -345,7 +345,7 @@ def test_folded_openings_as_before(body: str, rendered: str) -> None:
 def test_meta_lookup_as_the_xpath_it_replaced() -> None:
     from lxml import html as lxml_html
 
-    from liveblog_cli.parse import sites
+    from liveblog_cli.parse import rendered as sites
 
     page = lxml_html.document_fromstring(
         "<html><head><meta name='og:site_name'><meta property='x' content='first'>"
@@ -381,7 +381,7 @@ def test_one_walk_finds_what_the_xpaths_found(where: str) -> None:
 def test_rendered_body_shows_the_given_as_before(before: str, given_text: str, after: str) -> None:
     """The word-for-word shortcut answers as folding both texts did, whether the rendered
     body holds the given text as it is (with anything either side) or not."""
-    from liveblog_cli.parse import sites
+    from liveblog_cli.parse import rendered as sites
 
     for rendered in (before + given_text + after, before + after, given_text[1:] + after):
         head = _old_fold(given_text)[:120]

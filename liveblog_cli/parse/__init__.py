@@ -35,14 +35,22 @@ def sources() -> tuple[Source, ...]:
     says yes reads the page: the order is behaviour (richest and most specific first).
     Adding a publisher is a module under parse/ and a line here.
     """
-    from liveblog_cli.parse import bbc, capi, generic, guardian, jsonld, salvage, sourcefabric
+    from liveblog_cli.parse import (
+        bbc,
+        generic,
+        guardian,
+        guardian_api,
+        guardian_scraped,
+        jsonld,
+        sourcefabric,
+    )
 
     return (
-        capi.CAPI,
+        guardian_api.CAPI,
         guardian.DCR,
         bbc.PAGE_DATA,
         sourcefabric.POSTS,
-        salvage.SCRAPED,
+        guardian_scraped.SCRAPED,
         guardian.HTML,
         bbc.EMBEDDED,
         jsonld.STRUCTURED,

@@ -455,7 +455,7 @@ def _blog(root: Any, url: str | None, structured: LiveBlog | None, blocks: list[
         source_format="html-generic",
         blocks=newest_first(list(by_id.values())),
     )
-    from liveblog_cli.parse.sites import drop_site_images
+    from liveblog_cli.parse.rendered import drop_site_images
 
     drop_site_images(root, blog)  # an avatar or logo every post shows is not a picture of it
     if structured is not None:

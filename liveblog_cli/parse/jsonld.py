@@ -323,11 +323,11 @@ def page_objects(doc: Doc) -> list[dict[str, Any]]:
 
 
 def _read_structured(doc: Doc) -> LiveBlog:
-    from liveblog_cli.parse import sites
+    from liveblog_cli.parse import rendered
 
     blog = _structured(doc)
     assert blog is not None
-    return sites.enrich(doc.root, blog)
+    return rendered.enrich(doc.root, blog)
 
 
 def _announced(doc: Doc) -> LiveBlog:
