@@ -365,7 +365,8 @@ def test_meta_lookup_as_the_xpath_it_replaced() -> None:
 def test_one_walk_finds_what_the_xpaths_found(where: str) -> None:
     from lxml import html as lxml_html
 
-    from liveblog_cli.parse import guardian, source
+    from liveblog_cli.parse import guardian_html as guardian
+    from liveblog_cli.parse import source
 
     page = lxml_html.document_fromstring(
         _path(where).read_bytes(), parser=lxml_html.HTMLParser(huge_tree=True)

@@ -38,8 +38,9 @@ def sources() -> tuple[Source, ...]:
     from liveblog_cli.parse import (
         bbc,
         generic,
-        guardian,
         guardian_api,
+        guardian_dcr,
+        guardian_html,
         guardian_scraped,
         jsonld,
         sourcefabric,
@@ -47,11 +48,11 @@ def sources() -> tuple[Source, ...]:
 
     return (
         guardian_api.CAPI,
-        guardian.DCR,
+        guardian_dcr.DCR,
         bbc.PAGE_DATA,
         sourcefabric.POSTS,
         guardian_scraped.SCRAPED,
-        guardian.HTML,
+        guardian_html.HTML,
         bbc.EMBEDDED,
         jsonld.STRUCTURED,
         generic.GENERIC,
@@ -69,7 +70,7 @@ def page_url_for(address: str) -> str:
     from urllib.parse import urlsplit
 
     if "dcr=true" in urlsplit(address).query:
-        from liveblog_cli.parse.guardian import page_url
+        from liveblog_cli.parse.guardian_dcr import page_url
 
         return page_url(address)
     return address
