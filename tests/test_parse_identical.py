@@ -366,7 +366,7 @@ def test_one_walk_finds_what_the_xpaths_found(where: str) -> None:
     from lxml import html as lxml_html
 
     from liveblog_cli.parse import guardian_html as guardian
-    from liveblog_cli.parse import source
+    from liveblog_cli.parse import page as source
 
     page = lxml_html.document_fromstring(
         _path(where).read_bytes(), parser=lxml_html.HTMLParser(huge_tree=True)
@@ -396,7 +396,7 @@ def test_parser_builds_the_trees_lxml_html_built(where: str) -> None:
     form classes aside, whose helpers no reader calls)."""
     from lxml import html as lxml_html
 
-    from liveblog_cli.parse import source
+    from liveblog_cli.parse import page as source
 
     data = _path(where).read_bytes()
     old = lxml_html.document_fromstring(data, parser=lxml_html.HTMLParser(huge_tree=True))

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
-import threading
-from collections.abc import Iterator
 
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import LiveBlog, qualified_blog_id
 from liveblog_cli.parse.decoding import check_bytes, decode, utf8_as_is
 from liveblog_cli.parse.language import with_language
-from liveblog_cli.parse.source import Doc, Kind, Plan, Reach, Source, pages_remembered
+from liveblog_cli.parse.page import Doc, collector_paused, pages_remembered
+from liveblog_cli.parse.source import Kind, Plan, Reach, Source
 
 __all__ = [
     "ParseError",
@@ -86,47 +83,13 @@ def plan(url: str, reach: Reach | None = None) -> Plan:
     return Plan(addresses=(url,))
 
 
-class _CollectorPause:
-    """The cyclic garbage collector paused while any thread parses, resumed after the last.
-
-    A parse allocates hundreds of thousands of containers that all live until it ends; the
-    collector, triggered by allocation counts, would walk them again and again (a page of
-    50,000 posts cost half as much again per post as one of 500). A parse makes no cycles
-    worth collecting meanwhile. Counted, so threads parsing at once (fetch reads several
-    blogs at a time) leave the collector as they found it.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._resume = False
-
-    @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth == 0:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._depth += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._depth -= 1
-                if self._depth == 0 and self._resume:
-                    gc.enable()
-
-
-_collector_paused = _CollectorPause()
-
-
 def parse_page(data: bytes, url: str | None = None, *, charset: str | None = None) -> LiveBlog:
     """Parse a saved or fetched page: Guardian DCR JSON or HTML, a scraped Guardian copy,
     BBC page data, schema.org JSON-LD or microdata, or a page of timed posts.
 
     Raises ParseError with a one-line reason when the input is not a live blog.
     """
-    with _collector_paused(), pages_remembered():
+    with collector_paused(), pages_remembered():
         return _parse_page(data, url, charset)
 
 

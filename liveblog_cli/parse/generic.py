@@ -27,14 +27,8 @@ from urllib.parse import urlsplit
 
 from liveblog_cli.model import Block, LiveBlog, distinct_ids, newest_first, parse_iso, stable_id
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import (
-    LIVEBLOG_SCOPES,
-    Doc,
-    Source,
-    canonical_link,
-    on_page,
-    xpath,
-)
+from liveblog_cli.parse.page import LIVEBLOG_SCOPES, Doc, canonical_link, on_page, xpath
+from liveblog_cli.parse.source import Source
 from liveblog_cli.parse.text import clean_line
 
 MIN_POSTS = 3

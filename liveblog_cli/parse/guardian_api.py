@@ -18,7 +18,8 @@ from liveblog_cli.model import Block, Element, LiveBlog, merge_blocks, newest_fi
 from liveblog_cli.parse import guardian_dcr
 from liveblog_cli.parse.guardian_dcr import PUBLISHER, block_html, block_text, flag
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import Plan, Reach, Source, html_parser
+from liveblog_cli.parse.page import html_parser
+from liveblog_cli.parse.source import Plan, Reach, Source
 from liveblog_cli.parse.text import clean_line, html_to_text
 
 SITE = "https://www.theguardian.com"

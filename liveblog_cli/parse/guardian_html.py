@@ -27,7 +27,8 @@ from liveblog_cli.parse.guardian_dcr import (
     parse_dcr,
 )
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import Doc, Source, canonical_link, on_page, tagged
+from liveblog_cli.parse.page import Doc, canonical_link, on_page, tagged
+from liveblog_cli.parse.source import Source
 from liveblog_cli.parse.text import clean_line, load_json
 
 

@@ -26,7 +26,8 @@ from liveblog_cli.model import (
     parse_iso,
     stable_id,
 )
-from liveblog_cli.parse.source import LIVEBLOG_SCOPES, Doc, Source, ld_scripts, on_page, xpath
+from liveblog_cli.parse.page import LIVEBLOG_SCOPES, Doc, ld_scripts, on_page, xpath
+from liveblog_cli.parse.source import Source
 from liveblog_cli.parse.text import clean_line, clean_text, html_to_text
 
 

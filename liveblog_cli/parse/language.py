@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from liveblog_cli.model import LiveBlog, language_tag
-from liveblog_cli.parse.source import Doc
+from liveblog_cli.parse.page import Doc
 
 
 def with_language(blog: LiveBlog, doc: Doc, kind: str) -> LiveBlog:

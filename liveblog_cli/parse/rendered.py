@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from liveblog_cli.model import Block, Element, LiveBlog, from_epoch_ms, newest_first
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import ld_scripts, on_page, tagged, xpath
+from liveblog_cli.parse.page import ld_scripts, on_page, tagged, xpath
 from liveblog_cli.parse.text import clean_line
 from liveblog_cli.untrusted import lxml_legal
 
