@@ -9,7 +9,7 @@ from liveblog_cli.model import LiveBlog, qualified_blog_id
 from liveblog_cli.parse.decoding import check_bytes, decode, utf8_as_is
 from liveblog_cli.parse.language import with_language
 from liveblog_cli.parse.page import Doc, collector_paused, pages_remembered
-from liveblog_cli.parse.source import Kind, Plan, Reach, Source
+from liveblog_cli.parse.source import Enrich, Kind, Plan, Reach, Source
 
 __all__ = [
     "ParseError",
@@ -29,7 +29,10 @@ def sources() -> tuple[Source, ...]:
 
     Within each kind of input (JSON, scraped text, HTML), the first source whose sniff
     says yes reads the page: the order is behaviour (richest and most specific first).
-    Adding a publisher is a module under parse/ and a line here.
+    A blog read from a page's structured data then goes through the enrichers (sources
+    with `enrich`, which claim no page) in the same order: the first that recognises the
+    page completes it from the rendered posts. Adding a publisher is a module under parse/
+    and a line here.
     """
     from liveblog_cli.parse import (
         bbc,
@@ -39,6 +42,7 @@ def sources() -> tuple[Source, ...]:
         guardian_html,
         guardian_scraped,
         jsonld,
+        rendered,
         sourcefabric,
     )
 
@@ -51,6 +55,8 @@ def sources() -> tuple[Source, ...]:
         guardian_html.HTML,
         bbc.EMBEDDED,
         jsonld.STRUCTURED,
+        rendered.REACH_PLC,
+        rendered.PAIRED_POSTS,
         generic.GENERIC,
         jsonld.ANNOUNCED,
     )
@@ -58,6 +64,11 @@ def sources() -> tuple[Source, ...]:
 
 def _readers(kind: Kind) -> list[Source]:
     return [s for s in sources() if s.reads == kind]
+
+
+@functools.cache
+def _enrichers() -> tuple[Enrich, ...]:
+    return tuple(s.enrich for s in sources() if s.enrich is not None)
 
 
 def page_url_for(address: str) -> str:
@@ -194,5 +205,10 @@ def _parse_html(doc: Doc) -> LiveBlog:
         raise ParseError(f"not a live blog: unreadable HTML ({exc})") from None
     for source in _readers("html"):
         if source.sniff(doc):
-            return with_language(source.read(doc), doc, "html")
+            blog = source.read(doc)
+            if source.enriched:
+                from liveblog_cli.parse.rendered import enrich
+
+                blog = enrich(doc.root, blog, _enrichers())
+            return with_language(blog, doc, "html")
     raise ParseError("not a live blog: no live-blog posts found in this HTML page")

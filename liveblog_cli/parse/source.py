@@ -1,15 +1,18 @@
 """What a publisher module declares: how to recognise its bytes and read them, and, for
 publishers with an address of their own, how to recognise their URLs and what to ask for.
+A publisher whose pages the structured-data reader reads (JSON-LD, microdata) declares
+instead what its rendered posts add to that reading (`enrich`).
 
 The registry (`parse/__init__.py`) lists one `Source` per line; `parse_page` tries them in
-that order within the kind of input they read, and `plan()` asks them how to fetch a URL.
+that order within the kind of input they read, `plan()` asks them how to fetch a URL, and a
+structured read goes through their enrichers in that order too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from liveblog_cli.model import LiveBlog
@@ -55,16 +58,38 @@ class Plan:
     secret: bool = False
 
 
+# What a publisher's rendered posts add to a blog read from the page's structured data:
+# (the page's HTML root, the blog) -> the blog enriched, or None when the page is not one
+# of the publisher's.
+Enrich = Callable[[Any, LiveBlog], LiveBlog | None]
+
+
+def _claims_no_page(doc: Doc) -> bool:
+    return False
+
+
+def _reads_no_page(doc: Doc) -> LiveBlog:
+    raise AssertionError("a source that claims no page is never asked to read one")
+
+
 @dataclass(frozen=True)
 class Source:
-    """One format a publisher serves, and (optionally) that publisher's URL rules."""
+    """One format a publisher serves, and (optionally) that publisher's URL rules.
+
+    A source either reads pages (`sniff`, `read`) or enriches what the structured-data
+    reader read (`enrich`); one that only enriches claims no page of its own.
+    """
 
     name: str  # the `source_format` its blogs carry
     reads: Kind  # the kind of input: JSON, scraped text, or an HTML tree
-    sniff: Callable[[Doc], bool]
-    read: Callable[[Doc], LiveBlog]
+    sniff: Callable[[Doc], bool] = _claims_no_page
+    read: Callable[[Doc], LiveBlog] = _reads_no_page
     # URLs this publisher answers differently from "GET the page": a Plan, or None.
     plan: Callable[[str, Reach], Plan | None] | None = field(default=None)
+    # Its blogs go on through the registry's enrichers (`rendered.enrich`): a blog read
+    # from a page's structured data, which the rendered posts may complete.
+    enriched: bool = False
+    enrich: Enrich | None = None
 
 
-__all__ = ["Kind", "Plan", "Reach", "Source", "rebase"]
+__all__ = ["Enrich", "Kind", "Plan", "Reach", "Source", "rebase"]
