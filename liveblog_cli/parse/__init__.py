@@ -1,4 +1,11 @@
-"""Parsing: one entry point that sniffs what it was given and calls the right extractor."""
+"""Parsing: one entry point that sniffs what it was given and calls the right reader.
+
+Here are the registry (`sources()`: every publisher and format, one line each), the
+dispatch that tries them in its order (`parse_page`), and the questions asked of them
+before a fetch (`plan`, `page_url_for`). What the dispatch leans on lives beside it:
+bytes to text in decoding.py, the per-page kit in page.py, a page's language in
+language.py, the publisher contract in source.py, and one module per publisher or format.
+"""
 
 from __future__ import annotations
 

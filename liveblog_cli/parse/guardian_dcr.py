@@ -1,11 +1,12 @@
 """Guardian live blogs as the DCR JSON (`<url>.json?dcr=true`), and the Guardian's addresses.
 
 The DCR JSON is the richest source: every block on the page with typed elements, the
-key events of the whole blog, the pinned post and pagination. Its block and element
-readers are shared: the rendered page (guardian_html) carries the same blocks in its island
-props, and the Content API (guardian_api) and scraped copies (guardian_scraped) read
-blocks of the same shape. The Guardian's URL rules live here too: a live blog is asked for
-as DCR JSON first, the page itself when that fails.
+key events of the whole blog, the pinned post and pagination. Its block readers serve the
+other Guardian readers too: the rendered page (guardian_html) carries the same blocks in
+its island props, scraped copies (guardian_scraped) hold them as mangled JSON, and the
+Content API (guardian_api) joins a post's elements into its text and HTML the same way
+(`block_text`, `block_html`). The Guardian's URL rules live here as well: a live blog is
+asked for as DCR JSON first, the page itself when that fails.
 """
 
 from __future__ import annotations

@@ -182,7 +182,7 @@ def page_memo(root: Any, key: str, make: Callable[[], Any]) -> Any:
     if memo is None or memo[0] is not root:
         memo = (root, {})
         _PAGE.memo = memo
-    answers = memo[1]
+    answers: dict[str, Any] = memo[1]
     if key not in answers:
         answers[key] = make()
     return answers[key]
