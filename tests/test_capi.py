@@ -16,7 +16,7 @@ from liveserver import LiveServer, Reply
 
 from liveblog_cli.errors import ParseError
 from liveblog_cli.parse import Reach, parse_page, plan
-from liveblog_cli.parse.capi import looks_like_capi
+from liveblog_cli.parse.guardian_api import looks_like_capi
 
 ITEM = "guardian/capi-item-with-blocks.json"
 PATH = "news/blog/live/2015/apr/09/example-liveblog"

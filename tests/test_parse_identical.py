@@ -333,7 +333,7 @@ _FOLD_TEXT = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(_FOLD_TEXT, _FOLD_TEXT)
 def test_folded_openings_as_before(body: str, rendered: str) -> None:
-    from liveblog_cli.parse import sites
+    from liveblog_cli.parse import rendered as sites
 
     for n in (3, 120):
         assert sites._folded_head(body, n) == _old_fold(body)[:n]
@@ -345,7 +345,7 @@ def test_folded_openings_as_before(body: str, rendered: str) -> None:
 def test_meta_lookup_as_the_xpath_it_replaced() -> None:
     from lxml import html as lxml_html
 
-    from liveblog_cli.parse import sites
+    from liveblog_cli.parse import rendered as sites
 
     page = lxml_html.document_fromstring(
         "<html><head><meta name='og:site_name'><meta property='x' content='first'>"
@@ -365,7 +365,8 @@ def test_meta_lookup_as_the_xpath_it_replaced() -> None:
 def test_one_walk_finds_what_the_xpaths_found(where: str) -> None:
     from lxml import html as lxml_html
 
-    from liveblog_cli.parse import guardian, source
+    from liveblog_cli.parse import guardian_html as guardian
+    from liveblog_cli.parse import page as source
 
     page = lxml_html.document_fromstring(
         _path(where).read_bytes(), parser=lxml_html.HTMLParser(huge_tree=True)
@@ -381,7 +382,7 @@ def test_one_walk_finds_what_the_xpaths_found(where: str) -> None:
 def test_rendered_body_shows_the_given_as_before(before: str, given_text: str, after: str) -> None:
     """The word-for-word shortcut answers as folding both texts did, whether the rendered
     body holds the given text as it is (with anything either side) or not."""
-    from liveblog_cli.parse import sites
+    from liveblog_cli.parse import rendered as sites
 
     for rendered in (before + given_text + after, before + after, given_text[1:] + after):
         head = _old_fold(given_text)[:120]
@@ -395,7 +396,7 @@ def test_parser_builds_the_trees_lxml_html_built(where: str) -> None:
     form classes aside, whose helpers no reader calls)."""
     from lxml import html as lxml_html
 
-    from liveblog_cli.parse import source
+    from liveblog_cli.parse import page as source
 
     data = _path(where).read_bytes()
     old = lxml_html.document_fromstring(data, parser=lxml_html.HTMLParser(huge_tree=True))

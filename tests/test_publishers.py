@@ -334,7 +334,7 @@ def test_an_update_without_an_id_keeps_its_identity_when_edited() -> None:
 
 
 def test_guardian_prose_and_multi_image_elements() -> None:
-    from liveblog_cli.parse.guardian import dcr_block
+    from liveblog_cli.parse.guardian_dcr import dcr_block
 
     block = dcr_block(
         {

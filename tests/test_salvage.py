@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from liveblog_cli.parse import parse_page
-from liveblog_cli.parse.salvage import CurledJson, resolve_clock
+from liveblog_cli.parse.guardian_scraped import CurledJson, resolve_clock
 
 SEED = "scraped/seed-kherson-scraped.txt"
 Q = '[“”″"]'

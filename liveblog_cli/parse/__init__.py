@@ -1,19 +1,22 @@
-"""Parsing: one entry point that sniffs what it was given and calls the right extractor."""
+"""Parsing: one entry point that sniffs what it was given and calls the right reader.
+
+Here are the registry (`sources()`: every publisher and format, one line each), the
+dispatch that tries them in its order (`parse_page`), and the questions asked of them
+before a fetch (`plan`, `page_url_for`). What the dispatch leans on lives beside it:
+bytes to text in decoding.py, the per-page kit in page.py, a page's language in
+language.py, the publisher contract in source.py, and one module per publisher or format.
+"""
 
 from __future__ import annotations
 
-import codecs
-import contextlib
 import functools
-import gc
-import re
-import threading
-from collections.abc import Iterator
-from typing import Any
 
 from liveblog_cli.errors import ParseError
-from liveblog_cli.model import LiveBlog, language_tag, qualified_blog_id
-from liveblog_cli.parse.source import Doc, Kind, Plan, Reach, Source, pages_remembered
+from liveblog_cli.model import LiveBlog, qualified_blog_id
+from liveblog_cli.parse.decoding import check_bytes, decode, utf8_as_is
+from liveblog_cli.parse.language import with_language
+from liveblog_cli.parse.page import Doc, collector_paused, pages_remembered
+from liveblog_cli.parse.source import Enrich, Kind, Plan, Reach, Source
 
 __all__ = [
     "ParseError",
@@ -33,19 +36,34 @@ def sources() -> tuple[Source, ...]:
 
     Within each kind of input (JSON, scraped text, HTML), the first source whose sniff
     says yes reads the page: the order is behaviour (richest and most specific first).
-    Adding a publisher is a module under parse/ and a line here.
+    A blog read from a page's structured data then goes through the enrichers (sources
+    with `enrich`, which claim no page) in the same order: the first that recognises the
+    page completes it from the rendered posts. Adding a publisher is a module under parse/
+    and a line here.
     """
-    from liveblog_cli.parse import bbc, capi, generic, guardian, jsonld, salvage, sourcefabric
+    from liveblog_cli.parse import (
+        bbc,
+        generic,
+        guardian_api,
+        guardian_dcr,
+        guardian_html,
+        guardian_scraped,
+        jsonld,
+        rendered,
+        sourcefabric,
+    )
 
     return (
-        capi.CAPI,
-        guardian.DCR,
+        guardian_api.CAPI,
+        guardian_dcr.DCR,
         bbc.PAGE_DATA,
         sourcefabric.POSTS,
-        salvage.SCRAPED,
-        guardian.HTML,
+        guardian_scraped.SCRAPED,
+        guardian_html.HTML,
         bbc.EMBEDDED,
         jsonld.STRUCTURED,
+        rendered.REACH_PLC,
+        rendered.PAIRED_POSTS,
         generic.GENERIC,
         jsonld.ANNOUNCED,
     )
@@ -55,13 +73,18 @@ def _readers(kind: Kind) -> list[Source]:
     return [s for s in sources() if s.reads == kind]
 
 
+@functools.cache
+def _enrichers() -> tuple[Enrich, ...]:
+    return tuple(s.enrich for s in sources() if s.enrich is not None)
+
+
 def page_url_for(address: str) -> str:
     """The page URL behind an address asked for, without knowing the reach it was asked
     with (a stored fetch, a web archive's record): the Guardian's JSON suffix taken off."""
     from urllib.parse import urlsplit
 
     if "dcr=true" in urlsplit(address).query:
-        from liveblog_cli.parse.guardian import page_url
+        from liveblog_cli.parse.guardian_dcr import page_url
 
         return page_url(address)
     return address
@@ -78,164 +101,19 @@ def plan(url: str, reach: Reach | None = None) -> Plan:
     return Plan(addresses=(url,))
 
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-# Magic numbers of formats people pipe in by mistake.
-_BINARY_MAGIC = (
-    b"\x89PNG",
-    b"\x1f\x8b",
-    b"PK\x03\x04",
-    b"%PDF",
-    b"GIF8",
-    b"\xff\xd8\xff",
-    b"BZh",
-    b"\xfd7zXZ",
-    b"RIFF",
-    b"\x00\x00\x00",
-)
-
-
-def decode(data: bytes, charset: str | None = None) -> str:
-    """Bytes to text: a BOM, else the declared charset, else the page's meta, else UTF-8.
-
-    Invalid sequences become U+FFFD rather than failing: a page with one bad byte is still a
-    page worth archiving.
-    """
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom) :].decode(encoding, errors="replace")
-    for name in _declared(data, charset):
-        try:
-            return data.decode(name, errors="replace")
-        except (LookupError, ValueError):
-            continue
-    return data.decode("utf-8", errors="replace")
-
-
-def _declared(data: bytes, charset: str | None) -> list[str]:
-    """The text encodings the caller and the page declare, in that order, by codec name."""
-    candidates = [charset] if charset else []
-    m = _META_CHARSET.search(data[:4096])
-    if m:
-        candidates.append(m.group(1).decode("ascii"))
-    names = []
-    for name in candidates:
-        try:
-            info = codecs.lookup(name)
-        except LookupError:
-            continue
-        # base64, rot13, zlib, hex ... are codecs but not text encodings: a page declaring
-        # one says nothing usable about its characters.
-        if getattr(info, "_is_text_encoding", True):
-            names.append(info.name)
-    return names
-
-
-def _utf8_as_is(data: bytes, charset: str | None) -> bool:
-    """Whether `decode` reads these bytes as UTF-8 from their first byte (no BOM, no other
-    encoding declared that decodes them): then a JSON decoder may read the bytes themselves
-    rather than encode the decoded text back to UTF-8."""
-    if any(data.startswith(bom) for bom, _ in _BOMS):
-        return False
-    for name in _declared(data, charset):
-        if name == "utf-8":
-            return True
-        try:
-            data.decode(name, errors="replace")  # as `decode` tries it: then not UTF-8
-        except (LookupError, ValueError):
-            continue
-        return False
-    return True
-
-
-_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f")
-
-
-def _utf16_without_bom(head: bytes) -> str | None:
-    """ "utf-16-le"/"utf-16-be" when NULs sit in every other byte, as in mostly-ASCII UTF-16."""
-    if len(head) < 16:
-        return None
-    even, odd = head[0::2], head[1::2]
-    if odd.count(0) > len(odd) * 0.9 and even.count(0) < len(even) * 0.1:
-        return "utf-16-le"
-    if even.count(0) > len(even) * 0.9 and odd.count(0) < len(odd) * 0.1:
-        return "utf-16-be"
-    return None
-
-
-def _check_bytes(data: bytes) -> str | None:
-    """Reject what is not text at all; return a charset when the bytes themselves say it."""
-    if not data or not data.strip():
-        raise ParseError("empty input: nothing to parse")
-    if data.startswith(_BINARY_MAGIC):
-        raise ParseError("binary input: this looks like an image or archive, not a web page")
-    if any(data.startswith(b) for b, _ in _BOMS):
-        return None
-    head = data[:8192]
-    if b"\x00" in head:
-        utf16 = _utf16_without_bom(head)
-        if utf16:
-            return utf16
-        raise ParseError("binary input: NUL bytes in what should be text")
-    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
-    if controls > len(head) // 20:
-        raise ParseError("binary input: control bytes in what should be text")
-    return None
-
-
-class _CollectorPause:
-    """The cyclic garbage collector paused while any thread parses, resumed after the last.
-
-    A parse allocates hundreds of thousands of containers that all live until it ends; the
-    collector, triggered by allocation counts, would walk them again and again (a page of
-    50,000 posts cost half as much again per post as one of 500). A parse makes no cycles
-    worth collecting meanwhile. Counted, so threads parsing at once (fetch reads several
-    blogs at a time) leave the collector as they found it.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._resume = False
-
-    @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth == 0:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._depth += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._depth -= 1
-                if self._depth == 0 and self._resume:
-                    gc.enable()
-
-
-_collector_paused = _CollectorPause()
-
-
 def parse_page(data: bytes, url: str | None = None, *, charset: str | None = None) -> LiveBlog:
     """Parse a saved or fetched page: Guardian DCR JSON or HTML, a scraped Guardian copy,
     BBC page data, schema.org JSON-LD or microdata, or a page of timed posts.
 
     Raises ParseError with a one-line reason when the input is not a live blog.
     """
-    with _collector_paused(), pages_remembered():
+    with collector_paused(), pages_remembered():
         return _parse_page(data, url, charset)
 
 
 def _parse_page(data: bytes, url: str | None, charset: str | None) -> LiveBlog:
-    charset = _check_bytes(data) or charset
-    raw = data if _utf8_as_is(data, charset) else None
+    charset = check_bytes(data) or charset
+    raw = data if utf8_as_is(data, charset) else None
     try:
         blog = _utf8_json(raw, url) if raw is not None else None
         if blog is None:
@@ -321,7 +199,7 @@ def _parse_json(doc: Doc) -> LiveBlog:
         raise ParseError("not a live blog: JSON nested too deeply") from None
     for source in _readers("json"):
         if source.sniff(doc):
-            return _with_language(source.read(doc), doc, "json")
+            return with_language(source.read(doc), doc, "json")
     raise ParseError("not a live blog: JSON in no format liveblog knows")
 
 
@@ -334,40 +212,10 @@ def _parse_html(doc: Doc) -> LiveBlog:
         raise ParseError(f"not a live blog: unreadable HTML ({exc})") from None
     for source in _readers("html"):
         if source.sniff(doc):
-            return _with_language(source.read(doc), doc, "html")
+            blog = source.read(doc)
+            if source.enriched:
+                from liveblog_cli.parse.rendered import enrich
+
+                blog = enrich(doc.root, blog, _enrichers())
+            return with_language(blog, doc, "html")
     raise ParseError("not a live blog: no live-blog posts found in this HTML page")
-
-
-def _with_language(blog: LiveBlog, doc: Doc, kind: str) -> LiveBlog:
-    """The blog's language, where its reader did not say it (kept with the blog, it gives
-    the html export its `lang` and direction)."""
-    if blog.language is None:
-        blog.language = _html_language(doc.root) if kind == "html" else _json_language(doc.json)
-    return blog
-
-
-_LANGUAGE_METAS = ("content-language", "og:locale", "language")
-
-
-def _html_language(root: Any) -> str | None:
-    """`<html lang>`, else the head's content-language, og:locale or language meta."""
-    found = language_tag(root.get("lang"))
-    head = root.find("head")
-    for meta in head.iter("meta") if found is None and head is not None else ():
-        name = meta.get("http-equiv") or meta.get("property") or meta.get("name") or ""
-        if name.lower() in _LANGUAGE_METAS:
-            found = language_tag((meta.get("content") or "").split(",")[0])
-            if found:
-                break
-    return found
-
-
-def _json_language(value: Any) -> str | None:
-    """A JSON page's own `lang`, `language` or `inLanguage`, at its top or under `data` (as
-    the BBC gives it)."""
-    places = [value, value.get("data")] if isinstance(value, dict) else []
-    for place in places:
-        for key in ("lang", "language", "inLanguage") if isinstance(place, dict) else ():
-            if tag := language_tag(place.get(key)):
-                return tag
-    return None

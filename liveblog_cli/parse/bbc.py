@@ -14,7 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import Block, Element, LiveBlog, merge_blocks, newest_first, parse_iso
-from liveblog_cli.parse.source import Doc, Source
+from liveblog_cli.parse.page import Doc
+from liveblog_cli.parse.source import Source
 from liveblog_cli.parse.text import clean_line, clean_text, without_surrogates
 
 PUBLISHER = "BBC"

@@ -27,14 +27,8 @@ from urllib.parse import urlsplit
 
 from liveblog_cli.model import Block, LiveBlog, distinct_ids, newest_first, parse_iso, stable_id
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import (
-    LIVEBLOG_SCOPES,
-    Doc,
-    Source,
-    canonical_link,
-    on_page,
-    xpath,
-)
+from liveblog_cli.parse.page import LIVEBLOG_SCOPES, Doc, canonical_link, on_page, xpath
+from liveblog_cli.parse.source import Source
 from liveblog_cli.parse.text import clean_line
 
 MIN_POSTS = 3
@@ -455,7 +449,7 @@ def _blog(root: Any, url: str | None, structured: LiveBlog | None, blocks: list[
         source_format="html-generic",
         blocks=newest_first(list(by_id.values())),
     )
-    from liveblog_cli.parse.sites import drop_site_images
+    from liveblog_cli.parse.rendered import drop_site_images
 
     drop_site_images(root, blog)  # an avatar or logo every post shows is not a picture of it
     if structured is not None:

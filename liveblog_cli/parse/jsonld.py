@@ -26,7 +26,8 @@ from liveblog_cli.model import (
     parse_iso,
     stable_id,
 )
-from liveblog_cli.parse.source import LIVEBLOG_SCOPES, Doc, Source, ld_scripts, on_page, xpath
+from liveblog_cli.parse.page import LIVEBLOG_SCOPES, Doc, ld_scripts, on_page, xpath
+from liveblog_cli.parse.source import Source
 from liveblog_cli.parse.text import clean_line, clean_text, html_to_text
 
 
@@ -322,25 +323,19 @@ def page_objects(doc: Doc) -> list[dict[str, Any]]:
     return doc.once("objects", find)
 
 
-def _read_structured(doc: Doc) -> LiveBlog:
-    from liveblog_cli.parse import sites
-
-    blog = _structured(doc)
-    assert blog is not None
-    return sites.enrich(doc.root, blog)
-
-
-def _announced(doc: Doc) -> LiveBlog:
+def _read(doc: Doc) -> LiveBlog:
     blog = _structured(doc)
     assert blog is not None
     return blog
 
 
+# Its posts are then completed from the rendered page by the registry's enrichers.
 STRUCTURED = Source(
     "jsonld",
     "html",
     sniff=lambda doc: bool((blog := _structured(doc)) and blog.blocks),
-    read=_read_structured,
+    read=_read,
+    enriched=True,
 )
 # A LiveBlogPosting with no posts yet: read (and so reported as "no posts") only when no
 # other reader finds posts in the page.
@@ -348,5 +343,5 @@ ANNOUNCED = Source(
     "jsonld",
     "html",
     sniff=lambda doc: _structured(doc) is not None,
-    read=_announced,
+    read=_read,
 )

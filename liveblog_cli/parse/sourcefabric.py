@@ -15,9 +15,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from liveblog_cli.model import Block, Element, LiveBlog, newest_first, parse_iso
-from liveblog_cli.parse.guardian import block_html, block_text
+from liveblog_cli.parse.guardian_dcr import block_html, block_text
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import Source, html_parser
+from liveblog_cli.parse.page import html_parser
+from liveblog_cli.parse.source import Source
 from liveblog_cli.parse.text import clean_line, html_to_text
 
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")

@@ -1,10 +1,13 @@
-"""Site adapters: what a publisher's rendered posts say that its structured data does not.
+"""What a page's rendered posts say that its structured data does not.
 
-Each adapter takes the page root and the blog read from JSON-LD or microdata, and returns
-it enriched (or None when the page is not one of its kind). Only markup seen on real pages
-(../shared/corpus) is encoded here; anything else goes through the generic code.
+A blog read from a page's JSON-LD or microdata (jsonld.py) is completed here from the page
+as it is rendered. Publishers whose rendered posts say more declare an enricher (`enrich`
+in their `Source`, listed in the registry): it takes the page root and the blog, and returns
+it enriched (or None when the page is not one of its kind). Reach plc's titles and the
+posts paired by position (la Repubblica) are the two there are. Only markup seen on real
+pages (../shared/corpus) is encoded here; anything else goes through the generic code.
 
-After the adapters, what holds for every page read from structured data (`finish`): a post's
+After the enrichers, what holds for every page read from structured data (`finish`): a post's
 rendered body replaces its structured one when it shows more (a list, an image, an embed);
 an image every post repeats, or the site's own default picture, is no post's image; a
 title the structured data cut short is completed from the page's own title tags; and a blog
@@ -18,14 +21,15 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Iterable
 from itertools import repeat
 from typing import Any
 from urllib.parse import urlsplit
 
 from liveblog_cli.model import Block, Element, LiveBlog, from_epoch_ms, newest_first
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import ld_scripts, on_page, tagged, xpath
+from liveblog_cli.parse.page import ld_scripts, on_page, tagged, xpath
+from liveblog_cli.parse.source import Enrich, Source
 from liveblog_cli.parse.text import clean_line
 from liveblog_cli.untrusted import lxml_legal
 
@@ -222,14 +226,17 @@ def _shows(text: str, given: str) -> bool:
     return given in text or _says(text, _folded_head(given, 120))
 
 
-ADAPTERS: tuple[Callable[[Any, LiveBlog], LiveBlog | None], ...] = (reach_plc, paired_posts)
+# Listed in the registry (parse/__init__.py), whose order is theirs: the first that
+# recognises a page enriches it, so a page with both kinds of markup is Reach plc's.
+REACH_PLC = Source("reach-plc", "html", enrich=reach_plc)
+PAIRED_POSTS = Source("jsonld+html", "html", enrich=paired_posts)
 
 
-def enrich(root: Any, blog: LiveBlog) -> LiveBlog:
-    """The blog as the first adapter that recognises the page makes it, else unchanged;
-    then what holds for every page (`finish`)."""
-    for adapter in ADAPTERS:
-        enriched = adapter(root, blog)
+def enrich(root: Any, blog: LiveBlog, enrichers: Iterable[Enrich]) -> LiveBlog:
+    """The blog as the first of the registry's enrichers (in its order) that recognises the
+    page makes it, else unchanged; then what holds for every page (`finish`)."""
+    for enricher in enrichers:
+        enriched = enricher(root, blog)
         if enriched is not None:
             blog = enriched
             break

@@ -25,8 +25,9 @@ from typing import Any
 
 from liveblog_cli.errors import Malformed, ParseError
 from liveblog_cli.model import Block, Element, LiveBlog, stable_id
-from liveblog_cli.parse.guardian import PUBLISHER, block_text, blog_id_from_url, dcr_block
-from liveblog_cli.parse.source import Doc, Source
+from liveblog_cli.parse.guardian_dcr import PUBLISHER, block_text, blog_id_from_url, dcr_block
+from liveblog_cli.parse.page import Doc
+from liveblog_cli.parse.source import Source
 from liveblog_cli.parse.text import clean_text, text_to_html, without_surrogates
 
 QUOTES = '"“”″„‟'

@@ -15,10 +15,11 @@ from urllib.parse import quote, urlsplit
 
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import Block, Element, LiveBlog, merge_blocks, newest_first, parse_iso
-from liveblog_cli.parse import guardian
-from liveblog_cli.parse.guardian import PUBLISHER, block_html, block_text, flag
+from liveblog_cli.parse import guardian_dcr
+from liveblog_cli.parse.guardian_dcr import PUBLISHER, block_html, block_text, flag
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.source import Plan, Reach, Source, html_parser
+from liveblog_cli.parse.page import html_parser
+from liveblog_cli.parse.source import Plan, Reach, Source
 from liveblog_cli.parse.text import clean_line, html_to_text
 
 SITE = "https://www.theguardian.com"
@@ -273,11 +274,11 @@ def parse_capi(doc: Any, url: str | None = None) -> LiveBlog:
 
 def plan(url: str, reach: Reach) -> Plan | None:
     """With an API key, a Guardian live blog is asked of the Content API first (all its
-    blocks in one answer), then as DCR JSON and as the page, the way guardian.plan asks."""
+    blocks in one answer), then as DCR JSON and as the page, the way guardian_dcr.plan asks."""
     key = reach.guardian_api_key
-    if not key or not guardian.is_guardian(url, reach.guardian_hosts):
+    if not key or not guardian_dcr.is_guardian(url, reach.guardian_hosts):
         return None
-    fallback = guardian.plan(url, reach)
+    fallback = guardian_dcr.plan(url, reach)
     assert fallback is not None
     path = urlsplit(url).path.strip("/").removesuffix(".json")
     api_root = reach.guardian_api.rstrip("/")
