@@ -267,6 +267,11 @@ def import_files(
         if on_capture:
             on_capture(n + 1, len(entries))
         _import_one(archive, entry, report, seen_payloads)
+    # Captures older than what the archive held of their blog were kept as pages only: each
+    # such blog is derived again from all its pages in capture order, once.
+    from liveblog_cli.reparse import rebuild_stale
+
+    rebuild_stale(archive)
     return report
 
 

@@ -176,7 +176,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "# Reliability",
         "",
         "This table is written by the test suite (`tests/test_reliability.py`,",
-        "`tests/test_hostile.py` and `tests/test_parse_fuzz.py`) at the end of a run in which",
+        "`tests/test_hostile.py`, `tests/test_parse_fuzz.py` and `tests/test_record_order.py`)",
+        "at the end of a run in which",
         "every row's test passed; nobody types it. `make reliability-doc` makes it again.",
         "",
         f"- run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "

@@ -80,6 +80,7 @@ class SaveReport:
     # Rewritten, but not edited: read from another kind of source, or re-read by reparse.
     rewritten: list[str] = field(default_factory=list)
     total: int = 0  # blocks of this blog in the archive now, not counting deleted ones
+    late: bool = False  # older than the blog's newest page: placed in its history, not current
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +98,11 @@ class SaveReport:
         return bool(self.new or self.updated or self.deleted or self.restored)
 
     def summary(self) -> str:
+        if self.late and not self.changed:
+            return (
+                f"{self.blog_id}: older than the newest page kept: placed in its history "
+                f"(never the current text), {self.total} blocks"
+            )
         rewritten = f", {len(self.rewritten)} re-read" if self.rewritten else ""
         return (
             f"{self.blog_id}: +{len(self.new)} new, {len(self.updated)} edited, "
@@ -261,6 +267,9 @@ class Saving(Raw):
                 self.conn.execute(
                     "UPDATE blogs SET stale = 1, version = version + 1 WHERE id = ?", [blog.id]
                 )
+                walk.report.late = True
+                row = self.conn.execute("SELECT posts FROM blogs WHERE id = ?", [blog.id])
+                walk.report.total = int((row.fetchone() or [0])[0])
             else:
                 self.derive_page(walk, blog, moment, fetch_id, last=last, complete=complete)
             if last:
