@@ -385,9 +385,44 @@ def listen(port: int) -> socket.socket:
     return sock
 
 
+def only_local(app: Any, port: int) -> Any:
+    """The ASGI app, answering only requests addressed to this machine by name: a Host
+    other than 127.0.0.1 or localhost at our port gets 403. A page elsewhere that rebinds
+    its own DNS name to 127.0.0.1 (DNS rebinding) then reaches the port but never the
+    archive, since its requests carry its own name."""
+    allowed = {f"{name}:{port}".encode() for name in ("127.0.0.1", "localhost")}
+    if port == 80:
+        allowed |= {b"127.0.0.1", b"localhost"}
+
+    async def guard(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            host = dict(scope.get("headers") or []).get(b"host", b"").strip().lower()
+            if host not in allowed and scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            if host not in allowed:
+                body = b"refused: this server answers only 127.0.0.1 and localhost\n"
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 403,
+                        "headers": [
+                            (b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await app(scope, receive, send)
+
+    return guard
+
+
 def run(ds: Datasette, sock: socket.socket) -> None:
     """Serve until interrupted (Ctrl-C), on a socket already bound (see `listen`)."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(ds.app(), log_level="warning", lifespan="on"))
+    app = only_local(ds.app(), sock.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     server.run(sockets=[sock])

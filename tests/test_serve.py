@@ -12,6 +12,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import time
 import zlib
 from datetime import timedelta
 from pathlib import Path
@@ -435,3 +436,88 @@ def test_serve_without_datasette_says_how_to_install_it_and_exits_78(tmp_path: P
         "liveblog: error: liveblog serve needs Datasette: pip install 'liveblog-cli[datasette]'"
     ]
     assert done.stdout == b""
+
+
+def test_serve_refuses_a_foreign_host_header(archive: Path, tmp_path: Path) -> None:
+    """`liveblog serve` for real on a free port: a request naming another host (what a
+    DNS-rebinding page sends) gets 403 and no archive data; 127.0.0.1 and localhost work."""
+    needs_datasette()
+    import http.client
+
+    from conftest import start_cli
+
+    server = start_cli("serve", "--db", str(archive), "--port", "0")
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline().decode()
+        port = int(re.search(r"127\.0\.0\.1:(\d+)/", line)[1])  # type: ignore[index]
+
+        def get(host: str, path: str = "/archive/posts.json") -> tuple[int, bytes]:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            for _ in range(100):  # the line comes when the port is bound, just before it listens
+                try:
+                    conn.connect()
+                    break
+                except ConnectionRefusedError:
+                    time.sleep(0.05)
+            conn.putrequest("GET", path, skip_host=True)
+            conn.putheader("Host", host)
+            conn.endheaders()
+            answer = conn.getresponse()
+            status, body = answer.status, answer.read()
+            conn.close()
+            return status, body
+
+        for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.nip.io", ""):
+            status, body = get(host)
+            assert status == 403, host
+            assert b"Harbour" not in body and b"harbour" not in body
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):
+            status, body = get(host)
+            assert status == 200, host
+            assert b"harbour" in body
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_cookies_and_credentials_are_never_kept(tmp_path: Path) -> None:
+    """Headers that carry a session (Set-Cookie, Cookie, Authorization) are not stored with
+    a poll's exchanges, so neither serve nor a WARC export can hand them out; an archive that
+    kept them loses them when it is next opened (migration 012)."""
+    from liveblog_cli.exchange import Exchange
+
+    db = tmp_path / "secrets.db"
+    exchange = Exchange(
+        url=URL,
+        method="GET",
+        request_headers=[("User-Agent", "liveblog"), ("Cookie", "session=SENT-SECRET")],
+        status=200,
+        reason="OK",
+        http_version="HTTP/1.1",
+        response_headers=[
+            ("Content-Type", "text/html"),
+            ("Set-Cookie", "session=SERVER-SECRET; HttpOnly"),
+            ("set-cookie", "tracker=SECOND-SECRET"),
+            ("ETag", '"v1"'),
+        ],
+        payload=PAGE,
+        at=now_utc(),
+    )
+    with Archive(db) as archive:
+        archive.save(blog(make_block(1)), fetch=FetchInfo(url=URL, exchanges=[exchange]))
+    with sqlite3.connect(db) as conn:
+        kept = conn.execute("SELECT request_headers, response_headers FROM exchanges").fetchall()
+        assert kept and "SECRET" not in repr(kept)
+        assert "ETag" in kept[0][1] and "User-Agent" in kept[0][0]
+        # As an older liveblog kept them: the next open drops them.
+        conn.execute(
+            "UPDATE exchanges SET response_headers = ?",
+            ['[["Set-Cookie", "session=OLD-SECRET"], ["ETag", "\\"v1\\""]]'],
+        )
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '012_no_secret_headers'")
+    with Archive(db) as archive:
+        pass
+    with sqlite3.connect(db) as conn:
+        (headers,) = conn.execute("SELECT response_headers FROM exchanges").fetchone()
+    assert "SECRET" not in headers and "ETag" in headers

@@ -13,7 +13,7 @@ from typing import Any
 
 from liveblog_cli.archive.database import Database
 from liveblog_cli.errors import ArchiveError
-from liveblog_cli.exchange import Exchange
+from liveblog_cli.exchange import Exchange, kept_headers
 from liveblog_cli.model import iso_z
 
 
@@ -34,11 +34,11 @@ class Raw(Database):
                     seq,
                     ex.url,
                     ex.method,
-                    json.dumps(ex.request_headers, ensure_ascii=False),
+                    json.dumps(kept_headers(ex.request_headers), ensure_ascii=False),
                     ex.status,
                     ex.reason,
                     ex.http_version,
-                    json.dumps(ex.response_headers, ensure_ascii=False),
+                    json.dumps(kept_headers(ex.response_headers), ensure_ascii=False),
                     digest,
                     len(ex.payload),
                     _exact(ex.at),

@@ -468,6 +468,31 @@ def _version_and_stale(db: Database) -> None:
     db.execute("ALTER TABLE blogs ADD COLUMN stale INTEGER NOT NULL DEFAULT 0")
 
 
+@migration("012_no_secret_headers")
+def _no_secret_headers(db: Database) -> None:
+    """Cookies and credentials an exchange's headers carried are dropped from what is kept
+    (an archive is shared, exported and served)."""
+    import json
+
+    from liveblog_cli.exchange import kept_headers
+
+    rows = db.execute(
+        "SELECT id, request_headers, response_headers FROM exchanges WHERE "
+        "lower(request_headers) LIKE '%cookie%' OR lower(response_headers) LIKE '%cookie%' "
+        "OR lower(request_headers) LIKE '%authorization%' "
+        "OR lower(response_headers) LIKE '%authorization%'"
+    ).fetchall()
+    for row_id, sent, received in rows:
+        db.execute(
+            "UPDATE exchanges SET request_headers = ?, response_headers = ? WHERE id = ?",
+            [
+                json.dumps(kept_headers(map(tuple, json.loads(sent))), ensure_ascii=False),
+                json.dumps(kept_headers(map(tuple, json.loads(received))), ensure_ascii=False),
+                row_id,
+            ],
+        )
+
+
 def recount(conn: sqlite3.Connection, blog_id: str) -> int:
     """A blog's counts and first and last post, on its row, from the indexes; its posts."""
     conn.execute(
