@@ -218,7 +218,7 @@ def export(
 
 def _export_web_archive(blog: str | None, db: Path | None, kind: str, path: Path | None) -> None:
     """WARC (gzip-compressed WARC 1.1) or WACZ of every capture of one blog or all."""
-    from liveblog_cli.warc import write_wacz, write_warc
+    from liveblog_cli.warc_out import write_wacz, write_warc
 
     if kind == "wacz" and path is None:
         raise fail("--format wacz needs --output FILE (a zip)", EXIT_USAGE)
@@ -253,7 +253,7 @@ def import_archives(
     """Import web archives: every capture of a live blog in them, saved in capture order, so
     `history` and `--as-of` show what changed between captures."""
     from liveblog_cli import output
-    from liveblog_cli.warc import import_files
+    from liveblog_cli.warc_in import import_files
 
     for file in files:
         if not file.is_file():
@@ -261,13 +261,15 @@ def import_archives(
     with open_archive(db, create=True) as archive, _progress("importing") as on_capture:
         report = import_files(archive, files, on_capture=on_capture)
     for line in report.damaged:
-        output.say(f"liveblog: warning: {line}")
+        output.say(f"liveblog: warning: stopped reading {line}")
     for done in report.blogs.values():
         assert done.report is not None
         output.say(
             f"{done.blog_id}: {done.captures} captures {done.first} … {done.last}: "
             + done.report.summary().split(": ", 1)[1]
         )
+    for blog_id in report.rebuilt:
+        output.say(f"{blog_id}: put in capture order again (a capture older than its newest page)")
     skipped = ", ".join(f"{n} {why}" for why, n in sorted(report.skipped.items())) or "none"
     output.say(
         f"read {report.records} records: {report.pages} live-blog pages saved; skipped: {skipped}"
@@ -296,7 +298,13 @@ def import_archives(
             },
             sys.stdout,
         )
-    if not report.pages and (report.damaged or report.records == 0):
+    if report.error is not None:
+        # Each capture was committed as it was read: those before the failure stay.
+        raise fail(
+            f"{report.error} (this capture; the {report.pages} saved before it are kept)",
+            report.error.exit_code,
+        )
+    if report.damaged or report.records == 0:
         raise typer.Exit(EXIT_DATAERR)
 
 

@@ -25,8 +25,8 @@ One hierarchy, so a caller catches as much or as little as it means to:
     OutputFailed                  writing stdout failed (an OSError carried past click)
 
 Internal signals that never leave the module that raises them (a retry, a deadline, a
-malformed scraped copy) live here too, under `Internal`: no exception class is defined
-anywhere else.
+malformed scraped copy, a damaged web archive) live here too, under `Internal`: no
+exception class is defined anywhere else.
 """
 
 from __future__ import annotations
@@ -211,11 +211,20 @@ class Malformed(Internal):
     """parse: a scraped copy's structure is not what its reader expects."""
 
 
+class DamagedRecord(Internal):
+    """warc_in: a web archive's stream cannot be read past this point (`where`: the file)."""
+
+    def __init__(self, message: str, *, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+
+
 __all__ = [
     "AmbiguousBlog",
     "ArchiveBusy",
     "ArchiveError",
     "BlogNotFound",
+    "DamagedRecord",
     "DeadlinePassed",
     "FetchError",
     "Internal",

@@ -141,6 +141,35 @@ def _child(args: list[str], env: dict[str, str], fd_in: int, fd_out: int, fd_err
         os._exit(code)
 
 
+# Peak memory of the process itself: VmHWM starts afresh at exec (ru_maxrss would carry over
+# the high-water mark of the pytest process that forked it).
+MEASURED = (
+    "import atexit, sys\n"
+    "def peak():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            sys.stderr.write('\\nMAXRSS ' + line.split()[1] + '\\n')\n"
+    "atexit.register(peak)\n"
+    "from liveblog_cli.cli import main\nmain()\n"
+)
+
+
+def measured_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> tuple[subprocess.CompletedProcess[bytes], float]:
+    """Run the real CLI in a fresh interpreter; its result and its peak resident memory (MB)."""
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURED, *args],
+        capture_output=True,
+        env=_cli_env(env),
+        timeout=timeout,
+        check=False,
+    )
+    peak = int(result.stderr.rsplit(b"MAXRSS ", 1)[1].split()[0]) / 1024
+    result.stderr = result.stderr.rsplit(b"\nMAXRSS", 1)[0]
+    return result, peak
+
+
 def start_cli(
     *args: str, env: dict[str, str] | None = None, quiet: bool = False
 ) -> subprocess.Popen[bytes]:

@@ -21,7 +21,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import RELIABILITY_ROWS, _cli_env, record, run_cli, start_cli
+from conftest import RELIABILITY_ROWS, _cli_env, measured_cli, record, run_cli, start_cli
 from helpers import make_block, make_blog
 from liveserver import GuardianBlog, LiveServer, Reply, dcr_block
 from rawserver import RawServer, response
@@ -60,33 +60,12 @@ RELIABILITY_ROWS.extend(
     ]
 )
 
-# Peak memory of the process itself: VmHWM starts afresh at exec (ru_maxrss would carry over
-# the high-water mark of the pytest process that forked it).
-MEASURED = (
-    "import atexit, sys\n"
-    "def peak():\n"
-    "    for line in open('/proc/self/status'):\n"
-    "        if line.startswith('VmHWM:'):\n"
-    "            sys.stderr.write('\\nMAXRSS ' + line.split()[1] + '\\n')\n"
-    "atexit.register(peak)\n"
-    "from liveblog_cli.cli import main\nmain()\n"
-)
-
 
 def measured(
     *args: str, env: dict[str, str] | None = None
 ) -> tuple[subprocess.CompletedProcess[bytes], float]:
     """Run the CLI and return its result and its peak resident memory in MB."""
-    result = subprocess.run(
-        [sys.executable, "-c", MEASURED, *args],
-        capture_output=True,
-        env=_cli_env({**ENV, **(env or {})}),
-        timeout=300,
-        check=False,
-    )
-    peak = int(result.stderr.rsplit(b"MAXRSS ", 1)[1].split()[0]) / 1024
-    result.stderr = result.stderr.rsplit(b"\nMAXRSS", 1)[0]
-    return result, peak
+    return measured_cli(*args, env={**ENV, **(env or {})})
 
 
 def rows(db: Path, sql: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]

@@ -209,6 +209,17 @@ class Raw(Database):
             )
         ]
 
+    def has_capture(self, url: str | None, fetched_at: str, digest: str) -> bool:
+        """Whether this page was kept already as read from `url` at that moment (the same
+        web archive imported again)."""
+        return (
+            self._one(
+                "SELECT 1 FROM fetches WHERE url IS ? AND fetched_at = ? AND snapshot_hash = ?",
+                [url, fetched_at, digest],
+            )
+            is not None
+        )
+
     def last_fetch(self, url: str) -> dict[str, Any] | None:
         """The newest fetch of a URL that brought a page, for conditional requests."""
         return self._one(

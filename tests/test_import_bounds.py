@@ -1,0 +1,186 @@
+"""Import bounded whatever a web archive holds (issues 22 and 27): a valid capture followed
+by a hostile tail, as .warc, .warc.gz and WACZ; truncated files; records that cannot be
+used; secrets in captured URLs. Every import ends in bounded time and memory, keeps the
+good head, says where it stopped, and exits 65 when it could not read a file to its end.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import sqlite3
+import time
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+from conftest import RELIABILITY_ROWS, corpus_file, measured_cli, record, run_cli
+
+pytest.importorskip("warcio")
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+RELIABILITY_ROWS.extend(["import-bomb-tail", "import-truncated", "import-bad-records"])
+
+MARS = "guardian/mars-perseverance-2021-02-19.dcr.json"
+NUL_TAIL = 256 << 20
+
+
+def _record(
+    url: str, body: bytes, date: str = "2021-02-19T14:00:00Z", status: str = "200 OK"
+) -> bytes:
+    """One response record as WARC bytes (uncompressed)."""
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=False)
+    http = StatusAndHeaders(status, [("Content-Type", "application/json")], protocol="HTTP/1.1")
+    writer.write_record(
+        writer.create_warc_record(
+            url,
+            "response",
+            payload=io.BytesIO(body),
+            length=len(body),
+            http_headers=http,
+            warc_headers_dict={"WARC-Date": date},
+        )
+    )
+    return out.getvalue()
+
+
+def _valid() -> tuple[str, bytes]:
+    page = json.loads(corpus_file(MARS).read_bytes())
+    return page["pageId"], _record(page["webURL"] + ".json?dcr=true", json.dumps(page).encode())
+
+
+def _zeros(out: io.RawIOBase | object, size: int) -> None:
+    chunk = b"\0" * (1 << 20)
+    for _ in range(size >> 20):
+        out.write(chunk)  # type: ignore[attr-defined]
+
+
+def _tailed(tmp_path: Path, form: str) -> Path:
+    """A valid capture, then 256 MB of NUL: as a .warc, a .warc.gz (two gzip members), or a
+    WACZ whose WARC member inflates to it."""
+    _, good = _valid()
+    if form == "warc":
+        path = tmp_path / "tail.warc"
+        with path.open("wb") as out:
+            out.write(good)
+            _zeros(out, NUL_TAIL)
+    elif form == "warc.gz":
+        path = tmp_path / "tail.warc.gz"
+        with path.open("wb") as out:
+            out.write(gzip.compress(good))
+            packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+            chunk = b"\0" * (1 << 20)
+            for _ in range(NUL_TAIL >> 20):
+                out.write(packer.compress(chunk))
+            out.write(packer.flush())
+    else:
+        path = tmp_path / "tail.wacz"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as wacz:
+            with wacz.open("archive/data.warc", "w", force_zip64=True) as member:
+                member.write(good)
+                _zeros(member, NUL_TAIL)
+            wacz.writestr("datapackage.json", "{}")
+    return path
+
+
+@pytest.mark.parametrize("form", ["warc", "warc.gz", "wacz"])
+def test_a_valid_capture_then_256_mb_of_nul(tmp_path: Path, form: str) -> None:
+    blog_id, _ = _valid()
+    path = _tailed(tmp_path, form)
+    db = tmp_path / "a.db"
+    started = time.monotonic()
+    result, peak = measured_cli("import", str(path), "--db", str(db), timeout=120)
+    took = time.monotonic() - started
+    err = result.stderr.decode()
+    with sqlite3.connect(db) as conn:
+        saved = conn.execute("SELECT count(*) FROM blocks WHERE blog_id = ?", [blog_id]).fetchone()
+    record(
+        "import-bomb-tail",
+        "import of a valid capture followed by 256 MB of NUL bytes, as .warc, .warc.gz "
+        "(a second gzip member) and WACZ (a deflated member)",
+        3,
+        f"{form}: {took:.1f} s, peak {peak:.0f} MB; the capture saved, exit "
+        f"{result.returncode}, where it stopped said",
+    )
+    assert result.returncode == 65, err
+    assert "Traceback" not in err and "internal error" not in err
+    assert "stopped reading" in err and ("byte" in err or "record" in err)
+    assert saved[0] > 0  # the good head is kept
+    assert took < 60 and peak < 300, (took, peak)
+
+
+def test_a_truncated_warc_gz_keeps_what_it_read_and_says_where(tmp_path: Path) -> None:
+    """Three captures, the file cut inside the third: two saved, exit 65, where it stopped."""
+    page = json.loads(corpus_file(MARS).read_bytes())
+    url = page["webURL"] + ".json?dcr=true"
+    members = []
+    for n, hour in enumerate(("14", "15", "16")):
+        page["blocks"][0]["elements"][0]["html"] = f"<p>Version {n}</p>"
+        members.append(
+            gzip.compress(_record(url, json.dumps(page).encode(), f"2021-02-19T{hour}:00:00Z"))
+        )
+    data = b"".join(members)
+    path = tmp_path / "cut.warc.gz"
+    path.write_bytes(data[: len(data) - len(members[-1]) // 2])
+    db = tmp_path / "cut.db"
+    result = run_cli("import", str(path), "--db", str(db))
+    err = result.stderr.decode()
+    with sqlite3.connect(db) as conn:
+        captures = conn.execute("SELECT count(*) FROM fetches WHERE kind = 'import'").fetchone()[0]
+    record(
+        "import-truncated",
+        "a .warc.gz of three captures cut inside the third",
+        1,
+        f"exit {result.returncode}; {captures} captures saved; said: "
+        + err.splitlines()[0][:120].replace("|", "/"),
+    )
+    assert result.returncode == 65, err
+    assert captures == 2
+    assert "stopped reading" in err and str(path) in err
+
+
+def test_bad_records_are_skipped_and_counted_never_the_end(tmp_path: Path) -> None:
+    """A status line `HTTP/1.1 2xx OK`, a WARC-Date in year 1, a record with no WARC-Type
+    and a capture with credentials and a key in its URL, around one good capture: the bad
+    ones skipped and counted, the good one saved, no secret kept anywhere."""
+    page = json.loads(corpus_file(MARS).read_bytes())
+    body = json.dumps(page).encode()
+    secret_url = (
+        "https://ann:hunter2@www.theguardian.com/science/live/2021/feb/19/"
+        "mars-landing-nasa-perseverance-rover-briefing-latest-live-news-updates"
+        ".json?dcr=true&api-key=K-SECRET"
+    )
+    parts = [
+        _record("https://example.org/a", b"{}", status="2xx OK"),
+        _record("https://example.org/b", body, date="0001-01-01T00:00:00Z"),
+        b"WARC/1.0\r\nContent-Length: 3\r\n\r\nabc\r\n\r\n",
+        _record(secret_url, body),
+    ]
+    path = tmp_path / "mixed.warc"
+    path.write_bytes(b"".join(parts))
+    db = tmp_path / "mixed.db"
+    result = run_cli("import", str(path), "--db", str(db), "--json")
+    err = result.stderr.decode()
+    summary = json.loads(result.stdout)
+    with sqlite3.connect(db) as conn:
+        dump = "\n".join(conn.iterdump())
+    record(
+        "import-bad-records",
+        "a WARC holding an `HTTP/1.1 2xx OK` status line, a year-1 WARC-Date, a record with "
+        "no WARC-Type and a capture whose URL carries user:password and api-key",
+        4,
+        f"exit {result.returncode}; skipped {summary['skipped']}; "
+        f"{summary['pages']} saved; secrets kept: {'hunter2' in dump or 'K-SECRET' in dump}",
+    )
+    assert result.returncode == 0, err
+    assert summary["pages"] == 1
+    assert summary["skipped"] == {
+        "HTTP status line that cannot be read": 1,
+        "WARC-Date outside 1991 to now": 1,
+        "record without a WARC-Type": 1,
+    }
+    assert "hunter2" not in dump and "K-SECRET" not in dump and "ann:" not in dump
