@@ -43,7 +43,7 @@ fuzz: install
 reliability-doc: install
 	LIVEBLOG_WRITE_DOCS=1 LIVEBLOG_RACE_SECONDS=40 $(BIN)/python -m pytest -q \
 		tests/test_reliability.py tests/test_hostile.py tests/test_parse_fuzz.py \
-		tests/test_record_order.py
+		tests/test_record_order.py tests/test_import_bounds.py
 
 formats-doc: install
 	LIVEBLOG_WRITE_DOCS=1 $(BIN)/python -m pytest -q tests/test_formats_doc.py

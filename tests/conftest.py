@@ -6,6 +6,7 @@ import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -170,6 +171,24 @@ def measured_cli(
     return result, peak
 
 
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str) -> Iterator[Path]:
+    """A small filesystem of its own at `path` (to fill a disk), or a skip where none can be
+    mounted (not root)."""
+    path.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
 def start_cli(
     *args: str, env: dict[str, str] | None = None, quiet: bool = False
 ) -> subprocess.Popen[bytes]:
@@ -205,8 +224,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "# Reliability",
         "",
         "This table is written by the test suite (`tests/test_reliability.py`,",
-        "`tests/test_hostile.py`, `tests/test_parse_fuzz.py` and `tests/test_record_order.py`)",
-        "at the end of a run in which",
+        "`tests/test_hostile.py`, `tests/test_parse_fuzz.py`, `tests/test_record_order.py` and",
+        "`tests/test_import_bounds.py`) at the end of a run in which",
         "every row's test passed; nobody types it. `make reliability-doc` makes it again.",
         "",
         f"- run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "

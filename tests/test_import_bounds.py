@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import RELIABILITY_ROWS, corpus_file, measured_cli, record, run_cli
+from conftest import RELIABILITY_ROWS, corpus_file, measured_cli, record, run_cli, tmpfs
 
 pytest.importorskip("warcio")
 from warcio.statusandheaders import StatusAndHeaders
@@ -184,3 +184,27 @@ def test_bad_records_are_skipped_and_counted_never_the_end(tmp_path: Path) -> No
         "record without a WARC-Type": 1,
     }
     assert "hunter2" not in dump and "K-SECRET" not in dump and "ann:" not in dump
+
+
+def test_an_import_that_fills_the_disk_says_what_it_kept(tmp_path: Path) -> None:
+    """Each capture is committed as it is read: when the disk fills, the message says how
+    many were saved before, and exactly those are in the archive (exit 74)."""
+    import os
+
+    page = json.loads(corpus_file(MARS).read_bytes())
+    url = page["webURL"] + ".json?dcr=true"
+    path = tmp_path / "many.warc"
+    with path.open("wb") as out:
+        for n in range(40):  # incompressible posts: each capture costs its size
+            page["blocks"][0]["elements"][0]["html"] = f"<p>{os.urandom(150_000).hex()}</p>"
+            out.write(_record(url, json.dumps(page).encode(), f"2021-02-19T14:{n:02d}:00Z"))
+    with tmpfs(tmp_path / "small", "6m") as disk:
+        db = disk / "a.db"
+        result = run_cli("import", str(path), "--db", str(db))
+        err = result.stderr.decode()
+        with sqlite3.connect(db) as conn:
+            kept = conn.execute("SELECT count(*) FROM fetches WHERE kind = 'import'").fetchone()[0]
+    assert result.returncode == 74, err
+    assert "Traceback" not in err
+    assert f"the {kept} saved before it are kept" in err
+    assert 0 < kept < 40

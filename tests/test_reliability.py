@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import RELIABILITY_ROWS, SAMPLES, corpus_file, record, run_cli, start_cli
+from conftest import RELIABILITY_ROWS, SAMPLES, corpus_file, record, run_cli, start_cli, tmpfs
 from liveserver import LiveServer, Reply
 
 from liveblog_cli.archive import Archive
@@ -482,22 +482,6 @@ def test_eight_processes_fetching_eight_blogs_into_one_archive(tmp_path: Path) -
 
 
 # --- full and read-only disks ------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def tmpfs(path: Path, size: str) -> Iterator[Path]:
-    path.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-        capture_output=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 def test_disk_full_is_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:
