@@ -1,3 +1,3 @@
-from liveblog_cli.entry import main
+from liveblog_cli.cli.entry import main
 
 main()

@@ -11,9 +11,10 @@ One hierarchy, so a caller catches as much or as little as it means to:
     ├── NotFound                  66  nothing to read where the user pointed
     │   ├── NoArchive             66  no archive at the path (reads never create one)
     │   └── BlogNotFound          66  no archived blog (or block) matches
-    ├── FetchError                69  a site failed: HTTP error, too large, too slow
-    │   ├── WalkFailed            69  a page after the first failed (what was read is kept)
-    │   └── RateLimited           75  the site kept answering 429
+    ├── Unavailable               69  something we rely on failed (a site, a port)
+    │   └── FetchError            69  a site failed: HTTP error, too large, too slow
+    │       ├── WalkFailed        69  a page after the first failed (what was read is kept)
+    │       └── RateLimited       75  the site kept answering 429
     ├── ArchiveError              74  the archive cannot be opened, read or written
     │   └── ArchiveBusy           75  another process held the archive too long
     ├── OutputError               74  a file the command writes (--output) cannot be written
@@ -108,10 +109,14 @@ class BlogNotFound(NotFound):
 # --- 69 and 75: the site ----------------------------------------------------------------------
 
 
-class FetchError(LiveblogError):
-    """The page could not be had: HTTP error after retries, too large, too slow."""
+class Unavailable(LiveblogError):
+    """Something liveblog relies on failed: a site, a port to listen on."""
 
     exit_code = EXIT_UNAVAILABLE
+
+
+class FetchError(Unavailable):
+    """The page could not be had: HTTP error after retries, too large, too slow."""
 
     def __init__(
         self,
@@ -243,6 +248,7 @@ __all__ = [
     "Retry",
     "SearchSyntaxError",
     "Stopped",
+    "Unavailable",
     "UsageError",
     "WalkFailed",
 ]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from liveblog_cli.model import Block, LiveBlog
 from liveblog_cli.untrusted import for_terminal, for_terminal_marked, is_terminal_safe
+from liveblog_cli.words import counted
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -71,7 +72,7 @@ def blog_summary(blog: LiveBlog, console: Console, zone: tzinfo | None = None) -
         ("updated", fmt_time(blog.updated_at, zone)),
         (
             "blocks",
-            f"{len(blog.blocks)} ({sum(b.key_event for b in blog.blocks)} key events, "
+            f"{len(blog.blocks)} ({counted(sum(b.key_event for b in blog.blocks), 'key events')}, "
             f"{sum(b.pinned for b in blog.blocks)} pinned, "
             f"{sum(b.summary for b in blog.blocks)} summary)",
         ),
@@ -256,8 +257,8 @@ def blog_lines(blogs: list[dict[str, Any]], zone: tzinfo | None = None) -> list[
                 [(safe(f"  {blog['publisher']} · {blog.get('source_format') or ''}"), "dim")]
             )
         facts = [
-            f"{blog.get('blocks')} blocks",
-            f"{blog.get('key_events')} key events",
+            counted(blog.get("blocks"), "blocks"),
+            counted(blog.get("key_events"), "key events"),
             f"posts {fmt_time(blog.get('first_post_at'), zone)} → "
             f"{fmt_time(blog.get('last_post_at'), zone)}",
         ]
@@ -269,7 +270,7 @@ def blog_lines(blogs: list[dict[str, Any]], zone: tzinfo | None = None) -> list[
             f"changed {_ago(blog.get('last_changed_at'))}",
         ]
         if blog.get("failures_24h"):
-            polls.append(f"{blog['failures_24h']} failed polls in 24 h")
+            polls.append(counted(blog["failures_24h"], "failed polls") + " in 24 h")
         lines.append([("  " + " · ".join(polls), "dim")])
     return lines
 

@@ -27,6 +27,7 @@ from liveblog_cli.archive import Archive, WalkSave, content_hash, now_utc
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import BLOCK_FIELDS, Block, LiveBlog, iso_z
 from liveblog_cli.parse import page_url_for, parse_page
+from liveblog_cli.words import counted
 
 ATTEMPTS = 3  # optimistic comparisons before a reparse holds the write lock while comparing
 
@@ -49,20 +50,17 @@ class ReparseReport:
     corrections: list[Correction] = field(default_factory=list)
 
     def summary(self, *, dry_run: bool) -> str:
-        verb = "would be" if dry_run else ""
+        read = (
+            f"{self.blog_id}: {counted(self.pages, 'pages')} read again, "
+            f"{counted(self.checked, 'posts')} checked: "
+        )
+        if not self.corrections:
+            return read + "nothing to change"
+        verb = "would be " if dry_run else ""
         fixed = len([c for c in self.corrections if not c.added])
         added = len([c for c in self.corrections if c.added])
-        if not self.corrections:
-            return (
-                f"{self.blog_id}: {self.pages} pages read again, {self.checked} posts checked: "
-                "nothing to change"
-            )
-        return (
-            f"{self.blog_id}: {self.pages} pages read again, {self.checked} posts checked: "
-            f"{fixed} {verb + ' ' if verb else ''}rewritten, {added} {verb + ' ' if verb else ''}"
-            "added (cause reparse)"
-            + (f", {self.unreadable} pages unreadable" if self.unreadable else "")
-        )
+        unreadable = f", {counted(self.unreadable, 'pages')} unreadable" if self.unreadable else ""
+        return f"{read}{fixed} {verb}rewritten, {added} {verb}added (cause reparse){unreadable}"
 
 
 def _page_url(row: dict[str, Any]) -> str | None:

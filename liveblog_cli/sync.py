@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from liveblog_cli.bounds import IDLE_PAGES, MAX_PAGES, WALK_BUDGET
 from liveblog_cli.errors import (
@@ -35,6 +34,7 @@ from liveblog_cli.fetch import (
 from liveblog_cli.model import Block, LiveBlog
 from liveblog_cli.parse import Plan, Reach, parse_page, plan
 from liveblog_cli.urls import Address
+from liveblog_cli.words import counted
 
 if TYPE_CHECKING:
     from liveblog_cli.archive import Archive, FetchInfo, SaveReport, WalkSave
@@ -127,7 +127,7 @@ class Sync:
 
     def many(
         self,
-        urls: list[str],
+        urls: Sequence[str | Address],
         *,
         workers: int | None = None,
         on_done: Callable[[BlogResult], None] | None = None,
@@ -141,7 +141,7 @@ class Sync:
             return [result]
         from concurrent.futures import ThreadPoolExecutor, as_completed
 
-        hosts = len({urlsplit(u).netloc for u in urls})
+        hosts = len({(Address.of(u) if isinstance(u, str) else u).host for u in urls})
         with ThreadPoolExecutor(max_workers=workers or min(8, hosts, len(urls))) as pool:
             futures = {pool.submit(self.blog, url): n for n, url in enumerate(urls)}
             results: list[BlogResult | None] = [None] * len(urls)
@@ -385,7 +385,7 @@ class _Walker:
         if limits.max_pages is not None and self.result.pages >= limits.max_pages:
             return f"--max-pages {limits.max_pages} read"
         if limits.idle_pages is not None and idle >= limits.idle_pages:
-            return f"{idle} pages in a row with nothing new"
+            return f"{counted(idle, 'pages')} in a row with nothing new"
         if limits.budget is not None and self.sync.clock() - self.started > limits.budget:
             return f"the walk took longer than {limits.budget:g} s"
         return None
@@ -427,7 +427,9 @@ class _Walker:
         if isinstance(exc, Stopped):
             raise exc
         of = f" of {total}" if total else ""
-        raise WalkFailed(f"read {pages}{of} pages, then {exc}") from None
+        raise WalkFailed(
+            f"read {pages}{of} {'page' if (total or pages) == 1 else 'pages'}, then {exc}"
+        ) from None
 
     def _progress(self) -> None:
         if self.sync.on_page:

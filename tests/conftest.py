@@ -74,7 +74,7 @@ def _forked(
     import tempfile
     import time
 
-    import liveblog_cli.cli  # noqa: F401 (imported once, here, for every child)
+    import liveblog_cli.cli.app  # noqa: F401 (imported once, here, for every child)
 
     with (
         tempfile.TemporaryFile() as inp,

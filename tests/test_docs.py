@@ -7,7 +7,7 @@ import re
 import pytest
 from conftest import ROOT, run_cli
 
-from liveblog_cli.cli import COMMANDS as REGISTERED
+from liveblog_cli.cli.app import COMMANDS as REGISTERED
 
 README = (ROOT / "README.md").read_text()
 COMMANDS = sorted(name for name, _ in REGISTERED)

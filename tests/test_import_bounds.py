@@ -208,3 +208,23 @@ def test_an_import_that_fills_the_disk_says_what_it_kept(tmp_path: Path) -> None
     assert "Traceback" not in err
     assert f"the {kept} saved before it are kept" in err
     assert 0 < kept < 40
+
+
+def test_counts_of_one_read_singular(tmp_path: Path) -> None:
+    """`1 capture`, `read 1 record: 1 live-blog page saved`, never `1 captures`."""
+    _, good = _valid()
+    path = tmp_path / "one.warc"
+    path.write_bytes(good)
+    done = run_cli("import", str(path), "--db", str(tmp_path / "one.db"))
+    err = done.stderr.decode()
+    assert done.returncode == 0, err
+    assert ": 1 capture 2021-02-19T14:00:00Z" in err
+    assert "read 1 record: 1 live-blog page saved; skipped: none" in err
+    assert "1 captures" not in err and "1 records" not in err
+    from liveblog_cli.words import counted
+
+    assert [counted(n, "key events") for n in (0, 1, 2)] == [
+        "0 key events",
+        "1 key event",
+        "2 key events",
+    ]

@@ -15,7 +15,7 @@ from helpers import make_block, make_blog
 
 from liveblog_cli.archive import Archive
 
-ENTRY = [sys.executable, "-c", "from liveblog_cli.entry import main; main()"]
+ENTRY = [sys.executable, "-c", "from liveblog_cli.cli.entry import main; main()"]
 
 
 _AGO = re.compile(rb"\d+ (?:s|min) ago")
@@ -116,7 +116,7 @@ def test_the_plain_forms_never_load_the_framework(form: list[str], db: Path) -> 
     probe = (
         "import atexit, sys\n"
         "atexit.register(lambda: sys.stderr.write('loaded:%s' % ('typer' in sys.modules)))\n"
-        "from liveblog_cli.entry import main\n"
+        "from liveblog_cli.cli.entry import main\n"
         "main()\n"
     )
     args = [word.format(db=db) for word in form]

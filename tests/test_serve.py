@@ -359,7 +359,7 @@ def test_a_file_named_like_datasettes_own_database_still_gets_its_metadata(
 def _serve_app() -> Any:
     import typer
 
-    from liveblog_cli.cli_serve import serve
+    from liveblog_cli.cli.serve import serve
 
     app = typer.Typer()
     app.command()(serve)

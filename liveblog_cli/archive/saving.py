@@ -21,7 +21,8 @@ from liveblog_cli.archive.database import now_utc
 from liveblog_cli.archive.packing import body_of
 from liveblog_cli.archive.raw import Raw
 from liveblog_cli.exchange import Exchange
-from liveblog_cli.model import Block, LiveBlog, iso_z, richness
+from liveblog_cli.model import BLOCK_FIELDS, Block, LiveBlog, iso_z, richness
+from liveblog_cli.words import counted
 
 
 def _stamp(value: datetime | None) -> str:
@@ -101,12 +102,12 @@ class SaveReport:
         if self.late and not self.changed:
             return (
                 f"{self.blog_id}: older than the newest page kept: placed in its history "
-                f"(never the current text), {self.total} blocks"
+                f"(never the current text), {counted(self.total, 'blocks')}"
             )
         rewritten = f", {len(self.rewritten)} re-read" if self.rewritten else ""
         return (
             f"{self.blog_id}: +{len(self.new)} new, {len(self.updated)} edited, "
-            f"{len(self.deleted)} deleted{rewritten}, {self.total} blocks"
+            f"{len(self.deleted)} deleted{rewritten}, {counted(self.total, 'blocks')}"
         )
 
 
@@ -175,18 +176,7 @@ class WalkSave:
 
 # A block's content columns beside (blog_id, id): the fields people query, and the rest of
 # its JSON compressed in `body` (see packing.py).
-_BLOCK_COLUMNS = (
-    "title",
-    "created_at",
-    "published_at",
-    "updated_at",
-    "key_event",
-    "pinned",
-    "summary",
-    "authors",
-    "text",
-    "body",
-)
+_BLOCK_COLUMNS = (*BLOCK_FIELDS[1:10], "body")  # title ... text, then the body
 # Blog metadata that a page lacking it must not blank.
 _BLOG_META = (
     "url",

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from liveblog_cli.cli_common import DbOption, open_archive, read_input
+from liveblog_cli.cli.common import open_archive, read_input
+from liveblog_cli.cli.options import DbOption
 
 
 class ParseFormat(StrEnum):

@@ -1,36 +1,94 @@
-"""The `liveblog` command line: thin commands over the library, errors as exit codes.
+"""The `liveblog` command line: the Typer app, its commands, errors as exit codes.
 
 Machine output (JSON, CSV ...) goes to stdout through plain writes; messages, progress and
 errors go to stderr. Heavy modules are imported inside commands so `--help` stays quick.
-This module only assembles the commands (each module registers its own on `app`) and maps
-errors to exit codes.
+This module assembles the commands (each module holds its own) and maps errors to exit
+codes.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
-from liveblog_cli import cli_archive, cli_fetch, cli_parse, cli_serve
-from liveblog_cli.cli_common import app, writes_output
-from liveblog_cli.errors import EXIT_SOFTWARE, EXIT_USAGE, LiveblogError, OutputFailed
+from liveblog_cli import __version__
+from liveblog_cli.cli import export, fetch, parse, read, serve, upkeep
+from liveblog_cli.cli.common import ROOT_DB, writes_output
+from liveblog_cli.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_SOFTWARE,
+    EXIT_USAGE,
+    LiveblogError,
+    OutputFailed,
+)
+
+app = typer.Typer(
+    name="liveblog",
+    help="Archive news live blogs: fetch, parse, keep every edit, show and export.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 
 # The commands, in the order `liveblog --help` lists them: the everyday ones first.
 COMMANDS = (
-    ("fetch", cli_fetch.fetch),
-    ("follow", cli_fetch.follow_command),
-    ("show", cli_archive.show),
-    ("list", cli_archive.list_blogs),
-    ("search", cli_archive.search),
-    ("export", cli_archive.export),
-    ("history", cli_archive.history),
-    ("import", cli_archive.import_archives),
-    ("serve", cli_serve.serve),
-    ("parse", cli_parse.parse),
-    ("reparse", cli_archive.reparse),
+    ("fetch", fetch.fetch),
+    ("follow", fetch.follow_command),
+    ("show", read.show),
+    ("list", read.list_blogs),
+    ("search", read.search),
+    ("export", export.export),
+    ("history", read.history),
+    ("import", export.import_archives),
+    ("serve", serve.serve),
+    ("parse", parse.parse),
+    ("reparse", upkeep.reparse),
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        if sys.stdout is None:
+            raise OutputFailed(OSError(errno.EBADF, "stdout is closed"))
+        try:
+            sys.stdout.write(f"liveblog {__version__}\n")
+        except OSError as exc:
+            raise OutputFailed(exc) from None
+        raise typer.Exit()
+
+
+def _root_db(value: Path | None) -> Path | None:
+    if value is not None:
+        ROOT_DB[:] = [value]
+    return value
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version."
+        ),
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            callback=_root_db,
+            help="The archive file, for any command (also after the command; env LIVEBLOG_DB).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Archive news live blogs: fetch, parse, keep every edit, show and export."""
 
 
 def _invoked(argv: list[str]) -> str | None:
@@ -71,7 +129,7 @@ def main() -> None:
     except clicks.ClickException as exc:
         _exit(f"liveblog: error: {exc.format_message()}", exc.exit_code)
     except (getattr(clicks, "Abort", typer.Abort), typer.Abort, KeyboardInterrupt):
-        _exit("liveblog: interrupted", 130)
+        _exit("liveblog: interrupted", EXIT_INTERRUPTED)
     except LiveblogError as exc:
         _exit(f"liveblog: error: {exc}", exc.exit_code)
     except OutputFailed as exc:
@@ -87,7 +145,7 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _click_exceptions():  # type: ignore[no-untyped-def]
+def _click_exceptions() -> Any:
     """Where the running Typer's click exceptions live (Typer 0.29 carries its own click)."""
     try:
         from typer._click import exceptions

@@ -19,7 +19,7 @@ def main() -> None:
         except OSError:
             pass  # a closed or full stdout: the full CLI says so in one line
     if {"list", "search"} & set(sys.argv[1:4]):  # the command, or after `--db PATH`
-        from liveblog_cli import quick
+        from liveblog_cli.cli import quick
 
         code = quick.run(sys.argv[1:])
         if code is not None:

@@ -13,14 +13,11 @@ from typing import Annotated
 import typer
 
 from liveblog_cli.bounds import IDLE_PAGES, MAX_BYTES, MAX_PAGES, WALK_BUDGET
-from liveblog_cli.cli_common import (
-    EXIT_USAGE,
-    DbOption,
-    archive_path,
-    fail,
-    finite,
-    open_archive,
-)
+from liveblog_cli.cli.common import archive_path, open_archive
+from liveblog_cli.cli.options import DbOption, finite
+from liveblog_cli.errors import UsageError
+from liveblog_cli.urls import Address
+from liveblog_cli.words import counted
 
 
 def _fetch_options(
@@ -51,13 +48,15 @@ def _fetch_options(
     from liveblog_cli.lock import blog_locks
     from liveblog_cli.sync import Limits, Sync
     from liveblog_cli.untrusted import one_line
+    from liveblog_cli.urls import check_url
 
-    for url in urls:
-        problem = fetching.check_url(url)
+    addresses = [Address.of(url) for url in urls]  # split once: what is sent, what is shown
+    for url, address in zip(urls, addresses, strict=True):
+        problem = check_url(url)
         if problem:
-            raise fail(f"URL {fetching.redact(url)!r}: {problem}", EXIT_USAGE)
+            raise UsageError(f"URL {address.shown!r}: {problem}")
     if follow_mode and len(urls) != 1:
-        raise fail("--follow takes exactly one URL", EXIT_USAGE)
+        raise UsageError("--follow takes exactly one URL")
     settings = fetching.Settings(
         user_agent=user_agent or fetching.DEFAULT_USER_AGENT,
         read_timeout=timeout,
@@ -74,7 +73,7 @@ def _fetch_options(
         try:
             handler = logging.FileHandler(log_file, encoding="utf-8")
         except OSError as exc:
-            raise fail(f"--log-file {log_file}: {exc.strerror or exc}", EXIT_USAGE) from None
+            raise UsageError(f"--log-file {log_file}: {exc.strerror or exc}") from None
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
@@ -82,14 +81,14 @@ def _fetch_options(
     stop = threading.Event()
     with (
         _stopped_by_signals(stop) as signalled,
-        blog_locks(db_path, [_lock_key(u) for u in urls], wait=wait),
+        blog_locks(db_path, [_lock_key(a) for a in addresses], wait=wait),
         open_archive(db_path, create=True) as archive,
         fetching.Fetcher(settings, stop=stop) as fetcher,
     ):
         limits = Limits(max_pages=max_pages, idle_pages=idle_pages, budget=walk_budget)
         sync = Sync(archive, fetcher, reach=_reach(guardian_api_key), limits=limits)
         if follow_mode:
-            code = _follow(urls[0], sync, interval, max_duration, quiet, verbose, log, stop)
+            code = _follow(addresses[0], sync, interval, max_duration, quiet, verbose, log, stop)
             raise typer.Exit(code)
 
         def done(result) -> None:  # type: ignore[no-untyped-def]
@@ -102,7 +101,7 @@ def _fetch_options(
                 sys.stderr.write(line + "\n")
             sys.stderr.flush()
 
-        results = _fetch_with_progress(urls, sync, quiet, done)
+        results = _fetch_with_progress(addresses, sync, quiet, done)
     code = max((r.exit_code for r in results), default=0)
     if signalled:
         code = 128 + signalled[0]
@@ -113,14 +112,12 @@ def _fetch_options(
     raise typer.Exit(code)
 
 
-def _lock_key(url: str) -> str:
+def _lock_key(address: Address) -> str:
     """What one fetch locks: the blog's URL as it is stored (no credentials, host in lower
     case, no fragment), so the same blog named twice is one lock."""
     from urllib.parse import urlsplit, urlunsplit
 
-    from liveblog_cli.fetch import redact
-
-    parts = urlsplit(redact(url))
+    parts = urlsplit(address.shown)
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
 
 
@@ -225,7 +222,7 @@ def _follow(url, sync, interval, max_duration, quiet, verbose, log, stop):  # ty
     if not quiet:
         sys.stderr.write(
             f"liveblog: stopped following ({outcome.reason}) after "
-            f"{outcome.polls} polls, {outcome.emitted} blocks shown\n"
+            f"{counted(outcome.polls, 'polls')}, {counted(outcome.emitted, 'blocks')} shown\n"
         )
     return outcome.exit_code
 

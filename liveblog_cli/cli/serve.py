@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from liveblog_cli.cli_common import DbOption, fail, open_archive
-from liveblog_cli.errors import EXIT_CONFIG, EXIT_IOERR, EXIT_UNAVAILABLE
+from liveblog_cli.cli.common import open_archive
+from liveblog_cli.cli.options import DbOption
+from liveblog_cli.errors import ArchiveError, MissingExtra, Unavailable
 
 NEEDS_DATASETTE = "liveblog serve needs Datasette: pip install 'liveblog-cli[datasette]'"
 
@@ -28,7 +29,7 @@ def serve(
     try:
         import datasette  # noqa: F401  (optional: only this command needs it)
     except ImportError:
-        raise fail(NEEDS_DATASETTE, EXIT_CONFIG) from None
+        raise MissingExtra(NEEDS_DATASETTE) from None
     from liveblog_cli import serve as site
     from liveblog_cli.output import say
 
@@ -37,14 +38,12 @@ def serve(
     with open_archive(db) as archive:
         path, read_only_media = archive.path, archive.readonly
     if site.unsafe_path(path):
-        raise fail(f"Datasette cannot open a path holding '?', '#' or '%': {path}", EXIT_IOERR)
+        raise ArchiveError(f"Datasette cannot open a path holding '?', '#' or '%': {path}")
     ds = site.build(path, immutable=read_only_media)
     try:
         sock = site.listen(port)
     except OSError as exc:
-        raise fail(
-            f"cannot listen on {site.HOST}:{port}: {exc.strerror or exc}", EXIT_UNAVAILABLE
-        ) from None
+        raise Unavailable(f"cannot listen on {site.HOST}:{port}: {exc.strerror or exc}") from None
     bound = sock.getsockname()[1]
     say(f"serving {path} at http://{site.HOST}:{bound}/{site.served_name(ds, path)} (Ctrl-C stops)")
     site.run(ds, sock)
