@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from liveblog_cli.sync import BlogResult, Sync
+    from liveblog_cli.urls import Address
 
 MIN_INTERVAL = 15.0
 
@@ -50,7 +51,7 @@ def changed_blocks(result: BlogResult) -> list[dict[str, Any]]:
 
 
 def follow(
-    url: str,
+    url: str | Address,
     sync: Sync,
     *,
     interval: float,

@@ -147,11 +147,12 @@ def main() -> None:
 
 def _click_exceptions() -> Any:
     """Where the running Typer's click exceptions live (Typer 0.29 carries its own click)."""
+    import importlib
+
     try:
-        from typer._click import exceptions
+        return importlib.import_module("typer._click.exceptions")
     except ImportError:
-        from click import exceptions
-    return exceptions
+        return importlib.import_module("click.exceptions")
 
 
 def _exit(message: str, code: int) -> None:

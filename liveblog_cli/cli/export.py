@@ -81,7 +81,7 @@ def export(
         blogs = archive.blog_rows() if needs_blogs else {}
         if output_path is not None and output_path.is_dir():
             output_path = output_path / export_file_name(blog_id, export_format.value)
-        filters = {
+        filters: dict[str, Any] = {
             "since": parse_when(since, "--since"),
             "until": parse_when(until, "--until"),
             "key_events": key_events,

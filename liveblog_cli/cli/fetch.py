@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +17,13 @@ from liveblog_cli.cli.common import archive_path, open_archive
 from liveblog_cli.cli.options import DbOption, finite
 from liveblog_cli.errors import UsageError
 from liveblog_cli.urls import Address
+
+if TYPE_CHECKING:
+    import logging
+    from collections.abc import Callable
+
+    from liveblog_cli.parse import Reach
+    from liveblog_cli.sync import BlogResult, Sync
 from liveblog_cli.words import counted
 
 
@@ -91,7 +98,7 @@ def _fetch_options(
             code = _follow(addresses[0], sync, interval, max_duration, quiet, verbose, log, stop)
             raise typer.Exit(code)
 
-        def done(result) -> None:  # type: ignore[no-untyped-def]
+        def done(result: BlogResult) -> None:
             """One line per blog as it finishes (page-derived text made plain)."""
             line = one_line(result.summary())
             (log.error if result.error else log.info)(line)
@@ -142,7 +149,7 @@ def _stopped_by_signals(stop: threading.Event) -> Iterator[list[int]]:
             signal.signal(sig, old)
 
 
-def _reach(guardian_api_key: str | None):  # type: ignore[no-untyped-def]
+def _reach(guardian_api_key: str | None) -> Reach:
     """Where publishers live: LIVEBLOG_GUARDIAN_HOSTS adds Guardian hosts (mirrors, tests);
     LIVEBLOG_GUARDIAN_API points the Guardian's Content API elsewhere (a mirror, a test)."""
     import os
@@ -155,7 +162,9 @@ def _reach(guardian_api_key: str | None):  # type: ignore[no-untyped-def]
     return Reach(guardian_hosts=hosts, guardian_api_key=guardian_api_key or None, guardian_api=api)
 
 
-def _fetch_with_progress(urls, sync, quiet, done):  # type: ignore[no-untyped-def]
+def _fetch_with_progress(
+    urls: list[Address], sync: Sync, quiet: bool, done: Callable[[BlogResult], None]
+) -> list[BlogResult]:
     if quiet or not sys.stderr.isatty():
         return sync.many(urls, on_done=done)
     from liveblog_cli.output import console
@@ -167,7 +176,7 @@ def _fetch_with_progress(urls, sync, quiet, done):  # type: ignore[no-untyped-de
         def on_page(url: str, page: int) -> None:
             status.update(one_line(f"fetching {url} (page {page})"))
 
-        def finished(result) -> None:  # type: ignore[no-untyped-def]
+        def finished(result: BlogResult) -> None:
             status.stop()
             done(result)
             status.start()
@@ -176,7 +185,16 @@ def _fetch_with_progress(urls, sync, quiet, done):  # type: ignore[no-untyped-de
         return sync.many(urls, on_done=finished)
 
 
-def _follow(url, sync, interval, max_duration, quiet, verbose, log, stop):  # type: ignore[no-untyped-def]
+def _follow(
+    url: Address,
+    sync: Sync,
+    interval: float,
+    max_duration: float | None,
+    quiet: bool,
+    verbose: bool,
+    log: logging.Logger,
+    stop: threading.Event,
+) -> int:
     from liveblog_cli import output
     from liveblog_cli.follow import follow
     from liveblog_cli.times import local_zone
@@ -185,7 +203,7 @@ def _follow(url, sync, interval, max_duration, quiet, verbose, log, stop):  # ty
     terminal = sys.stdout.isatty()
     view = output.console() if terminal else None
 
-    def emit(row: dict) -> None:  # type: ignore[type-arg]
+    def emit(row: dict[str, Any]) -> None:
         if view is not None:
             from liveblog_cli.render import timeline
 
@@ -201,7 +219,7 @@ def _follow(url, sync, interval, max_duration, quiet, verbose, log, stop):  # ty
             sys.stdout.write(output.dumps(row) + "\n")
             sys.stdout.flush()
 
-    def report(result) -> None:  # type: ignore[no-untyped-def]
+    def report(result: BlogResult) -> None:
         line = one_line(result.summary())
         (log.error if result.error else log.info)(line)
         if result.error:
