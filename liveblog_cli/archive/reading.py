@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from liveblog_cli.archive.as_of import counts as as_of_counts
 from liveblog_cli.archive.as_of import query as as_of_query
 from liveblog_cli.archive.as_of import select as as_of_select
-from liveblog_cli.archive.database import Database, _archive_error, now_utc
+from liveblog_cli.archive.database import Database, now_utc
 from liveblog_cli.archive.packing import SEP, block_dict
 from liveblog_cli.errors import AmbiguousBlog, BlogNotFound
 from liveblog_cli.model import iso_z
@@ -56,8 +55,8 @@ class Reading(Database):
                 (r[0], r[1], r[2])
                 for r in self.conn.execute("SELECT id, url, title FROM blogs ORDER BY id")
             ]
-        except sqlite3.Error as exc:
-            raise _archive_error(exc, self.path) from None
+        except self.engine.errors as exc:
+            raise self.engine.error(exc) from None
         ref = ref.strip()
         for blog_id, url, _ in blogs:
             if ref in (blog_id, url) or (url and ref.rstrip("/") == url.rstrip("/")):
@@ -136,7 +135,7 @@ class Reading(Database):
         for row in self._rows(sql, params):
             yield self._row_dict(row)
 
-    def _row_dict(self, row: sqlite3.Row) -> dict[str, Any]:
+    def _row_dict(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """A stored post as the export shape: its JSON, with its blog first and the
         archive's bookkeeping after."""
         data = block_dict(row["id"], row["title"], row["text"], self.packer.unpack(row["body"]))
@@ -160,7 +159,7 @@ class Reading(Database):
                 blog_id, columns="b.updated_at, b.published_at, s.last_seen_at", **filters
             )
             row = self.conn.execute(
-                f"SELECT max(coalesce(updated_at, published_at, last_seen_at)) FROM ({sql})",
+                f"SELECT max(coalesce(updated_at, published_at, last_seen_at)) FROM ({sql}) AS q",
                 params,
             ).fetchone()
             return row[0] if row else None
@@ -177,10 +176,12 @@ class Reading(Database):
         SQLite quotes the text a publisher wrote (id, title, text) as JSON; a post's body
         holds the rest of its JSON as text already; times are ours, ISO strings that need no
         escaping, and one blog's id is quoted once: each line is those pieces put together
-        (the export's hot path, a few microseconds a post).
+        (the export's hot path, a few microseconds a post). An engine without SQLite's
+        json_quote has them quoted here, the same way.
         """
-        quote = "CAST(json_quote({}) AS BLOB)".format
-        raw = "CAST({} AS BLOB)".format
+        in_sql = self.engine.name == "sqlite"
+        quote = "CAST(json_quote({}) AS BLOB)".format if in_sql else "{}".format
+        raw = "CAST({} AS BLOB)".format if in_sql else "{}".format
         columns = ", ".join(
             ["b.blog_id"]
             + [quote(c) for c in ("b.id", "b.title", "coalesce(b.text, '')")]
@@ -194,10 +195,12 @@ class Reading(Database):
             cursor = self.conn.execute(sql, params)
             while batch := cursor.fetchmany(1000):
                 for blog, ident, title, text, body, revision, edits, first, last, gone in batch:
+                    if not in_sql:
+                        ident, title, text = map(json_quote_bytes, (ident, title, text))
                     quoted = blogs.get(blog)
                     if quoted is None:
                         quoted = blogs[blog] = b'{"blog_id":' + json_quote_bytes(blog)
-                    head, _, rest = unpack(body).partition(SEP)
+                    head, _, rest = unpack(bytes(body)).partition(SEP)
                     yield b"".join(
                         (
                             quoted,
@@ -222,8 +225,8 @@ class Reading(Database):
                             ),
                         )
                     )
-        except sqlite3.Error as exc:
-            raise _archive_error(exc, self.path) from None
+        except self.engine.errors as exc:
+            raise self.engine.error(exc) from None
 
     def _blocks_sql(
         self,
@@ -303,7 +306,7 @@ def json_quote_bytes(value: bytes | str | None) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
-def _blog_dict(row: dict[str, Any] | sqlite3.Row) -> dict[str, Any]:
+def _blog_dict(row: Mapping[str, Any]) -> dict[str, Any]:
     r = dict(row)
     for key in ("authors", "tags"):
         r[key] = json.loads(r.get(key) or "[]")

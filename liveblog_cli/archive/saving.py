@@ -505,7 +505,7 @@ class Saving(Raw):
         self.conn.execute(f"UPDATE blogs SET {sets} WHERE id = ?", [*update.values(), blog.id])
 
     def _save_blocks(
-        self, blog: LiveBlog, moment: str | None, walk: WalkSave, fetch_id: int | None
+        self, blog: LiveBlog, moment: str, walk: WalkSave, fetch_id: int | None
     ) -> None:
         """Each block once per walk: new ones, changed ones (a revision with its cause), and
         the rule that a thinner source never rewrites what a richer one gave."""
@@ -582,12 +582,7 @@ class Saving(Raw):
             self._add_revision(blog, block.id, revision + 1, digest, moment, cause, fetch_id)
             (report.updated if cause == "edit" else report.rewritten).append(block.id)
         # When each block was last seen lives in a narrow table: one cheap statement for all.
-        self.conn.execute(
-            "INSERT INTO block_seen (blog_id, block_id, last_seen_at) "
-            "SELECT ?, value, ? FROM json_each(?) WHERE true "
-            "ON CONFLICT (blog_id, block_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
-            [blog.id, moment, json.dumps(sorted(seen))],
-        )
+        self.engine.mark_seen(blog.id, sorted(seen), moment)
 
     def _supersede(self, blog_id: str, block_id: str, revision: int) -> None:
         """The post's current content moves into its revision's row: a newer one replaces it

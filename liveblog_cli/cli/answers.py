@@ -11,7 +11,7 @@ from pathlib import Path
 from liveblog_cli.cli.common import open_archive, parse_when, zone_named
 
 
-def list_blogs(db: Path | None, shape: str | None, tz: str | None, as_of: str | None) -> None:
+def list_blogs(db: str | Path | None, shape: str | None, tz: str | None, as_of: str | None) -> None:
     """The archived blogs: rows in a shape, plain lines to a pipe, a table on a terminal."""
     from liveblog_cli import times
 
@@ -37,12 +37,17 @@ def list_blogs(db: Path | None, shape: str | None, tz: str | None, as_of: str | 
 
 
 def search(
-    query: str, db: Path | None, blog: str | None, limit: int, shape: str | None, tz: str | None
+    query: str,
+    db: str | Path | None,
+    blog: str | None,
+    limit: int,
+    shape: str | None,
+    tz: str | None,
 ) -> None:
     """Posts matching `query`, best first: rows in a shape, plain lines to a pipe, styled
     lines on a terminal; a line on stderr when nothing matched."""
     from liveblog_cli import times
-    from liveblog_cli.archive.search import fts_query
+    from liveblog_cli.archive.query import fts_query
 
     zone = zone_named(tz) if tz else times.local_zone()
     fts_query(query)  # a query that cannot be read is a usage error, before the archive

@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -64,7 +63,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-def _root_db(value: Path | None) -> Path | None:
+def _root_db(value: str | None) -> str | None:
     if value is not None:
         ROOT_DB[:] = [value]
     return value
@@ -79,7 +78,7 @@ def root(
         ),
     ] = None,
     db: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--db",
             callback=_root_db,

@@ -23,10 +23,10 @@ if TYPE_CHECKING:
     from liveblog_cli.archive import Archive
 
 # The archive named before the command (`liveblog --db X list`), for commands not given one.
-ROOT_DB: list[Path] = []
+ROOT_DB: list[str | Path] = []
 
 
-def archive_path(db: Path | None) -> Path:
+def archive_path(db: str | Path | None) -> str | Path:
     """The archive a command works on: its --db, the --db before it, LIVEBLOG_DB, else the
     default in the user data directory."""
     from liveblog_cli.archive import chosen_path
@@ -34,7 +34,7 @@ def archive_path(db: Path | None) -> Path:
     return chosen_path(db if db is not None or not ROOT_DB else ROOT_DB[0])
 
 
-def open_archive(db: Path | None, *, create: bool = False) -> Archive:
+def open_archive(db: str | Path | None, *, create: bool = False) -> Archive:
     """The archive, opened; only commands that write (`create`) make one where none is:
     a mistyped --db for a read is an error (exit 66), never a new empty archive."""
     from liveblog_cli.archive import Archive

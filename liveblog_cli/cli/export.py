@@ -128,7 +128,7 @@ def export(
     sys.stderr.write(f"wrote {counted(count, 'posts')} to {output_path}\n")
 
 
-def _export_web_archive(blog: str | None, db: Path | None, kind: str, path: Path | None) -> None:
+def _export_web_archive(blog: str | None, db: str | None, kind: str, path: Path | None) -> None:
     """WARC (gzip-compressed WARC 1.1) or WACZ of every capture of one blog or all."""
     from liveblog_cli.warc_out import write_wacz, write_warc
 

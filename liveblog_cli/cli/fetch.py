@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from liveblog_cli.bounds import IDLE_PAGES, MAX_BYTES, MAX_PAGES, WALK_BUDGET
-from liveblog_cli.cli.common import archive_path, open_archive
+from liveblog_cli.cli.common import open_archive
 from liveblog_cli.cli.options import DbOption, finite
 from liveblog_cli.errors import UsageError
 from liveblog_cli.urls import Address
@@ -52,7 +52,6 @@ def _fetch_options(
     import logging
 
     from liveblog_cli import fetch as fetching
-    from liveblog_cli.lock import blog_locks
     from liveblog_cli.sync import Limits, Sync
     from liveblog_cli.untrusted import one_line
     from liveblog_cli.urls import check_url
@@ -84,12 +83,11 @@ def _fetch_options(
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
-    db_path = archive_path(db)
     stop = threading.Event()
     with (
         _stopped_by_signals(stop) as signalled,
-        blog_locks(db_path, [_lock_key(a) for a in addresses], wait=wait),
-        open_archive(db_path, create=True) as archive,
+        open_archive(db, create=True) as archive,
+        archive.engine.blog_locks([_lock_key(a) for a in addresses], wait=wait),
         fetching.Fetcher(settings, stop=stop) as fetcher,
     ):
         limits = Limits(max_pages=max_pages, idle_pages=idle_pages, budget=walk_budget)

@@ -8,7 +8,6 @@ import functools
 import inspect
 import math
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,10 +15,11 @@ import typer
 from liveblog_cli.cli.common import chosen_shape
 
 DbOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--db",
-        help="The archive file (default: env LIVEBLOG_DB, else in your user data directory).",
+        help="The archive: a file, or a postgresql:// URL (default: env LIVEBLOG_DB, else a "
+        "file in your user data directory).",
         show_default=False,
     ),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -37,6 +38,11 @@ def serve(
     # views (its migrations run) before Datasette reads it.
     with open_archive(db) as archive:
         path, read_only_media = archive.path, archive.readonly
+    if not isinstance(path, Path):
+        raise MissingExtra(
+            "liveblog serve shows SQLite archives (Datasette reads files, not PostgreSQL): "
+            f"`liveblog copy {path} FILE.db`, then `liveblog serve --db FILE.db`"
+        )
     if site.unsafe_path(path):
         raise ArchiveError(f"Datasette cannot open a path holding '?', '#' or '%': {path}")
     ds = site.build(path, immutable=read_only_media)
