@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint demo bench clean check-html fuzz reliability-doc formats-doc
+.PHONY: install test test-postgres lint demo bench clean check-html fuzz reliability-doc formats-doc
 
 $(BIN)/liveblog: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ test: install
 	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 # ruff's lint and format checks, and mypy over the package (config in pyproject.toml).
+# The same suite with its archives in a throwaway PostgreSQL (one server per worker, started
+# by tests/pgserver.py; tests of SQLite's own file skip; no server binaries: they skip).
+test-postgres: install
+	LIVEBLOG_TEST_ENGINE=postgres $(BIN)/python -m pytest -q -n auto --dist worksteal
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -20,6 +20,8 @@ One hierarchy, so a caller catches as much or as little as it means to:
     ├── OutputError               74  a file the command writes (--output) cannot be written
     ├── LockError                 74  a lock file cannot be made
     ├── LockHeld                  75  another liveblog fetches this blog now
+    ├── DatabaseUnavailable       75  a PostgreSQL archive's server cannot be reached
+    ├── DatabaseRefused           77  it refused the credentials given
     ├── MissingExtra              78  a feature needs an optional extra not installed
     └── Stopped                   143 a stop was asked for (SIGTERM, SIGINT)
 
@@ -42,7 +44,8 @@ EXIT_NOINPUT = 66  # an input file does not exist or cannot be read
 EXIT_UNAVAILABLE = 69  # HTTP error after retries, page too large or too slow
 EXIT_SOFTWARE = 70  # an internal error: a bug
 EXIT_IOERR = 74  # archive error, or output that cannot be written
-EXIT_TEMPFAIL = 75  # lock held, rate limited: try again later
+EXIT_TEMPFAIL = 75  # lock held, rate limited, database unreachable: try again later
+EXIT_NOPERM = 77  # the database refused the credentials given
 EXIT_CONFIG = 78  # a feature needs an optional extra that is not installed
 EXIT_INTERRUPTED = 130  # Ctrl-C
 EXIT_STOPPED = 143  # stopped by SIGTERM
@@ -167,6 +170,18 @@ class LockError(LiveblogError):
     exit_code = EXIT_IOERR
 
 
+class DatabaseUnavailable(LiveblogError):
+    """A PostgreSQL archive's server cannot be reached now."""
+
+    exit_code = EXIT_TEMPFAIL
+
+
+class DatabaseRefused(LiveblogError):
+    """A PostgreSQL archive's server refused the credentials given."""
+
+    exit_code = EXIT_NOPERM
+
+
 class LockHeld(LiveblogError):
     """Another liveblog is fetching this blog into this archive now."""
 
@@ -230,6 +245,8 @@ __all__ = [
     "ArchiveError",
     "BlogNotFound",
     "DamagedRecord",
+    "DatabaseRefused",
+    "DatabaseUnavailable",
     "DeadlinePassed",
     "FetchError",
     "Internal",

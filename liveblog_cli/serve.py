@@ -231,6 +231,12 @@ TABLES: dict[str, dict[str, Any]] = {
         },
     },
     "block_seen": {"description": "When each post was last seen on a page."},
+    "schedule": {
+        "description": "What workers poll: each blog (or feed of links) with how often, when "
+        "it is next due (seconds since 1970), who holds it now, how its last poll went.",
+    },
+    "hosts": {"description": "The next moment each host may be asked (politeness across workers)."},
+    "links": {"description": "Links found in feeds and what they turned out to be."},
     "walks": {"description": "One row per walk of a blog's pages: pages read, how it ended."},
     "exchanges": {
         "description": "Each request and response of a poll as it crossed the wire "

@@ -26,11 +26,59 @@ def corpus_file(relative: str) -> Path:
     return path
 
 
+def archive_db(tmp_path: Path, name: str = "archive") -> str:
+    """Where a test keeps an archive: a file in its temporary directory, or, under
+    `make test-postgres` (LIVEBLOG_TEST_ENGINE=postgres), a new PostgreSQL archive (a
+    schema of its own on this process's throwaway server; skipped where none can run)."""
+    import pgserver
+
+    if not pgserver.wanted():
+        return str(tmp_path / f"{name}.db")
+    try:
+        return pgserver.server().archive(name)
+    except Exception as exc:  # no binaries, no psycopg, a server that will not start
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no PostgreSQL for this test: {exc}")
+
+
+def on_postgres(db: str | Path) -> bool:
+    return str(db).startswith("postgresql://")
+
+
+def sqlite_only(db: str | Path) -> None:
+    """A test of SQLite's own ways (its file, its pragmas): skipped on PostgreSQL."""
+    if on_postgres(db):
+        pytest.skip("about SQLite's own file, not the archive's rules")
+
+
+def sql(db: str | Path, query: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
+    """Rows of a query (SQLite's `?` placeholders) on a test's archive, either engine."""
+    if on_postgres(db):
+        import psycopg
+
+        from liveblog_cli.archive.postgres import translate
+
+        text, numbered = translate(query)
+        values = {f"p{n}": v for n, v in enumerate(params, 1)} if numbered else list(params)
+        with psycopg.connect(str(db), autocommit=True) as conn:
+            return [tuple(row) for row in conn.execute(text, values or None).fetchall()]
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return conn.execute(query, params).fetchall()
+
+
 @pytest.fixture(autouse=True)
-def _private_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Tests never touch a real user archive."""
-    db = tmp_path / "archive.db"
-    monkeypatch.setenv("LIVEBLOG_DB", str(db))
+def _private_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Tests never touch a real user archive: LIVEBLOG_DB names the test's own (a file, or
+    under `make test-postgres` a PostgreSQL archive made when first used)."""
+    import pgserver
+
+    db = str(tmp_path / "archive.db")
+    if pgserver.wanted() and pgserver.binaries() is not None:
+        db = archive_db(tmp_path)
+    monkeypatch.setenv("LIVEBLOG_DB", db)
     return db
 
 

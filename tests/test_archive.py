@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, corpus_file
+from conftest import SAMPLES, archive_db, corpus_file
 from helpers import make_block, make_blog
 
 from liveblog_cli.archive import Archive, schema
@@ -24,7 +24,7 @@ def count(db: Path, sql: str, *params: object) -> int:
 
 
 def test_saving_the_same_page_twice_writes_nothing_new(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     raw = corpus_file(POLITICS).read_bytes()
     blog = parse_page(raw)
     with Archive(db) as archive:
@@ -47,7 +47,7 @@ def test_saving_the_same_page_twice_writes_nothing_new(tmp_path: Path) -> None:
 
 
 def test_an_edit_keeps_both_revisions(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     blocks = [make_block(i) for i in range(3)]
     with Archive(db) as archive:
         archive.save(make_blog(blocks))
@@ -66,7 +66,7 @@ def test_an_edit_keeps_both_revisions(tmp_path: Path) -> None:
 
 
 def test_dropped_block_on_a_complete_page_is_marked_deleted_then_restored(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     blocks = [make_block(i) for i in range(4)]
     with Archive(db) as archive:
         archive.save(make_blog(blocks))
@@ -80,7 +80,7 @@ def test_dropped_block_on_a_complete_page_is_marked_deleted_then_restored(tmp_pa
 
 
 def test_a_page_says_nothing_about_posts_outside_its_span(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     blocks = [make_block(i) for i in range(10)]
     older = {"older": "https://news.example.org/x?page=2"}
     with Archive(db) as archive:
@@ -94,7 +94,7 @@ def test_a_page_says_nothing_about_posts_outside_its_span(tmp_path: Path) -> Non
 
 
 def test_the_same_block_on_two_pages_is_one_row(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with Archive(db) as archive:
         for name in ("guardian-tallships.dcr.json", "guardian-tallships-page2.dcr.json"):
             raw = (SAMPLES / name).read_bytes()
@@ -106,7 +106,7 @@ def test_the_same_block_on_two_pages_is_one_row(tmp_path: Path) -> None:
 
 
 def test_schema_after_migrating_a_blank_file(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     Archive(db).close()
     with sqlite3.connect(db) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -175,7 +175,7 @@ def test_a_file_that_is_not_an_archive_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_resolve_by_id_url_and_prefix(tmp_path: Path) -> None:
-    with Archive(tmp_path / "a.db") as archive:
+    with Archive(archive_db(tmp_path, "a")) as archive:
         archive.save(make_blog([make_block(1)], blog_id="news/live/one"))
         archive.save(make_blog([make_block(1)], blog_id="news/live/two"))
         assert archive.resolve("news/live/one") == "news/live/one"
@@ -194,7 +194,7 @@ def test_resolve_by_id_url_and_prefix(tmp_path: Path) -> None:
 def test_search_finds_words_and_says_why_a_query_cannot_be_read(tmp_path: Path) -> None:
     from liveblog_cli.errors import SearchSyntaxError
 
-    with Archive(tmp_path / "a.db") as archive:
+    with Archive(archive_db(tmp_path, "a")) as archive:
         archive.save(
             make_blog(
                 [
@@ -229,7 +229,7 @@ with Archive(sys.argv[2]) as archive:
 
 
 def test_two_processes_saving_at_once_both_succeed(tmp_path: Path) -> None:
-    db = tmp_path / "shared.db"
+    db = archive_db(tmp_path, "shared")
     Archive(db).close()
     script = _WRITER.format(tests=str(Path(__file__).parent))
     procs = [
@@ -251,7 +251,7 @@ def test_jsonl_lines_built_by_sqlite_equal_the_python_rows(tmp_path: Path) -> No
 
     from liveblog_cli.model import Element
 
-    with Archive(tmp_path / "a.db") as archive:
+    with Archive(archive_db(tmp_path, "a")) as archive:
         raw = corpus_file(POLITICS).read_bytes()
         archive.save(parse_page(raw), raw=raw)
         odd = make_block(
@@ -273,7 +273,7 @@ def test_a_page_of_the_newest_posts_says_nothing_about_older_ones(tmp_path: Path
     """A JSON-LD page listing only its newest posts: the posts it no longer lists because they
     are older than all it shows are kept; one missing from within its span is deleted."""
     blocks = [make_block(i) for i in range(10)]
-    with Archive(tmp_path / "a.db") as archive:
+    with Archive(archive_db(tmp_path, "a")) as archive:
         archive.save(make_blog(blocks))
         shown = [b for b in blocks if b.id in ("b0005", "b0006", "b0008", "b0009")]
         report = archive.save(make_blog(shown))
@@ -292,7 +292,7 @@ def test_a_single_page_blog_is_complete(tmp_path: Path) -> None:
     doc["keyEvents"] = [b for b in doc["keyEvents"] if b["id"] != oldest]
     if doc["pinnedPost"]["id"] == oldest:
         doc["pinnedPost"] = None
-    with Archive(tmp_path / "a.db") as archive:
+    with Archive(archive_db(tmp_path, "a")) as archive:
         archive.save(whole)
         report = archive.save(parse_page(json.dumps(doc).encode()))
     assert report.deleted == [oldest]

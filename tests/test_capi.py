@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import corpus_file, run_cli
+from conftest import archive_db, corpus_file, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from liveserver import LiveServer, Reply
@@ -199,7 +199,7 @@ def test_plan_with_a_key_leaves_other_sites_alone() -> None:
 
 def test_fetch_through_the_api(tmp_path: Path) -> None:
     body = corpus_file(ITEM).read_bytes()
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with LiveServer() as server:
         server.routes[f"/{PATH}"] = Reply(200, body, {"Content-Type": "application/json"})
         # Any request that would leave 127.0.0.1 goes to a closed local port instead.
@@ -230,7 +230,7 @@ def test_fetch_through_the_api(tmp_path: Path) -> None:
 
 def test_the_api_key_is_never_stored(tmp_path: Path) -> None:
     key = "k-3f9a1c77e"
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with LiveServer() as server:
         server.routes[f"/{PATH}"] = Reply(200, corpus_file(ITEM).read_bytes())
         result = run_cli(

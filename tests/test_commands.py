@@ -11,7 +11,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from conftest import SAMPLES, corpus_file, run_cli
+from conftest import SAMPLES, archive_db, corpus_file, run_cli
 from helpers import make_block, make_blog
 
 from liveblog_cli.archive import Archive
@@ -24,7 +24,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    path = tmp_path / "archive.db"
+    path = archive_db(tmp_path, "archive")
     for name in ("guardian-tallships.dcr.json", "guardian-tallships-page2.dcr.json"):
         result = run_cli("parse", str(SAMPLES / name), "--save", "--db", str(path))
         assert result.returncode == 0, result.stderr
@@ -33,7 +33,7 @@ def db(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def hostile_db(tmp_path: Path) -> Path:
-    path = tmp_path / "hostile.db"
+    path = archive_db(tmp_path, "hostile")
     evil_html = (
         '<p onclick="steal()">Hi<script>alert(1)</script>'
         '<img src="x" onerror="alert(2)"><a href="javascript:alert(3)">link</a>'
@@ -107,7 +107,7 @@ def test_show_errors(db: Path) -> None:
 
 
 def test_ambiguous_blog_lists_candidates_and_exits_2(tmp_path: Path) -> None:
-    path = tmp_path / "two.db"
+    path = archive_db(tmp_path, "two")
     with Archive(path) as archive:
         archive.save(make_blog([make_block(1)], blog_id="news/live/a"))
         archive.save(make_blog([make_block(1)], blog_id="news/live/b"))
@@ -117,7 +117,7 @@ def test_ambiguous_blog_lists_candidates_and_exits_2(tmp_path: Path) -> None:
 
 
 def test_export_jsonl_every_line_is_json_for_jq(tmp_path: Path) -> None:
-    path = tmp_path / "corpus.db"
+    path = archive_db(tmp_path, "corpus")
     run_cli(
         "parse",
         str(corpus_file("guardian/politics-live-2023-12-13.dcr.json")),
@@ -191,7 +191,7 @@ def test_export_needs_a_blog_or_all(db: Path) -> None:
 
 
 def test_search_and_history(tmp_path: Path) -> None:
-    path = tmp_path / "h.db"
+    path = archive_db(tmp_path, "h")
     with Archive(path) as archive:
         archive.save(make_blog([make_block(1, text="The harbour bridge opened at noon.")]))
         archive.save(make_blog([make_block(1, text="The harbour bridge opened at one.")]))
@@ -253,7 +253,7 @@ def test_parse_save_reports_on_stderr_and_prints_json(tmp_path: Path) -> None:
         str(SAMPLES / "guardian-tallships.dcr.json"),
         "--save",
         "--db",
-        str(tmp_path / "x.db"),
+        archive_db(tmp_path, "x"),
         "-f",
         "jsonl",
     )

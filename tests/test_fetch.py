@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, run_cli, start_cli
+from conftest import SAMPLES, archive_db, run_cli, sql, start_cli
 from liveserver import GuardianBlog, LiveServer, Reply, dcr_block
 
 PATH = "/world/live/2024/may/01/test-blog"
@@ -26,9 +26,8 @@ def fetch(
     )
 
 
-def rows(db: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
+def rows(db: str | Path, query: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
+    return sql(db, query, *params)
 
 
 @pytest.fixture
@@ -49,7 +48,7 @@ def blog(server: LiveServer) -> GuardianBlog:
 def test_first_fetch_walks_every_page(
     server: LiveServer, blog: GuardianBlog, tmp_path: Path
 ) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     result = fetch(db, server.url(PATH))
     assert result.returncode == 0, result.stderr
     assert b"+12 new, 0 edited, 0 deleted, 12 blocks" in result.stderr
@@ -65,7 +64,7 @@ def test_first_fetch_walks_every_page(
 def test_second_fetch_is_conditional_and_writes_nothing(
     server: LiveServer, blog: GuardianBlog, tmp_path: Path
 ) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     assert fetch(db, server.url(PATH)).returncode == 0
     before = rows(
         db,
@@ -95,7 +94,7 @@ def test_second_fetch_is_conditional_and_writes_nothing(
 def test_a_new_post_on_page_one_reads_only_page_one(
     server: LiveServer, blog: GuardianBlog, tmp_path: Path
 ) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     assert fetch(db, server.url(PATH)).returncode == 0
     blog.blocks.insert(0, dcr_block(13, title="Breaking"))
     server.requests.clear()
@@ -114,7 +113,7 @@ def test_a_new_post_on_page_one_reads_only_page_one(
 def test_max_pages_bounds_the_first_walk(
     server: LiveServer, blog: GuardianBlog, tmp_path: Path
 ) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     assert fetch(db, server.url(PATH), "--max-pages", "2").returncode == 0
     assert rows(db, "SELECT count(*) FROM blocks") == [(10 + 1,)]  # 2 pages + a key event
 
@@ -129,7 +128,7 @@ def test_json_endpoint_failing_falls_back_to_the_html_page(
         (SAMPLES / "guardian-lunar-lander.html").read_bytes(),
         {"Content-Type": "text/html; charset=utf-8"},
     )
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     result = fetch(db, server.url(path), "--max-pages", "1")
     assert result.returncode == 0, result.stderr
     assert rows(db, "SELECT source_format FROM blogs") == [("guardian-html",)]
@@ -139,7 +138,7 @@ def test_gzip_and_redirects(server: LiveServer, tmp_path: Path) -> None:
     page = (SAMPLES / "guardian-tallships-page2.dcr.json").read_bytes()
     server.routes["/blog"] = Reply(301, headers={"Location": "/blog-moved"})
     server.routes["/blog-moved"] = Reply(200, page, {"Content-Type": "application/json"}, gzip=True)
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     result = fetch(db, server.url("/blog"), "--max-pages", "1")
     assert result.returncode == 0, result.stderr
     assert [r["path"] for r in server.requests] == ["/blog", "/blog-moved"]
@@ -151,7 +150,7 @@ def test_gzip_and_redirects(server: LiveServer, tmp_path: Path) -> None:
 def test_429_with_retry_after_then_success(server: LiveServer, tmp_path: Path) -> None:
     page = (SAMPLES / "guardian-tallships-page2.dcr.json").read_bytes()
     server.routes["/blog"] = [Reply(429, b"slow down", {"Retry-After": "1"}), Reply(200, page)]
-    result = fetch(tmp_path / "a.db", server.url("/blog"), "--max-pages", "1")
+    result = fetch(archive_db(tmp_path, "a"), server.url("/blog"), "--max-pages", "1")
     assert result.returncode == 0, result.stderr
     first, second = server.hits("/blog")
     assert second["time"] - first["time"] >= 0.9  # Retry-After: 1 was honoured
@@ -159,14 +158,14 @@ def test_429_with_retry_after_then_success(server: LiveServer, tmp_path: Path) -
 
 def test_429_for_ever_is_a_temporary_failure(server: LiveServer, tmp_path: Path) -> None:
     server.routes["/blog"] = Reply(429, b"slow down", {"Retry-After": "0"})
-    result = fetch(tmp_path / "a.db", server.url("/blog"), "--retries", "1")
+    result = fetch(archive_db(tmp_path, "a"), server.url("/blog"), "--retries", "1")
     assert result.returncode == 75
     assert len(server.hits("/blog")) == 2
 
 
 def test_500_three_times_exits_69_and_saves_nothing(server: LiveServer, tmp_path: Path) -> None:
     server.routes["/blog"] = Reply(500, b"oops")
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     result = fetch(db, server.url("/blog"), "--retries", "2")
     assert result.returncode == 69
     assert len(server.hits("/blog")) == 3
@@ -176,7 +175,7 @@ def test_500_three_times_exits_69_and_saves_nothing(server: LiveServer, tmp_path
 
 
 def test_404_is_not_retried(server: LiveServer, tmp_path: Path) -> None:
-    result = fetch(tmp_path / "a.db", server.url("/missing"))
+    result = fetch(archive_db(tmp_path, "a"), server.url("/missing"))
     assert result.returncode == 69 and len(server.requests) == 1
 
 
@@ -184,7 +183,7 @@ def test_connection_reset_mid_body(server: LiveServer, tmp_path: Path) -> None:
     page = (SAMPLES / "guardian-tallships-page2.dcr.json").read_bytes()
     server.routes["/flaky"] = [Reply(200, page, reset_after=200), Reply(200, page)]
     server.routes["/broken"] = Reply(200, page, reset_after=200)
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     ok = fetch(db, server.url("/flaky"), "--max-pages", "1")
     assert ok.returncode == 0, ok.stderr
     assert len(server.hits("/flaky")) == 2
@@ -196,7 +195,7 @@ def test_body_over_the_cap_exits_and_saves_nothing(server: LiveServer, tmp_path:
     page = (SAMPLES / "guardian-tallships.dcr.json").read_bytes()
     server.routes["/big"] = Reply(200, page)
     server.routes["/big-gzip"] = Reply(200, page, gzip=True)  # small on the wire, big inside
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     for path in ("/big", "/big-gzip"):
         result = fetch(db, server.url(path), "--max-bytes", "4096")
         assert result.returncode == 69, path
@@ -209,7 +208,7 @@ def test_slow_server_past_the_deadline(server: LiveServer, tmp_path: Path) -> No
     page = (SAMPLES / "guardian-tallships.dcr.json").read_bytes()
     server.routes["/trickle"] = Reply(200, page, trickle=0.4)  # bytes keep coming, slowly
     server.routes["/silent"] = Reply(200, page, delay=3)
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     for path in ("/trickle", "/silent"):
         result = run_cli(
             "fetch",
@@ -231,7 +230,7 @@ def test_a_page_that_is_not_a_live_blog_exits_65(server: LiveServer, tmp_path: P
     server.routes["/article"] = Reply(
         200, b"<html><body><h1>News</h1><p>Story.</p></body></html>", {"Content-Type": "text/html"}
     )
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     result = fetch(db, server.url("/article"))
     assert result.returncode == 65
     assert b"not a live blog" in result.stderr
@@ -264,7 +263,7 @@ def test_several_urls_at_once_with_one_failure(
     server.routes["/other"] = Reply(
         200, (SAMPLES / "guardian-tallships-page2.dcr.json").read_bytes()
     )
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     result = fetch(
         db,
         server.url(PATH),
@@ -284,7 +283,7 @@ def test_several_urls_at_once_with_one_failure(
 def test_quiet_prints_nothing_on_success(
     server: LiveServer, blog: GuardianBlog, tmp_path: Path
 ) -> None:
-    result = fetch(tmp_path / "a.db", server.url(PATH), "--quiet")
+    result = fetch(archive_db(tmp_path, "a"), server.url(PATH), "--quiet")
     assert result.returncode == 0 and result.stdout == b"" and result.stderr == b""
 
 
@@ -292,8 +291,8 @@ def test_log_file_gets_a_line_per_fetch(
     server: LiveServer, blog: GuardianBlog, tmp_path: Path
 ) -> None:
     log = tmp_path / "fetch.log"
-    fetch(tmp_path / "a.db", server.url(PATH), "--quiet", "--log-file", str(log))
-    fetch(tmp_path / "a.db", server.url(PATH), "--quiet", "--log-file", str(log))
+    fetch(archive_db(tmp_path, "a"), server.url(PATH), "--quiet", "--log-file", str(log))
+    fetch(archive_db(tmp_path, "a"), server.url(PATH), "--quiet", "--log-file", str(log))
     lines = log.read_text().splitlines()
     assert len(lines) == 2 and "+12 new" in lines[0] and "not modified" in lines[1]
 
@@ -301,7 +300,7 @@ def test_log_file_gets_a_line_per_fetch(
 def test_overlapping_runs_wait_or_exit_75(server: LiveServer, tmp_path: Path) -> None:
     page = (SAMPLES / "guardian-tallships-page2.dcr.json").read_bytes()
     server.routes["/slow"] = Reply(200, page, delay=2)
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     first = start_cli("fetch", server.url("/slow"), "--db", str(db), "--delay", "0")
     deadline = time.monotonic() + 20
     while not server.hits("/slow") and time.monotonic() < deadline:
@@ -347,7 +346,7 @@ def test_follow_prints_each_new_block_once_and_stops_when_closed(
         "follow",
         server.url(PATH),
         "--db",
-        str(tmp_path / "a.db"),
+        archive_db(tmp_path, "a"),
         "--delay",
         "0",
         "--interval",
@@ -373,7 +372,7 @@ def test_follow_stops_on_sigterm_after_finishing_the_save(
         "follow",
         server.url(PATH),
         "--db",
-        str(tmp_path / "a.db"),
+        archive_db(tmp_path, "a"),
         "--delay",
         "0",
         "--interval",

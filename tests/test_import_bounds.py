@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import RELIABILITY_ROWS, corpus_file, measured_cli, record, run_cli, tmpfs
+from conftest import RELIABILITY_ROWS, archive_db, corpus_file, measured_cli, record, run_cli, tmpfs
 
 pytest.importorskip("warcio")
 from warcio.statusandheaders import StatusAndHeaders
@@ -91,7 +91,7 @@ def _tailed(tmp_path: Path, form: str) -> Path:
 def test_a_valid_capture_then_256_mb_of_nul(tmp_path: Path, form: str) -> None:
     blog_id, _ = _valid()
     path = _tailed(tmp_path, form)
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     started = time.monotonic()
     result, peak = measured_cli("import", str(path), "--db", str(db), timeout=120)
     took = time.monotonic() - started
@@ -126,7 +126,7 @@ def test_a_truncated_warc_gz_keeps_what_it_read_and_says_where(tmp_path: Path) -
     data = b"".join(members)
     path = tmp_path / "cut.warc.gz"
     path.write_bytes(data[: len(data) - len(members[-1]) // 2])
-    db = tmp_path / "cut.db"
+    db = archive_db(tmp_path, "cut")
     result = run_cli("import", str(path), "--db", str(db))
     err = result.stderr.decode()
     with sqlite3.connect(db) as conn:
@@ -162,7 +162,7 @@ def test_bad_records_are_skipped_and_counted_never_the_end(tmp_path: Path) -> No
     ]
     path = tmp_path / "mixed.warc"
     path.write_bytes(b"".join(parts))
-    db = tmp_path / "mixed.db"
+    db = archive_db(tmp_path, "mixed")
     result = run_cli("import", str(path), "--db", str(db), "--json")
     err = result.stderr.decode()
     summary = json.loads(result.stdout)
@@ -215,7 +215,7 @@ def test_counts_of_one_read_singular(tmp_path: Path) -> None:
     _, good = _valid()
     path = tmp_path / "one.warc"
     path.write_bytes(good)
-    done = run_cli("import", str(path), "--db", str(tmp_path / "one.db"))
+    done = run_cli("import", str(path), "--db", archive_db(tmp_path, "one"))
     err = done.stderr.decode()
     assert done.returncode == 0, err
     assert ": 1 capture 2021-02-19T14:00:00Z" in err

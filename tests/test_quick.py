@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import _cli_env, run_cli
+from conftest import _cli_env, archive_db, run_cli
 from helpers import make_block, make_blog
 
 from liveblog_cli.archive import Archive
@@ -35,7 +35,7 @@ def entry(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    path = tmp_path / "a.db"
+    path = archive_db(tmp_path, "a")
     with Archive(path) as archive:
         archive.save(make_blog([make_block(1), make_block(2, key_event=True)]))
         archive.save(make_blog([make_block(3)], blog_id="news/live/second", title="A \x1b[31m"))

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import corpus_file, run_cli
+from conftest import archive_db, corpus_file, run_cli, sql
 from helpers import make_block, make_blog
 from liveserver import GuardianBlog, LiveServer, Reply, dcr_block
 
@@ -26,9 +26,8 @@ ENV = {"LIVEBLOG_GUARDIAN_HOSTS": "127.0.0.1"}
 FAST = ["--delay", "0", "--timeout", "5", "--retries", "1"]
 
 
-def rows(db: Path, sql: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, params).fetchall()
+def rows(db: str | Path, query: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
+    return sql(db, query, *params)
 
 
 def fetch(db: Path, *args: str) -> object:
@@ -45,7 +44,7 @@ def server():  # type: ignore[no-untyped-def]
 
 
 def test_each_revision_says_why_it_exists(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with Archive(db) as archive:
         archive.save(make_blog([make_block(1), make_block(2)]))
         archive.save(make_blog([make_block(1, text="Post 1, corrected."), make_block(2)]))
@@ -71,7 +70,7 @@ def test_a_thinner_source_never_rewrites_a_richer_one(tmp_path: Path) -> None:
     """The Guardian's JSON-LD page of a blog archived from its DCR JSON: nothing is edited."""
     dcr = corpus_file(POLITICS).read_bytes()
     ld = corpus_file(POLITICS_LD).read_bytes()
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with Archive(db) as archive:
         archive.save(parse_page(dcr), raw=dcr)
         before = rows(db, "SELECT id, title, key_event, pinned, summary, text, authors FROM blocks")
@@ -97,7 +96,7 @@ def test_a_richer_source_rewrites_without_calling_it_an_edit(tmp_path: Path) -> 
     thin.source_format = "jsonld"
     rich = make_blog([make_block(1, title="The real title", key_event=True)])
     rich.source_format = "guardian-dcr"
-    with Archive(tmp_path / "a.db") as archive:
+    with Archive(archive_db(tmp_path, "a")) as archive:
         archive.save(thin)
         report = archive.save(rich)
         revisions = archive.revisions(rich.id, "b0001")
@@ -113,7 +112,7 @@ def test_a_richer_source_rewrites_without_calling_it_an_edit(tmp_path: Path) -> 
 def test_two_hosts_at_the_same_path_are_two_blogs(tmp_path: Path) -> None:
     arabic = corpus_file("bbc/arabic-live-67574192.json").read_bytes()
     hindi = corpus_file("bbc/hindi-live-cm93v1d6rw4pt.json").read_bytes()
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     path = "/news/live/the-same-path"
     with LiveServer() as one, LiveServer() as two:
         one.routes[path] = Reply(200, arabic, {"Content-Type": "application/json"})
@@ -136,7 +135,7 @@ def test_an_older_archive_migrates_its_ids_and_keeps_every_revision(tmp_path: Pa
 
     from liveblog_cli.archive.schema import migrations
 
-    db = tmp_path / "old.db"
+    db = archive_db(tmp_path, "old")
     old = Database(db)
     migrations().apply(old, stop_before="005_provenance_polls_walks_hosts")
     blog = "arabic/live/67574192"
@@ -198,7 +197,7 @@ def test_a_failed_older_page_keeps_what_was_read_and_the_next_run_completes(
         return healthy(target, headers)
 
     server.routes[PATH + ".json"] = route
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     failed = fetch(db, server.url(PATH))
     assert failed.returncode == 69  # type: ignore[attr-defined]
     message = failed.stderr.decode()  # type: ignore[attr-defined]
@@ -221,7 +220,7 @@ def test_a_failed_older_page_keeps_what_was_read_and_the_next_run_completes(
 def test_every_poll_is_a_row_whatever_came_of_it(server: LiveServer, tmp_path: Path) -> None:
     blog = GuardianBlog(PATH, [dcr_block(n) for n in range(3, 0, -1)], per_page=10)
     server.routes[PATH + ".json"] = blog.route
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     assert fetch(db, server.url(PATH)).returncode == 0  # type: ignore[attr-defined]
     assert fetch(db, server.url(PATH)).returncode == 0  # type: ignore[attr-defined]  # a 304
     server.routes[PATH + ".json"] = Reply(503, b"down")
@@ -242,7 +241,7 @@ def test_every_poll_is_a_row_whatever_came_of_it(server: LiveServer, tmp_path: P
 def test_the_blog_as_it_stood_between_two_fetches(server: LiveServer, tmp_path: Path) -> None:
     blog = GuardianBlog(PATH, [dcr_block(n) for n in range(5, 0, -1)], per_page=50)
     server.routes[PATH + ".json"] = blog.route
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     assert fetch(db, server.url(PATH)).returncode == 0  # type: ignore[attr-defined]
     first = {
         r["id"]: r["text"]
@@ -284,7 +283,7 @@ def test_the_blog_as_it_stood_between_two_fetches(server: LiveServer, tmp_path: 
 def test_reparse_of_an_intact_archive_changes_nothing_and_mends_a_damaged_row(
     tmp_path: Path,
 ) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     page = corpus_file(POLITICS)
     assert run_cli("parse", str(page), "--save", "--db", str(db)).returncode == 0
     revisions = rows(db, "SELECT count(*) FROM block_revisions")
@@ -314,7 +313,7 @@ def test_a_reparse_keeps_the_blog_counts_that_list_shows(tmp_path: Path) -> None
     """Posts a reparse adds, or makes key events, are counted on the blog's row, where `list`
     reads its counts: the same numbers as counting the posts themselves."""
     blog = make_blog([make_block(1), make_block(2)])
-    with Archive(tmp_path / "a.db") as archive:
+    with Archive(archive_db(tmp_path, "a")) as archive:
         archive.save(blog)
         archive.correct_blocks(
             blog.id, [make_block(1, key_event=True), make_block(3)], blog.source_format

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CLI, RELIABILITY_ROWS, _cli_env, corpus_file, record, run_cli
+from conftest import CLI, RELIABILITY_ROWS, _cli_env, archive_db, corpus_file, record, run_cli
 from liveserver import GuardianBlog, LiveServer, Reply, dcr_block
 
 pytest.importorskip("warcio")
@@ -100,7 +100,7 @@ def _state(db: Path) -> tuple[bytes, list[tuple], list[tuple]]:  # type: ignore[
 
 def test_every_order_of_three_captures_gives_one_archive(tmp_path: Path) -> None:
     _, files, _ = _captures(tmp_path)
-    together = tmp_path / "together.db"
+    together = archive_db(tmp_path, "together")
     _import(together, *files)  # one run: put in date order by the import itself
     expected = _state(together)
     orders = list(itertools.permutations(files))
@@ -124,7 +124,7 @@ def test_every_order_of_three_captures_gives_one_archive(tmp_path: Path) -> None
 
 def test_a_late_capture_fills_history_and_never_becomes_current(tmp_path: Path) -> None:
     _, files, ids = _captures(tmp_path)
-    db = tmp_path / "late.db"
+    db = archive_db(tmp_path, "late")
     _import(db, files[1])  # 14:30 first
     _import(db, files[0])  # then 14:00
     with sqlite3.connect(db) as conn:
@@ -173,7 +173,7 @@ def test_reparse_beside_a_fetch_loop_never_rewinds(tmp_path: Path) -> None:
         block["elements"][0]["html"] = f"<p>Edited for the {n}th time.</p>"
         return blog.route(target, {})  # never 304: every poll brings a new page
 
-    db = tmp_path / "race.db"
+    db = archive_db(tmp_path, "race")
     env = {"LIVEBLOG_GUARDIAN_HOSTS": "127.0.0.1"}
     counts = {"fetch": 0, "reparse": 0}
     failures: list[str] = []

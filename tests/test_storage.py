@@ -10,7 +10,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import corpus_file
+from conftest import archive_db, corpus_file
 from helpers import make_block, make_blog
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -106,7 +106,7 @@ def test_export_into_a_pipe_widens_it_and_writes_the_same_lines(tmp_path: Path) 
 
     from liveblog_cli.output import PIPE_BYTES
 
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with Archive(db) as archive:
         archive.save(make_blog([make_block(n, text=f"Post {n} \u2014 text.") for n in range(300)]))
     args = [*CLI, "export", "--all", "--format", "jsonl", "--db", str(db)]
@@ -124,7 +124,7 @@ def test_export_into_a_pipe_widens_it_and_writes_the_same_lines(tmp_path: Path) 
 
 
 def test_each_revision_is_kept_once_and_reads_back_whole(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     first = make_block(1, text="The first text of the post.")
     second = make_block(1, text="The second text, after an edit.")
     with Archive(db) as archive:
@@ -154,7 +154,7 @@ def test_pages_of_one_blog_are_kept_as_deltas_and_read_back_exactly(tmp_path: Pa
     for n in range(6):  # a poll a time, one post edited each time
         doc["blocks"][n]["elements"][0]["html"] += f"<p>Update {n}.</p>"
         pages.append(json.dumps(doc).encode())
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     from liveblog_cli.archive import FetchInfo
     from liveblog_cli.parse import parse_page
 
@@ -187,7 +187,7 @@ def test_a_reference_page_is_read_once_by_the_polls_that_follow(
     for n in range(6):
         doc["blocks"][n]["elements"][0]["html"] += f"<p>Update {n}.</p>"
         pages.append(json.dumps(doc).encode())
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with Archive(db) as archive:
         archive.save(parse_page(pages[0]), fetch=FetchInfo(url="https://x/politics"), raw=pages[0])
     read: list[str] = []
@@ -208,7 +208,7 @@ def test_an_archive_from_before_migrates_in_place_losing_nothing(tmp_path: Path)
 
     from liveblog_cli.archive.schema import migrations
 
-    db = tmp_path / "old.db"
+    db = archive_db(tmp_path, "old")
     old = Database(db)
     migrations().apply(old, stop_before="009_compact_storage")
     blog = "test/live/2024/may/01/blog"
@@ -289,7 +289,7 @@ def test_an_archive_from_before_migrates_in_place_losing_nothing(tmp_path: Path)
 def test_a_search_within_one_blog_is_not_crowded_out_by_other_blogs(tmp_path: Path) -> None:
     """The blog is part of the index query: a blog whose matches are older than thousands
     of another blog's still has all of them found, and `list` counts from the blogs' rows."""
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with Archive(db) as archive:
         archive.save(
             make_blog(
@@ -331,7 +331,7 @@ def test_search_ranks_the_recent_matches_best_first(tmp_path: Path) -> None:
         make_block(4, text=f"Nothing here. {filler}"),
         make_block(5, text="Rwanda plan, Sunak says."),
     ]
-    with Archive(tmp_path / "a.db") as archive:
+    with Archive(archive_db(tmp_path, "a")) as archive:
         archive.save(make_blog(posts))
         order = [h["id"] for h in archive.search("rwanda", limit=10)]
         without = [h["id"] for h in archive.search("rwanda -sunak", limit=10)]

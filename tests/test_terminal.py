@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, start_cli
+from conftest import archive_db, run_cli, start_cli
 from helpers import make_block, make_blog
 from liveserver import GuardianBlog, LiveServer, Reply, dcr_block
 
@@ -27,7 +27,7 @@ PATH = "/science/live/2026/jun/13/mars-sample-return-live"
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     """A June post (summer time) and a January one, two blogs, an edit and a long line."""
-    path = tmp_path / "a.db"
+    path = archive_db(tmp_path, "a")
     june = make_block(1, title="Rover lifts off from Jezero", text="Ignition. " + "x" * 300)
     june.published_at = datetime(2026, 6, 13, 11, 2, tzinfo=UTC)
     january = make_block(
@@ -123,7 +123,7 @@ def test_fetch_json_has_one_shape_whatever_happened(tmp_path: Path) -> None:
         "error",
         "exit_code",
     }
-    db = tmp_path / "f.db"
+    db = archive_db(tmp_path, "f")
     blog = GuardianBlog(PATH, [dcr_block(n) for n in range(3, 0, -1)], per_page=50)
     with LiveServer() as server:
         server.routes[PATH + ".json"] = blog.route
@@ -217,7 +217,7 @@ def _cli_words() -> list[str]:
 
 
 def test_urls_are_checked_at_once_and_errors_name_their_url(tmp_path: Path) -> None:
-    db = tmp_path / "u.db"
+    db = archive_db(tmp_path, "u")
     started = time.monotonic()
     result = run_cli("fetch", "example.com/live/x", "--db", str(db))
     assert result.returncode == 2 and time.monotonic() - started < 10
@@ -269,7 +269,7 @@ def test_follow_marks_edits_and_keeps_quiet_polls_quiet(tmp_path: Path) -> None:
             "follow",
             server.url(PATH),
             "--db",
-            str(tmp_path / "q.db"),
+            archive_db(tmp_path, "q"),
             "--delay",
             "0",
             "--interval",
@@ -282,7 +282,7 @@ def test_follow_marks_edits_and_keeps_quiet_polls_quiet(tmp_path: Path) -> None:
             "follow",
             server.url(PATH),
             "--db",
-            str(tmp_path / "q.db"),
+            archive_db(tmp_path, "q"),
             "--delay",
             "0",
             "--interval",
@@ -371,7 +371,7 @@ def test_each_blog_says_it_is_done_as_it_finishes(tmp_path: Path) -> None:
             other.url("/world/live/2026/jan/01/slow"),
             server.url("/world/live/2026/jan/01/fast"),
             "--db",
-            str(tmp_path / "s.db"),
+            archive_db(tmp_path, "s"),
             *FAST,
             env=ENV,
         )
@@ -401,7 +401,7 @@ def test_html_export_says_the_blogs_language_and_direction(
     from conftest import corpus_file
 
     source = corpus_file(relative)
-    db = str(tmp_path / "l.db")
+    db = archive_db(tmp_path, "l")
     assert run_cli("parse", str(source), "--save", "--db", db).returncode == 0
     done = run_cli("export", "--all", "--db", db, "-f", "html")
     assert done.returncode == 0, done.stderr
@@ -433,7 +433,7 @@ def test_language_tags_are_cleaned_or_refused(given: object, tag: str | None) ->
 
 
 def test_a_page_without_a_language_claims_none(tmp_path: Path) -> None:
-    db = tmp_path / "n.db"
+    db = archive_db(tmp_path, "n")
     with Archive(db) as archive:
         archive.save(make_blog([make_block(1)], blog_id="world/live/x", title="x"))
     page = run_cli("export", "x", "--db", str(db), "-f", "html").stdout.decode()

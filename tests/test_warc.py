@@ -18,7 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import corpus_file, run_cli
+from conftest import archive_db, corpus_file, run_cli, sql
 from liveserver import GuardianBlog, LiveServer, Reply, dcr_block
 
 warcio = pytest.importorskip("warcio")
@@ -32,9 +32,8 @@ FAST = ["--delay", "0", "--timeout", "5"]
 MARS = "guardian/mars-perseverance-2021-02-19.dcr.json"
 
 
-def rows(db: Path, sql: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, params).fetchall()
+def rows(db: str | Path, query: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
+    return sql(db, query, *params)
 
 
 def records(path: Path) -> list[object]:
@@ -60,7 +59,7 @@ def fetched(tmp_path: Path) -> tuple[Path, list[bytes]]:
             served.append(reply.body)
         return reply
 
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with LiveServer() as server:
         server.routes[PATH + ".json"] = route
         assert run_cli("fetch", server.url(PATH), "--db", str(db), *FAST, env=ENV).returncode == 0
@@ -173,7 +172,7 @@ def test_two_captures_of_the_mars_blog_give_its_history(tmp_path: Path) -> None:
                 length=7,
             )
         )
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     result = run_cli("import", str(warc), str(other), "--db", str(db), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
@@ -203,7 +202,7 @@ def test_a_warc_export_imported_into_an_empty_archive_gives_the_same_record(
     db, _ = fetched
     out = tmp_path / "blog.warc.gz"
     assert run_cli("export", "--all", "-f", "warc", "-o", str(out), "--db", str(db)).returncode == 0
-    copy = tmp_path / "copy.db"
+    copy = archive_db(tmp_path, "copy")
     result = run_cli("import", str(out), "--db", str(copy))
     assert result.returncode == 0, result.stderr
     query = "SELECT blog_id, block_id, revision, content_hash FROM block_revisions ORDER BY 1, 2, 3"
@@ -233,7 +232,7 @@ def test_a_warc_export_imported_into_an_empty_archive_gives_the_same_record(
 def test_an_archive_from_before_capture_exports_its_pages(tmp_path: Path) -> None:
     """Snapshots saved before exchanges were kept export as responses with the headers that
     were recorded (and files saved with parse --save as resources)."""
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     page = corpus_file(MARS)
     assert run_cli("parse", str(page), "--save", "--db", str(db)).returncode == 0
     with sqlite3.connect(db) as conn:

@@ -42,6 +42,9 @@ class Engine(Protocol):
     def rows(self, sql: str, params: Sequence[Any]) -> Iterator[Any]:
         """Rows readable by column name and as dicts, streamed."""
 
+    def tuples(self, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        """Rows as tuples, streamed."""
+
     def lock_blog(self, blog_id: str) -> None:
         """Within a write transaction: no other writer writes this blog until it ends."""
 

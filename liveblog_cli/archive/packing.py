@@ -132,7 +132,8 @@ class Packer:
         except zstd.ZstdError:
             return False  # too little variety to learn a dictionary from: none is needed
         self.conn.execute(
-            "INSERT INTO dictionaries (id, kind, data) VALUES (?, 'body', ?)",
+            "INSERT INTO dictionaries (id, kind, data) VALUES (?, 'body', ?) "
+            "ON CONFLICT (id) DO NOTHING",
             [trained.dict_id(), trained.as_bytes()],
         )
         self._compressor = None

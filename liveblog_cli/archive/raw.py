@@ -67,7 +67,7 @@ class Raw(Database):
         codec, stored = self.packer.pack_page(raw, reference)
         self.conn.execute(
             "INSERT INTO snapshots (hash, size, compressed, first_seen_at, codec, ref) "
-            "VALUES (?,?,?,?,?,?)",
+            "VALUES (?,?,?,?,?,?) ON CONFLICT (hash) DO NOTHING",
             [
                 digest,
                 len(raw),

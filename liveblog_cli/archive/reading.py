@@ -189,42 +189,41 @@ class Reading(Database):
             + [raw(c) for c in ("b.first_seen_at", "s.last_seen_at", "b.deleted_at")]
         )
         sql, params = self._blocks_sql(blog_id, columns=columns, **filters)
-        unpack, when = self.packer.unpack, json_quote_bytes
+        unpack, when, plain = self.packer.unpack, json_quote_bytes, not in_sql
         blogs: dict[str, bytes] = {}
         try:
-            cursor = self.conn.execute(sql, params)
-            while batch := cursor.fetchmany(1000):
-                for blog, ident, title, text, body, revision, edits, first, last, gone in batch:
-                    if not in_sql:
-                        ident, title, text = map(json_quote_bytes, (ident, title, text))
-                    quoted = blogs.get(blog)
-                    if quoted is None:
-                        quoted = blogs[blog] = b'{"blog_id":' + json_quote_bytes(blog)
-                    head, _, rest = unpack(bytes(body)).partition(SEP)
-                    yield b"".join(
-                        (
-                            quoted,
-                            b',"id":',
-                            ident,
-                            b',"title":',
-                            title,
-                            b",",
-                            head,
-                            b',"text":',
-                            text,
-                            b",",
-                            rest,
-                            b',"revision":%d,"edits":%d,"first_seen_at":%s,"last_seen_at":%s'
-                            b',"deleted_at":%s}'
-                            % (
-                                revision,
-                                edits,
-                                when(first),
-                                when(last),
-                                when(gone),
-                            ),
-                        )
+            for row in self.engine.tuples(sql, params):
+                blog, ident, title, text, body, revision, edits, first, last, gone = row
+                if plain:
+                    ident, title, text = when(ident), when(title), when(text or "")
+                quoted = blogs.get(blog)
+                if quoted is None:
+                    quoted = blogs[blog] = b'{"blog_id":' + json_quote_bytes(blog)
+                head, _, rest = unpack(bytes(body)).partition(SEP)
+                yield b"".join(
+                    (
+                        quoted,
+                        b',"id":',
+                        ident,
+                        b',"title":',
+                        title,
+                        b",",
+                        head,
+                        b',"text":',
+                        text,
+                        b",",
+                        rest,
+                        b',"revision":%d,"edits":%d,"first_seen_at":%s,"last_seen_at":%s'
+                        b',"deleted_at":%s}'
+                        % (
+                            revision,
+                            edits,
+                            when(first),
+                            when(last),
+                            when(gone),
+                        ),
                     )
+                )
         except self.engine.errors as exc:
             raise self.engine.error(exc) from None
 

@@ -249,6 +249,7 @@ class Saving(Raw):
         captures had come in that order."""
         moment = iso_z(now or (fetch.at if fetch else None) or now_utc())
         with self.transaction():
+            self.engine.lock_blog(blog.id)
             self._start_walk(walk, moment)
             fetch_id = self._insert_fetch(fetch, blog, walk, moment) if fetch else None
             if walk.late is None:
@@ -314,9 +315,10 @@ class Saving(Raw):
         return row is not None and bool(row[0] or (row[1] is not None and row[1] > moment))
 
     def version(self, blog_id: str) -> int:
-        """The blog's state version: moved on by every write to its posts."""
-        row = self._one("SELECT version FROM blogs WHERE id = ?", [blog_id])
-        return int(row["version"]) if row else 0
+        """The blog's state version: moved on by every write to its posts (read on the
+        writing connection: inside a transaction, what it sees)."""
+        row = self.conn.execute("SELECT version FROM blogs WHERE id = ?", [blog_id]).fetchone()
+        return int(row[0]) if row else 0
 
     def stale_blogs(self) -> list[str]:
         """Blogs whose rows wait to be rebuilt from their pages (see save_page)."""
@@ -327,6 +329,7 @@ class Saving(Raw):
         the pages, polls and walks kept: the start of a rebuild. Returns what the rows held
         that no page says (where an unfinished walk resumes, the state's version), for
         `finish_rebuild` to put back."""
+        self.engine.lock_blog(blog_id)
         row = self.conn.execute(
             "SELECT walk_next, version FROM blogs WHERE id = ?", [blog_id]
         ).fetchone()
@@ -357,6 +360,7 @@ class Saving(Raw):
         (`infer`: deletions within the span of the pages it read)."""
         moment = iso_z(now or now_utc())
         with self.transaction():
+            self.engine.lock_blog(walk.blog_id)
             if walk.walk_id is None:
                 return
             if infer and not walk.late:
@@ -690,6 +694,7 @@ class Saving(Raw):
         another write came since (a fetch that saved newer posts wins): False then."""
         moment = iso_z(now or now_utc())
         with self.transaction():
+            self.engine.lock_blog(blog_id)
             if version is not None and self.version(blog_id) != version:
                 return False
             self.correct(blog_id, blocks, source_format, moment)

@@ -19,6 +19,23 @@ if TYPE_CHECKING:
     from sqlite_utils.migrations import Migrations
 
 SET = "liveblog"
+
+# The schedule's tables, one text for both engines (times as seconds since the epoch).
+SCHEDULE_TABLES = """
+    CREATE TABLE schedule (
+        url TEXT PRIMARY KEY, kind TEXT NOT NULL DEFAULT 'blog', blog_id TEXT,
+        every REAL NOT NULL, next_due REAL NOT NULL, added_at TEXT NOT NULL,
+        lease_owner TEXT, lease_until REAL, polls INTEGER NOT NULL DEFAULT 0,
+        last_polled_at TEXT, last_outcome TEXT, failures INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT 'active', match TEXT, found INTEGER NOT NULL DEFAULT 0
+    )"""
+SCHEDULE_DUE_INDEX = "CREATE INDEX schedule_due ON schedule (state, next_due)"
+HOSTS_TABLE = "CREATE TABLE hosts (host TEXT PRIMARY KEY, next_at REAL NOT NULL)"
+LINKS_TABLE = """
+    CREATE TABLE links (
+        url TEXT PRIMARY KEY, feed TEXT, verdict TEXT NOT NULL, blog_id TEXT,
+        seen_at TEXT NOT NULL
+    )"""
 # Every migration, in order. Registered here, not on a sqlite-utils `Migrations` object, so
 # that opening an up-to-date archive (the common case) needs no sqlite-utils import at all:
 # whether anything is pending is one query (see `pending`).
@@ -491,6 +508,18 @@ def _no_secret_headers(db: Database) -> None:
                 row_id,
             ],
         )
+
+
+@migration("013_schedule")
+def _schedule(db: Database) -> None:
+    """What is followed lives in the archive, so workers on one machine or many share it:
+    each blog (or feed) with how often it is polled, when it is next due, who holds it now
+    (a lease that runs out if its worker dies), how its last poll went; the next moment
+    each host may be asked (politeness across workers); the links a feed led to, judged."""
+    db.execute(SCHEDULE_TABLES)
+    db.execute(SCHEDULE_DUE_INDEX)
+    db.execute(HOSTS_TABLE)
+    db.execute(LINKS_TABLE)
 
 
 def recount(conn: sqlite3.Connection, blog_id: str) -> int:

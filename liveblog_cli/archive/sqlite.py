@@ -152,6 +152,12 @@ class SQLite:
         while batch := cursor.fetchmany(500):
             yield from batch
 
+    def tuples(self, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        """Rows as tuples, fetched in batches."""
+        cursor = self.conn.execute(sql, params)
+        while batch := cursor.fetchmany(1000):
+            yield from batch
+
     def lock_blog(self, blog_id: str) -> None:
         """Nothing to do: BEGIN IMMEDIATE already made this the only writer."""
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from liveblog_cli.cli import answers
 from liveblog_cli.cli.common import SHAPES
@@ -69,8 +68,8 @@ def _read(argv: list[str]) -> tuple[str, dict[str, str], list[str]] | None:
     return None if command is None else (command, options, arguments)
 
 
-def _path(db: str | None) -> Path | None:
-    return None if db is None else Path(db)
+def _path(db: str | None) -> str | None:
+    return db  # a file's path or a database URL: archive.chosen_path tells them apart
 
 
 def _answered(answer: Callable[[], None]) -> int:
