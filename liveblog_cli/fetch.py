@@ -97,11 +97,21 @@ def validator(value: str | None) -> str | None:
 
 
 class HostGate:
-    """At most one request in flight per host, and a pause between two to the same host."""
+    """At most one request in flight per host, and a pause between two to the same host.
 
-    def __init__(self, delay: float, sleep: Callable[[float], None] = time.sleep) -> None:
+    `reserve` (host, delay) -> seconds to wait: turns handed out by something shared (the
+    archive's schedule, so that workers in other processes and on other machines keep the
+    same gap); without it, the gap is kept within this process."""
+
+    def __init__(
+        self,
+        delay: float,
+        sleep: Callable[[float], None] = time.sleep,
+        reserve: Callable[[str, float], float] | None = None,
+    ) -> None:
         self.delay = delay
         self.sleep = sleep
+        self.reserve = reserve
         self._locks: dict[str, threading.Lock] = {}
         self._last: dict[str, float] = {}
         self._guard = threading.Lock()
@@ -114,6 +124,11 @@ class HostGate:
     def wait_turn(self, url: str) -> None:
         """Called with the host's lock held: sleep until the host has rested long enough."""
         host = urlsplit(url).netloc.lower()
+        if self.reserve is not None:
+            pause = self.reserve(host, self.delay)
+            if pause > 0:
+                self.sleep(pause)
+            return
         last = self._last.get(host)
         if last is not None:
             pause = self.delay - (time.monotonic() - last)
@@ -338,13 +353,14 @@ class Fetcher:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         stop: threading.Event | None = None,
+        reserve: Callable[[str, float], float] | None = None,
     ) -> None:
         import httpx
 
         self.settings = settings or Settings()
         self.stop = stop or threading.Event()
         self.sleep = sleep or self._pause
-        self.gate = HostGate(self.settings.host_delay, self.sleep)
+        self.gate = HostGate(self.settings.host_delay, self.sleep, reserve)
         self._clock = _Deadline()
         self.client = httpx.Client(
             headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"},

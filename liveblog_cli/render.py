@@ -275,6 +275,40 @@ def blog_lines(blogs: list[dict[str, Any]], zone: tzinfo | None = None) -> list[
     return lines
 
 
+def schedule_lines(rows: list[dict[str, Any]], now: float) -> list[list[Piece]]:
+    """The schedule, two lines a row: the address and its blog; then its interval, when it
+    is next due, who holds it, how its last poll went, failures in a row."""
+    lines: list[list[Piece]] = []
+    for row in rows:
+        kind = "feed " if row["kind"] == "feed" else ""
+        state = "  closed: left the schedule" if row["state"] == "closed" else ""
+        head = [(safe(f"{kind}{row['url']}"), "bold cyan"), (state, "dim")]
+        if row.get("blog_id"):
+            head.append((safe(f"  {row['blog_id']}"), "dim"))
+        lines.append(head)
+        due = row["next_due"] - now
+        when = "due now" if due <= 0 else f"next in {_span(due)}"
+        facts = [f"every {row['every']:g} s", when if row["state"] == "active" else "—"]
+        if row.get("lease_owner") and (row.get("lease_until") or 0) > now:
+            facts.append(safe(f"held by {row['lease_owner']}"))
+        facts.append(f"{counted(row['polls'], 'polls')}")
+        if row.get("last_outcome"):
+            facts.append(safe(f"last: {row['last_outcome']} ({_ago(row.get('last_polled_at'))})"))
+        if row.get("failures"):
+            facts.append(f"{counted(row['failures'], 'failures')} in a row: backing off")
+        if row["kind"] == "feed":
+            facts.append(f"found {counted(row['found'], 'blogs')}")
+        lines.append([("  " + " · ".join(facts), "red" if row.get("failures") else "dim")])
+    return lines
+
+
+def _span(seconds: float) -> str:
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}"
+    return f"{int(seconds)} s"
+
+
 def blogs_table(blogs: list[dict[str, Any]], console: Console, zone: tzinfo | None = None) -> None:
     print_lines(blog_lines(blogs, zone), console)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -116,6 +117,7 @@ class Sync:
         limits: Limits | None = None,
         on_page: Callable[[str, int], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        lock: Callable[[Address], AbstractContextManager[object]] | None = None,
     ) -> None:
         self.archive = archive
         self.fetcher = fetcher
@@ -123,6 +125,8 @@ class Sync:
         self.limits = limits or Limits()
         self.on_page = on_page
         self.clock = clock
+        # Held while one blog is fetched (another process fetching it: LockHeld, exit 75).
+        self.lock = lock
         self._save_lock = threading.Lock()
 
     def many(
@@ -162,7 +166,8 @@ class Sync:
         result = BlogResult(url=address.shown)
         walker = _Walker(self, address, result)
         try:
-            walker.run()
+            with self.lock(address) if self.lock else nullcontext():
+                walker.run()
         except LiveblogError as exc:
             result.error = exc
         if walker.walk is not None and walker.walk.late:

@@ -95,4 +95,11 @@ class Address:
         return self.shown
 
 
-__all__ = ["Address", "check_url", "redact", "split_credentials"]
+def lock_key(address: Address) -> str:
+    """What one fetch of a blog locks: its URL as it is stored (no credentials, host in
+    lower case, no fragment), so the same blog named twice is one lock."""
+    parts = urlsplit(address.shown)
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
+
+
+__all__ = ["Address", "check_url", "lock_key", "redact", "split_credentials"]

@@ -7,7 +7,9 @@
     raw.py        pages and exchanges as they came (snapshots, WARC's raw material)
     reading.py    blogs, posts, revisions as people and scripts ask for them
     as_of.py      the archive as it stood at a past moment
-    search.py     the search syntax and full-text search
+    search.py     full-text search (query.py: the syntax people type)
+    scheduling.py what is followed: due rows, leases, per-host turns, links found in feeds
+    engine.py     what each engine provides: sqlite.py, postgres.py (+ postgres_schema.py)
     schema.py     migrations: the schema created and upgraded
     packing.py    how bytes are kept small (zstd bodies with a trained dictionary, page deltas)
 
@@ -20,10 +22,11 @@ from __future__ import annotations
 from liveblog_cli.archive.database import chosen_path, default_path, now_utc
 from liveblog_cli.archive.reading import Reading
 from liveblog_cli.archive.saving import FetchInfo, SaveReport, Saving, WalkSave, content_hash
+from liveblog_cli.archive.scheduling import Scheduled, Scheduling
 from liveblog_cli.archive.search import Searching
 
 
-class Archive(Saving, Reading, Searching):
+class Archive(Saving, Reading, Searching, Scheduling):
     """One archive file: open it, save parsed blogs into it, query it, close it."""
 
 
@@ -31,6 +34,7 @@ __all__ = [
     "Archive",
     "FetchInfo",
     "SaveReport",
+    "Scheduled",
     "WalkSave",
     "chosen_path",
     "content_hash",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from liveblog_cli.archive.query import Part
-from liveblog_cli.errors import ArchiveError
+from liveblog_cli.errors import LiveblogError
 
 
 class Engine(Protocol):
@@ -54,10 +54,19 @@ class Engine(Protocol):
         self, query: str, parts: list[Part], blog_id: str | None, limit: int, recent: int
     ) -> list[dict[str, Any]]: ...
 
+    def clock(self) -> float:
+        """Now, in seconds since 1970, as every worker of this archive reckons it."""
+
+    def claim(self, owner: str, limit: int, lease: float, columns: str) -> list[dict[str, Any]]:
+        """Due schedule rows no live lease holds, now held by `owner` (as dicts)."""
+
+    def reserve_host(self, host: str, delay: float) -> float:
+        """A turn to ask `host`, `delay` after the last: the seconds to wait for it."""
+
     def blog_locks(self, keys: list[str], *, wait: float) -> AbstractContextManager[None]:
         """Held while blogs are fetched, so two processes never fetch one blog at once."""
 
-    def error(self, exc: BaseException) -> ArchiveError: ...
+    def error(self, exc: BaseException) -> LiveblogError: ...
 
     def close(self) -> None: ...
 

@@ -29,6 +29,7 @@ from liveblog_cli.errors import (
     ArchiveError,
     DatabaseRefused,
     DatabaseUnavailable,
+    LiveblogError,
     LockHeld,
     MissingExtra,
     NoArchive,
@@ -39,6 +40,8 @@ NEEDS_PSYCOPG = (
     "(or pip install 'psycopg[binary]')"
 )
 CONNECT_TIMEOUT = 10
+_NOW_SQL = "extract(epoch from clock_timestamp())::double precision"
+_NOW = f"SELECT {_NOW_SQL}"
 # One lock key space for liveblog's advisory locks: the schema's creation, blogs, fetches.
 _SCHEMA_LOCK = 0x6C6976656C6F67  # "liveblog"
 
@@ -387,6 +390,37 @@ class Postgres:
 
         return expr(), values
 
+    def clock(self) -> float:
+        """The server's clock: every machine's workers agree on it."""
+        return float(self.conn.raw.execute(_NOW).fetchone()[0])
+
+    def claim(self, owner: str, limit: int, lease: float, columns: str) -> list[dict[str, Any]]:
+        """Due rows no live lease holds, held by `owner`, in one statement: rows another
+        worker is claiming this instant are skipped (SKIP LOCKED), never waited for."""
+        cursor = self.conn.raw.execute(
+            f"UPDATE schedule SET lease_owner = %s, lease_until = {_NOW_SQL} + %s "
+            "WHERE url IN (SELECT url FROM schedule WHERE state = 'active' "
+            f"AND next_due <= {_NOW_SQL} AND (lease_until IS NULL OR lease_until < {_NOW_SQL}) "
+            "ORDER BY next_due, url LIMIT %s FOR UPDATE SKIP LOCKED) "
+            f"RETURNING {columns}",
+            [owner, lease, limit],
+        )
+        names = [c.name for c in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return sorted(rows, key=lambda r: (r["next_due"], r["url"]))
+
+    def reserve_host(self, host: str, delay: float) -> float:
+        """The next turn to ask `host`, `delay` after the last one given (one statement: the
+        row's lock orders workers asking at once): seconds to wait."""
+        row = self.conn.raw.execute(
+            f"INSERT INTO hosts (host, next_at) VALUES (%s, {_NOW_SQL} + %s) "
+            "ON CONFLICT (host) DO UPDATE SET "
+            f"next_at = greatest(hosts.next_at, {_NOW_SQL}) + %s "
+            f"RETURNING next_at - %s - {_NOW_SQL}",
+            [host, delay, delay, delay],
+        ).fetchone()
+        return max(0.0, float(row[0]))
+
     @contextmanager
     def blog_locks(self, keys: list[str], *, wait: float, poll: float = 0.2) -> Iterator[None]:
         """Session advisory locks on a connection of their own, held while the blogs are
@@ -408,7 +442,7 @@ class Postgres:
         finally:
             holder.close()
 
-    def error(self, exc: BaseException) -> ArchiveError | DatabaseUnavailable | DatabaseRefused:
+    def error(self, exc: BaseException) -> LiveblogError:
         """A psycopg error as one plain line (never the password) and its exit code."""
         errors = self.psycopg.errors
         text = _first_line(exc).replace(self.url, self.location)

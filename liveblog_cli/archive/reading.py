@@ -135,6 +135,21 @@ class Reading(Database):
         for row in self._rows(sql, params):
             yield self._row_dict(row)
 
+    def posts(self, blog_id: str, ids: list[str]) -> list[dict[str, Any]]:
+        """These posts of a blog as they stand (deleted ones too), in the export shape."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._rows(
+                "SELECT b.*, s.last_seen_at FROM blocks b LEFT JOIN block_seen s "
+                "ON s.blog_id = b.blog_id AND s.block_id = b.id "
+                f"WHERE b.blog_id = ? AND b.id IN ({marks})",
+                [blog_id, *chunk],
+            )
+            found += [self._row_dict(r) for r in rows]
+        return found
+
     def _row_dict(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """A stored post as the export shape: its JSON, with its blog first and the
         archive's bookkeeping after."""

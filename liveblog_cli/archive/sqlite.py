@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, suppress
 from pathlib import Path
@@ -201,6 +202,54 @@ class SQLite:
             [words, limit],
         )
         return [dict(r) for r in ranked]
+
+    def clock(self) -> float:
+        """One machine: its own clock."""
+        return time.time()
+
+    def claim(self, owner: str, limit: int, lease: float, columns: str) -> list[dict[str, Any]]:
+        """Due rows no live lease holds, held by `owner`: one writer at a time (BEGIN
+        IMMEDIATE), so two workers never claim one row."""
+        now = time.time()
+        self.begin()
+        try:
+            rows = [
+                dict(r)
+                for r in self.rows(
+                    f"SELECT {columns} FROM schedule WHERE state = 'active' AND next_due <= ? "
+                    "AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_due, url LIMIT ?",
+                    [now, now, limit],
+                )
+            ]
+            for row in rows:
+                row.update(lease_owner=owner, lease_until=now + lease)
+                self.conn.execute(
+                    "UPDATE schedule SET lease_owner = ?, lease_until = ? WHERE url = ?",
+                    [owner, now + lease, row["url"]],
+                )
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        return rows
+
+    def reserve_host(self, host: str, delay: float) -> float:
+        """The next turn to ask `host`, `delay` after the last one given: seconds to wait."""
+        now = time.time()
+        self.begin()
+        try:
+            row = self.conn.execute("SELECT next_at FROM hosts WHERE host = ?", [host]).fetchone()
+            slot = max(now, row[0]) if row else now
+            self.conn.execute(
+                "INSERT INTO hosts (host, next_at) VALUES (?, ?) "
+                "ON CONFLICT (host) DO UPDATE SET next_at = excluded.next_at",
+                [host, slot + delay],
+            )
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        return slot - now
 
     def blog_locks(self, keys: list[str], *, wait: float) -> AbstractContextManager[None]:
         """Locks per blog for fetch and follow: files beside the archive (see lock.py)."""

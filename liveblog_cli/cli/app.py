@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from liveblog_cli import __version__
-from liveblog_cli.cli import export, fetch, parse, read, serve, upkeep
+from liveblog_cli.cli import export, fetch, parse, read, schedule, serve, upkeep
 from liveblog_cli.cli.common import ROOT_DB, writes_output
 from liveblog_cli.errors import (
     EXIT_INTERRUPTED,
@@ -40,6 +40,8 @@ app = typer.Typer(
 COMMANDS = (
     ("fetch", fetch.fetch),
     ("follow", fetch.follow_command),
+    ("worker", fetch.worker),
+    ("schedule", schedule.group),
     ("show", read.show),
     ("list", read.list_blogs),
     ("search", read.search),
@@ -109,8 +111,13 @@ def _register(argv: list[str]) -> None:
     each registered command's signature at start-up: a command run need not pay for all)."""
     wanted = _invoked(argv)
     present = {c.name for c in app.registered_commands}
+    groups = {g.name for g in app.registered_groups}
     for name, command in COMMANDS:
-        if wanted in (None, name) and name not in present:
+        if wanted not in (None, name) or name in present or name in groups:
+            continue
+        if isinstance(command, typer.Typer):
+            app.add_typer(command, name=name)
+        else:
             app.command(name)(writes_output(command))
 
 

@@ -1,12 +1,15 @@
-"""The fetch and follow commands: options, progress, summaries, follow output."""
+"""The commands that fetch: fetch (once, from cron or a shell), follow (until the blogs
+close, printing what changed) and worker (the archive's schedule, shared with other
+workers): their options, progress, summaries and output."""
 
 from __future__ import annotations
 
 import signal
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,63 +18,45 @@ import typer
 from liveblog_cli.bounds import IDLE_PAGES, MAX_BYTES, MAX_PAGES, WALK_BUDGET
 from liveblog_cli.cli.common import open_archive
 from liveblog_cli.cli.options import DbOption, finite
-from liveblog_cli.errors import UsageError
+from liveblog_cli.errors import EXIT_TEMPFAIL, LockHeld, UsageError
 from liveblog_cli.urls import Address
 
 if TYPE_CHECKING:
     import logging
-    from collections.abc import Callable
 
+    from liveblog_cli.archive import Archive
     from liveblog_cli.parse import Reach
     from liveblog_cli.sync import BlogResult, Sync
 from liveblog_cli.words import counted
 
 
-def _fetch_options(
-    urls: list[str],
-    *,
-    db: Path | None,
-    as_json: bool,
-    quiet: bool,
-    max_pages: int,
-    idle_pages: int,
-    walk_budget: float,
-    max_bytes: int,
-    user_agent: str | None,
-    retries: int,
-    timeout: float,
-    delay: float,
-    wait: float,
-    log_file: Path | None,
-    follow_mode: bool,
-    interval: float,
-    max_duration: float | None,
-    guardian_api_key: str | None,
-    verbose: bool = False,
-) -> None:
-    import logging
+@dataclass
+class _Setup:
+    """What fetch, follow and worker run with: the archive, the conductor, the stop."""
 
-    from liveblog_cli import fetch as fetching
-    from liveblog_cli.sync import Limits, Sync
-    from liveblog_cli.untrusted import one_line
+    archive: Archive
+    sync: Sync
+    log: logging.Logger
+    stop: threading.Event
+    signalled: list[int]
+    wait: float  # how long a held blog's lock is waited for
+
+
+def _check_urls(urls: list[str]) -> list[Address]:
+    """Each URL split once at the door (what is sent, what is shown), or a usage error."""
     from liveblog_cli.urls import check_url
 
-    addresses = [Address.of(url) for url in urls]  # split once: what is sent, what is shown
+    addresses = [Address.of(url) for url in urls]
     for url, address in zip(urls, addresses, strict=True):
         problem = check_url(url)
         if problem:
             raise UsageError(f"URL {address.shown!r}: {problem}")
-    if follow_mode and len(urls) != 1:
-        raise UsageError("--follow takes exactly one URL")
-    settings = fetching.Settings(
-        user_agent=user_agent or fetching.DEFAULT_USER_AGENT,
-        read_timeout=timeout,
-        connect_timeout=min(timeout, 10.0),
-        deadline=max(timeout * 3, timeout),
-        max_bytes=max_bytes,
-        tries=retries + 1,
-        host_delay=delay,
-    )
+    return addresses
+
+
+def _logger(log_file: Path | None) -> logging.Logger:
+    import logging
+
     log = logging.getLogger("liveblog")
     log.addHandler(logging.NullHandler())  # messages reach stderr by our own hand, once
     log.propagate = False
@@ -83,47 +68,99 @@ def _fetch_options(
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
+    return log
+
+
+@contextmanager
+def _prepared(
+    *,
+    db: str | None,
+    max_pages: int,
+    idle_pages: int,
+    walk_budget: float,
+    max_bytes: int,
+    user_agent: str | None,
+    retries: int,
+    timeout: float,
+    delay: float,
+    wait: float,
+    log_file: Path | None,
+    guardian_api_key: str | None,
+    shared_gaps: bool = False,
+    blog_locks: bool = True,
+) -> Iterator[_Setup]:
+    """The archive opened, one HTTP client, the conductor, and SIGTERM/SIGINT watched.
+    With `blog_locks`, each blog is fetched under its lock (another process fetching it:
+    LockHeld, exit 75, after `wait` seconds); with `shared_gaps` the gap between two
+    requests to a host is kept through the archive, across processes and machines."""
+    from liveblog_cli import fetch as fetching
+    from liveblog_cli.sync import Limits, Sync
+    from liveblog_cli.urls import lock_key
+
+    settings = fetching.Settings(
+        user_agent=user_agent or fetching.DEFAULT_USER_AGENT,
+        read_timeout=timeout,
+        connect_timeout=min(timeout, 10.0),
+        deadline=max(timeout * 3, timeout),
+        max_bytes=max_bytes,
+        tries=retries + 1,
+        host_delay=delay,
+    )
+    log = _logger(log_file)
     stop = threading.Event()
     with (
         _stopped_by_signals(stop) as signalled,
         open_archive(db, create=True) as archive,
-        archive.engine.blog_locks([_lock_key(a) for a in addresses], wait=wait),
-        fetching.Fetcher(settings, stop=stop) as fetcher,
+        fetching.Fetcher(
+            settings, stop=stop, reserve=archive.reserve_host if shared_gaps else None
+        ) as fetcher,
     ):
+
+        def lock(address: Address) -> AbstractContextManager[None]:
+            return archive.engine.blog_locks([lock_key(address)], wait=wait)
+
         limits = Limits(max_pages=max_pages, idle_pages=idle_pages, budget=walk_budget)
-        sync = Sync(archive, fetcher, reach=_reach(guardian_api_key), limits=limits)
-        if follow_mode:
-            code = _follow(addresses[0], sync, interval, max_duration, quiet, verbose, log, stop)
-            raise typer.Exit(code)
+        reach = _reach(guardian_api_key)
+        sync = Sync(archive, fetcher, reach=reach, limits=limits, lock=lock if blog_locks else None)
+        yield _Setup(archive, sync, log, stop, signalled, wait)
 
-        def done(result: BlogResult) -> None:
-            """One line per blog as it finishes (page-derived text made plain)."""
-            line = one_line(result.summary())
-            (log.error if result.error else log.info)(line)
-            if result.error:
-                sys.stderr.write(f"liveblog: error: {one_line(result.error_line())}\n")
-            elif not quiet and not as_json:
-                sys.stderr.write(line + "\n")
-            sys.stderr.flush()
 
-        results = _fetch_with_progress(addresses, sync, quiet, done)
+def _reporter(
+    log: logging.Logger, quiet: bool, say: Callable[[str], None] | None = None
+) -> Callable[[BlogResult], None]:
+    """One line per blog as it finishes (page-derived text made plain): errors always, the
+    rest unless quiet; each also to the log file."""
+    from liveblog_cli.untrusted import one_line
+
+    def write(line: str) -> None:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    said = say or write
+
+    def done(result: BlogResult) -> None:
+        line = one_line(result.summary())
+        (log.error if result.error else log.info)(line)
+        if result.error:
+            said(f"liveblog: error: {one_line(result.error_line())}")
+        elif not quiet:
+            said(line)
+
+    return done
+
+
+def _fetch(urls: list[str], *, as_json: bool, quiet: bool, **options: Any) -> None:
+    addresses = _check_urls(urls)
+    with _prepared(**options) as run:
+        results = _fetch_with_progress(addresses, run, quiet=quiet or as_json)
     code = max((r.exit_code for r in results), default=0)
-    if signalled:
-        code = 128 + signalled[0]
+    if run.signalled:
+        code = 128 + run.signalled[0]
     if as_json:
         from liveblog_cli import output
 
         output.write_json([r.to_dict() for r in results], sys.stdout)
     raise typer.Exit(code)
-
-
-def _lock_key(address: Address) -> str:
-    """What one fetch locks: the blog's URL as it is stored (no credentials, host in lower
-    case, no fragment), so the same blog named twice is one lock."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(address.shown)
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
 
 
 @contextmanager
@@ -160,11 +197,14 @@ def _reach(guardian_api_key: str | None) -> Reach:
     return Reach(guardian_hosts=hosts, guardian_api_key=guardian_api_key or None, guardian_api=api)
 
 
-def _fetch_with_progress(
-    urls: list[Address], sync: Sync, quiet: bool, done: Callable[[BlogResult], None]
-) -> list[BlogResult]:
+def _fetch_with_progress(addresses: list[Address], run: _Setup, quiet: bool) -> list[BlogResult]:
+    """Every blog fetched; on a terminal, a progress line, with each blog's line printed
+    above it by the same console (a raw write would be erased by the progress line, which
+    redraws over as many rows as it wraps to)."""
     if quiet or not sys.stderr.isatty():
-        return sync.many(urls, on_done=done)
+        return run.sync.many(addresses, on_done=_reporter(run.log, quiet))
+    from rich.text import Text
+
     from liveblog_cli.output import console
     from liveblog_cli.untrusted import one_line
 
@@ -174,30 +214,32 @@ def _fetch_with_progress(
         def on_page(url: str, page: int) -> None:
             status.update(one_line(f"fetching {url} (page {page})"))
 
-        def finished(result: BlogResult) -> None:
-            status.stop()
-            done(result)
-            status.start()
+        run.sync.on_page = on_page
+        done = _reporter(run.log, quiet, say=lambda line: err.print(Text(line)))
+        return run.sync.many(addresses, on_done=done)
 
-        sync.on_page = on_page
-        return sync.many(urls, on_done=finished)
+
+def _said_held(exc: LockHeld) -> None:
+    from liveblog_cli.output import say
+
+    say(f"liveblog: error: {exc}")
 
 
 def _follow(
-    url: Address,
-    sync: Sync,
-    interval: float,
-    max_duration: float | None,
+    urls: list[str],
+    *,
     quiet: bool,
     verbose: bool,
-    log: logging.Logger,
-    stop: threading.Event,
-) -> int:
+    interval: float,
+    max_duration: float | None,
+    **options: Any,
+) -> None:
     from liveblog_cli import output
     from liveblog_cli.follow import follow
     from liveblog_cli.times import local_zone
     from liveblog_cli.untrusted import one_line
 
+    addresses = _check_urls(urls)
     terminal = sys.stdout.isatty()
     view = output.console() if terminal else None
 
@@ -217,30 +259,48 @@ def _follow(
             sys.stdout.write(output.dumps(row) + "\n")
             sys.stdout.flush()
 
-    def report(result: BlogResult) -> None:
-        line = one_line(result.summary())
-        (log.error if result.error else log.info)(line)
-        if result.error:
-            sys.stderr.write(f"liveblog: error: {one_line(result.error_line())}\n")
-        elif verbose or (not quiet and result.report is not None and result.report.changed):
-            # A quiet poll (nothing new, not modified) says nothing unless asked (-v).
-            sys.stderr.write(line + "\n")
+    from liveblog_cli.urls import lock_key
 
-    outcome = follow(
-        url,
-        sync,
-        interval=interval,
-        max_duration=max_duration,
-        emit=emit,
-        report=report,
-        stop=stop,
-    )
+    # A follow holds its blogs for as long as it follows them: a cron fetch of one of them
+    # meanwhile says it is held (exit 75) and fetches the others.
+    with _prepared(**options, blog_locks=False) as run, ExitStack() as held:
+        log, said = run.log, _reporter(run.log, quiet)
+        followed = []
+        for address in addresses:
+            try:
+                held.enter_context(
+                    run.archive.engine.blog_locks([lock_key(address)], wait=run.wait)
+                )
+            except LockHeld as exc:
+                _said_held(exc)
+                continue
+            followed.append(address)
+        if not followed:
+            raise typer.Exit(EXIT_TEMPFAIL)
+
+        def report(result: BlogResult) -> None:
+            if result.error:
+                said(result)
+            elif verbose or (not quiet and result.report is not None and result.report.changed):
+                said(result)  # a quiet poll (nothing new, not modified) says nothing unless -v
+            else:
+                log.info(one_line(result.summary()))
+
+        outcome = follow(
+            followed,
+            run.sync,
+            interval=interval,
+            max_duration=max_duration,
+            emit=emit,
+            report=report,
+            stop=run.stop,
+        )
     if not quiet:
         sys.stderr.write(
             f"liveblog: stopped following ({outcome.reason}) after "
             f"{counted(outcome.polls, 'polls')}, {counted(outcome.emitted, 'blocks')} shown\n"
         )
-    return outcome.exit_code
+    raise typer.Exit(outcome.exit_code)
 
 
 UrlsArgument = Annotated[
@@ -356,11 +416,19 @@ def fetch(
     verbose: Verbose = False,
 ) -> None:
     """Fetch live blogs (every page the first time, only what changed later) into the archive."""
-    _fetch_options(**locals())
+    options = locals()
+    if options.pop("follow_mode"):
+        options.pop("as_json")
+        _follow(options.pop("urls"), **options)
+    for name in ("interval", "max_duration", "verbose"):
+        options.pop(name)
+    _fetch(options.pop("urls"), **options)
 
 
 def follow_command(
-    url: Annotated[str, typer.Argument(metavar="URL", help="A live-blog URL.")],
+    urls: Annotated[
+        list[str], typer.Argument(metavar="URL", help="Live-blog URLs.", show_default=False)
+    ],
     db: DbOption = None,
     quiet: Quiet = False,
     max_pages: MaxPages = MAX_PAGES,
@@ -378,6 +446,84 @@ def follow_command(
     guardian_api_key: GuardianApiKey = None,
     verbose: Verbose = False,
 ) -> None:
-    """Same as `fetch --follow URL`: poll until the blog closes, printing each new post."""
-    options = {k: v for k, v in locals().items() if k != "url"}
-    _fetch_options([url], as_json=False, follow_mode=True, **options)
+    """Poll blogs until they close, printing each new, edited, restored or deleted post."""
+    options = locals()
+    _follow(options.pop("urls"), **options)
+
+
+Concurrency = Annotated[
+    int, typer.Option(min=1, max=64, help="Blogs polled at once by this worker.")
+]
+Lease = Annotated[
+    float,
+    typer.Option(
+        min=5,
+        max=86400,
+        callback=finite,
+        help="Seconds a claimed blog is this worker's (extended while it works; a worker "
+        "that dies has its blogs taken over when its lease runs out).",
+    ),
+]
+
+
+def worker(
+    db: DbOption = None,
+    concurrency: Concurrency = 4,
+    delay: Delay = 1.0,
+    lease: Lease = 300.0,
+    max_duration: Annotated[
+        float | None, typer.Option(min=0, callback=finite, help="Stop after this many seconds.")
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass over what is due, then exit (for cron).")
+    ] = False,
+    quiet: Quiet = False,
+    max_pages: MaxPages = MAX_PAGES,
+    idle_pages: IdlePages = IDLE_PAGES,
+    walk_budget: WalkBudget = WALK_BUDGET,
+    max_bytes: MaxBytes = MAX_BYTES,
+    user_agent: UserAgent = None,
+    retries: Retries = 3,
+    timeout: Timeout = 30.0,
+    log_file: LogFile = None,
+    guardian_api_key: GuardianApiKey = None,
+) -> None:
+    """Poll the archive's schedule (`liveblog schedule add`): claim what is due, fetch it,
+    set when it is next due. Run several, on one machine or many (PostgreSQL), as they
+    share the schedule and keep --delay between two requests to one host among them all."""
+    from liveblog_cli.schedule import ArchiveSchedule, poller, run
+
+    with _prepared(
+        db=db,
+        max_pages=max_pages,
+        idle_pages=idle_pages,
+        walk_budget=walk_budget,
+        max_bytes=max_bytes,
+        user_agent=user_agent,
+        retries=retries,
+        timeout=timeout,
+        delay=delay,
+        wait=0.0,
+        log_file=log_file,
+        guardian_api_key=guardian_api_key,
+        shared_gaps=True,
+    ) as setup:
+        said = _reporter(setup.log, quiet)
+        outcome = run(
+            ArchiveSchedule(setup.archive, lease=lease),
+            poller(setup.sync),
+            concurrency=concurrency,
+            once=once,
+            max_duration=max_duration,
+            stop=setup.stop,
+            on_poll=lambda poll: said(poll.result),
+            heartbeat=max(1.0, lease / 3),
+        )
+    if not quiet:
+        sys.stderr.write(
+            f"liveblog: worker stopped ({outcome.reason}) after {counted(outcome.polls, 'polls')}"
+            f", {outcome.failed} failed\n"
+        )
+    if setup.signalled:
+        raise typer.Exit(128 + setup.signalled[0])
+    raise typer.Exit(outcome.exit_code)
