@@ -45,6 +45,11 @@ class Engine(Protocol):
     def tuples(self, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         """Rows as tuples, streamed."""
 
+    def insert_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None: ...
+
+    def ids_copied(self, counted: dict[str, str]) -> None:
+        """After rows were copied in with their ids: new rows take ids after them."""
+
     def lock_blog(self, blog_id: str) -> None:
         """Within a write transaction: no other writer writes this blog until it ends."""
 

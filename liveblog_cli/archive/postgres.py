@@ -283,6 +283,19 @@ class Postgres:
                 if self._streams == 0 and not self._reader.closed:
                     self._reader.rollback()  # reads only: end the snapshot
 
+    def insert_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        text, numbered = translate(sql)
+        with self.conn.raw.cursor() as cursor:
+            cursor.executemany(text, [_params(row, numbered) for row in rows])
+
+    def ids_copied(self, counted: dict[str, str]) -> None:
+        """Ids copied in as they were: each table's counter moved past the largest."""
+        for table, column in counted.items():
+            self.conn.raw.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                f"coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)"
+            )
+
     def lock_blog(self, blog_id: str) -> None:
         """This transaction is the blog's only writer until it ends (others of the same blog
         wait; other blogs go on)."""

@@ -159,6 +159,12 @@ class SQLite:
         while batch := cursor.fetchmany(1000):
             yield from batch
 
+    def insert_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def ids_copied(self, counted: dict[str, str]) -> None:
+        """Nothing to do: SQLite takes the next id after the largest there is."""
+
     def lock_blog(self, blog_id: str) -> None:
         """Nothing to do: BEGIN IMMEDIATE already made this the only writer."""
 

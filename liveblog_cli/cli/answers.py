@@ -15,7 +15,8 @@ def list_blogs(db: str | Path | None, shape: str | None, tz: str | None, as_of: 
     """The archived blogs: rows in a shape, plain lines to a pipe, a table on a terminal."""
     from liveblog_cli import times
 
-    zone = zone_named(tz) if tz else None  # a bad --tz is said before the archive is opened
+    # A bad --tz (an empty one too) is said before the archive is opened.
+    zone = zone_named(tz) if tz is not None else None
     with open_archive(db) as archive:
         blogs = archive.list_blogs(as_of=parse_when(as_of, "--as-of"))
     if shape:
@@ -49,7 +50,7 @@ def search(
     from liveblog_cli import times
     from liveblog_cli.archive.query import fts_query
 
-    zone = zone_named(tz) if tz else times.local_zone()
+    zone = zone_named(tz) if tz is not None else times.local_zone()
     fts_query(query)  # a query that cannot be read is a usage error, before the archive
     with open_archive(db) as archive:
         blog_id = archive.resolve(blog) if blog else None

@@ -9,7 +9,6 @@ codes.
 from __future__ import annotations
 
 import errno
-import os
 import sys
 from typing import Annotated, Any
 
@@ -17,10 +16,9 @@ import typer
 
 from liveblog_cli import __version__
 from liveblog_cli.cli import export, fetch, parse, read, schedule, serve, upkeep
-from liveblog_cli.cli.common import ROOT_DB, writes_output
+from liveblog_cli.cli.common import ROOT_DB, internal_error, writes_output
 from liveblog_cli.errors import (
     EXIT_INTERRUPTED,
-    EXIT_SOFTWARE,
     EXIT_USAGE,
     LiveblogError,
     OutputFailed,
@@ -51,6 +49,7 @@ COMMANDS = (
     ("serve", serve.serve),
     ("parse", parse.parse),
     ("reparse", upkeep.reparse),
+    ("copy", upkeep.copy),
 )
 
 
@@ -169,13 +168,7 @@ def _exit(message: str, code: int) -> None:
 
 
 def _internal(exc: BaseException) -> None:
-    if os.environ.get("LIVEBLOG_DEBUG"):
-        raise exc
-    _exit(
-        f"liveblog: internal error: {type(exc).__name__}: {exc} "
-        "(set LIVEBLOG_DEBUG=1 for a traceback, and please report it)",
-        EXIT_SOFTWARE,
-    )
+    sys.exit(internal_error(exc))
 
 
 def _flush_stdout() -> None:

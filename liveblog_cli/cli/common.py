@@ -133,6 +133,22 @@ def writes_output(command: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def internal_error(exc: BaseException) -> int:
+    """A bug said in one line (LIVEBLOG_DEBUG=1 raises it for its traceback): exit 70."""
+    import os
+
+    from liveblog_cli.errors import EXIT_SOFTWARE
+    from liveblog_cli.output import say
+
+    if os.environ.get("LIVEBLOG_DEBUG"):
+        raise exc
+    say(
+        f"liveblog: internal error: {type(exc).__name__}: {exc} "
+        "(set LIVEBLOG_DEBUG=1 for a traceback, and please report it)"
+    )
+    return EXIT_SOFTWARE
+
+
 @contextmanager
 def progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on a terminal (stderr), nothing when piped or in cron."""
@@ -157,6 +173,7 @@ __all__ = [
     "SHAPES",
     "archive_path",
     "chosen_shape",
+    "internal_error",
     "open_archive",
     "parse_when",
     "parse_zone",

@@ -14,8 +14,8 @@ import sys
 from collections.abc import Callable
 
 from liveblog_cli.cli import answers
-from liveblog_cli.cli.common import SHAPES
-from liveblog_cli.errors import LiveblogError
+from liveblog_cli.cli.common import SHAPES, internal_error
+from liveblog_cli.errors import EXIT_INTERRUPTED, LiveblogError
 
 
 def run(argv: list[str]) -> int | None:
@@ -83,7 +83,14 @@ def _answered(answer: Callable[[], None]) -> int:
     except LiveblogError as exc:
         say(f"liveblog: error: {exc}")
         return exc.exit_code
+    except KeyboardInterrupt:
+        say("liveblog: interrupted")
+        return EXIT_INTERRUPTED
     except OSError as exc:
+        from liveblog_cli.output import OUTPUT_ERRNOS
+
+        if exc.errno not in OUTPUT_ERRNOS:
+            return internal_error(exc)  # as the full command line says it
         return output_failed(exc)  # the reader left (not an error), or stdout is full or closed
 
 

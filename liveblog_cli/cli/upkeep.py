@@ -1,4 +1,5 @@
-"""Commands that look after the archive itself: reparse (its rows again from its pages)."""
+"""Commands that look after the archive itself: reparse (its rows again from its pages) and
+copy (the whole archive into another, either engine)."""
 
 from __future__ import annotations
 
@@ -65,3 +66,33 @@ def reparse(
             ],
             sys.stdout,
         )
+
+
+def copy(
+    source: Annotated[
+        str,
+        typer.Argument(metavar="SRC", help="The archive to copy (a file or a postgresql:// URL)."),
+    ],
+    target: Annotated[
+        str, typer.Argument(metavar="DST", help="A new, empty archive (made if missing).")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The rows copied per table, as JSON.")
+    ] = False,
+) -> None:
+    """Copy a whole archive into another, SQLite or PostgreSQL either way: blogs, posts,
+    revisions, deletions, polls, exchanges, pages, the schedule. All or nothing: a copy
+    that stops part way leaves DST empty; run it again."""
+    from liveblog_cli.archive import Archive, chosen_path
+    from liveblog_cli.archive.copying import copy_archive
+    from liveblog_cli.output import say, write_json
+
+    with (
+        Archive(chosen_path(source), create=False) as src,
+        Archive(chosen_path(target), create=True) as dst,
+    ):
+        copied = copy_archive(src, dst)
+        where = (src.path, dst.path)
+    say(f"copied {where[0]} into {where[1]}: " + ", ".join(f"{t} {n}" for t, n in copied.items()))
+    if as_json:
+        write_json(copied, sys.stdout)

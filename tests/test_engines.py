@@ -1,0 +1,93 @@
+"""One archive, two engines: the same blogs fetched into SQLite and into PostgreSQL give the
+same export, and `liveblog copy` SQLite -> PostgreSQL -> SQLite keeps every row and every
+byte of every page. Needs PostgreSQL's server binaries (skipped with the reason without)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+from liveserver import GuardianBlog, LiveServer, dcr_block
+
+ENV = {"LIVEBLOG_GUARDIAN_HOSTS": "127.0.0.1"}
+FAST = ["--delay", "0", "--timeout", "5"]
+BLOGS = 30
+
+
+def _postgres(name: str) -> str:
+    import pgserver
+
+    if pgserver.binaries() is None:
+        pytest.skip("no PostgreSQL server binaries on this machine")
+    pytest.importorskip("psycopg")
+    return pgserver.server().archive(name)
+
+
+def _without_fetch_times(export: bytes) -> list[dict]:  # type: ignore[type-arg]
+    """The export's posts, less the times that say when this archive fetched them."""
+    posts = [json.loads(line) for line in export.splitlines()]
+    for post in posts:
+        post.pop("first_seen_at")
+        post.pop("last_seen_at")
+    return posts
+
+
+def _payloads(warc: bytes) -> list[tuple[str, bytes]]:
+    from warcio.archiveiterator import ArchiveIterator
+
+    return [
+        (r.rec_headers.get_header("WARC-Target-URI"), r.content_stream().read())
+        for r in ArchiveIterator(io.BytesIO(warc))
+        if r.rec_type in ("response", "resource")
+    ]
+
+
+def test_both_engines_archive_the_same_and_copy_keeps_everything(tmp_path: Path) -> None:
+    pg = _postgres("engines")
+    lite = str(tmp_path / "lite.db")
+    with LiveServer() as server:
+        urls = []
+        for n in range(BLOGS):
+            path = f"/world/live/2026/jan/01/engine-{n}"
+            blog = GuardianBlog(
+                path, [dcr_block(n * 100 + k) for k in range(12, 0, -1)], per_page=5
+            )
+            server.routes[path + ".json"] = blog.route
+            urls.append(server.url(path))
+        for db in (lite, pg):
+            done = run_cli("fetch", *urls, *FAST, "--quiet", "--db", db, env=ENV)
+            assert done.returncode == 0, done.stderr.decode()
+    exports = {db: run_cli("export", "--all", "--db", db).stdout for db in (lite, pg)}
+    assert len(exports[lite].splitlines()) == BLOGS * 12
+    assert _without_fetch_times(exports[lite]) == _without_fetch_times(exports[pg])
+    assert run_cli("search", "Post", "--json", "--db", pg).returncode == 0
+
+    # SQLite -> PostgreSQL -> SQLite.
+    there, back = _postgres("copy"), str(tmp_path / "back.db")
+    to_pg = run_cli("copy", lite, there, "--json")
+    assert to_pg.returncode == 0, to_pg.stderr.decode()
+    from_pg = run_cli("copy", there, back, "--json")
+    assert from_pg.returncode == 0, from_pg.stderr.decode()
+    counts = json.loads(to_pg.stdout)
+    assert counts == json.loads(from_pg.stdout)
+    assert counts["blocks"] == BLOGS * 12 and counts["exchanges"] >= BLOGS * 3
+    for db in (there, back):
+        assert run_cli("export", "--all", "--db", db).stdout == exports[lite]
+    warcs = [run_cli("export", "--all", "-f", "warc", "--db", db).stdout for db in (lite, back)]
+    original, returned = (_payloads(w) for w in warcs)
+    assert original == returned and len(original) >= BLOGS * 3
+    again = run_cli("copy", lite, there)
+    assert again.returncode == 74 and b"already holds" in again.stderr
+
+
+def test_an_unreachable_server_is_one_line_and_no_password(tmp_path: Path) -> None:
+    pytest.importorskip("psycopg")
+    url = f"postgresql://ann:s3cret-pw@/nowhere?host={tmp_path}&connect_timeout=2"
+    for args in (["list"], ["schedule", "list"], ["fetch", "https://example.org/x"]):
+        done = run_cli(*args, "--db", url)
+        err = done.stderr.decode()
+        assert done.returncode == 75, err
+        assert err.count("\n") == 1 and "s3cret-pw" not in err and "cannot reach" in err
