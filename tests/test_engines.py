@@ -91,3 +91,32 @@ def test_an_unreachable_server_is_one_line_and_no_password(tmp_path: Path) -> No
         err = done.stderr.decode()
         assert done.returncode == 75, err
         assert err.count("\n") == 1 and "s3cret-pw" not in err and "cannot reach" in err
+
+
+def test_postgres_archives_migrate_and_a_newer_one_is_read_not_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import psycopg
+
+    from liveblog_cli.archive import Archive, schema
+    from liveblog_cli.errors import ArchiveError
+
+    url = _postgres("migrate")
+    Archive(url).close()  # made at today's version
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DELETE FROM liveblog_migrations WHERE name = '013_schedule'")
+    with pytest.raises(ArchiveError, match="lacks migrations 013_schedule"):
+        Archive(url)
+    ran: list[str] = []
+    monkeypatch.setitem(schema.POSTGRES_STEPS, "013_schedule", lambda conn: ran.append("013"))
+    Archive(url).close()
+    assert ran == ["013"]
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM liveblog_migrations WHERE name = '013_schedule'"
+        ).fetchone() == (1,)
+        conn.execute("INSERT INTO liveblog_migrations VALUES ('999_from_the_future', 'x')")
+    listed = run_cli("list", "--json", "--db", url)
+    assert listed.returncode == 0 and listed.stdout.startswith(b"[")
+    refused = run_cli("schedule", "add", "https://example.org/x", "--db", url)
+    assert refused.returncode == 74 and b"made by a newer liveblog" in refused.stderr

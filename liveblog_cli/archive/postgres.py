@@ -178,12 +178,40 @@ class Postgres:
             self.newer = newer[-1]
             return
         missing = [name for name in postgres_schema.migration_names() if name not in done]
-        if missing:
-            # A later step written for both engines would run here; none is yet.
+        if missing and not self.readonly:
+            self._migrate(missing)
+        elif missing:
+            raise ArchiveError(f"archive {self.location} needs upgrading: open it writable once")
+
+    def _migrate(self, names: list[str]) -> None:
+        """The steps since this archive was made, each in its transaction, recorded."""
+        from liveblog_cli.archive.schema import POSTGRES_STEPS
+
+        unknown = [name for name in names if name not in POSTGRES_STEPS]
+        if unknown:
             raise ArchiveError(
-                f"archive {self.location} lacks migrations {', '.join(missing)} that this "
+                f"archive {self.location} lacks migrations {', '.join(unknown)} that this "
                 "liveblog cannot apply to PostgreSQL"
             )
+        for name in names:
+            self.begin()
+            try:
+                self.conn.execute("SELECT pg_advisory_xact_lock(?)", [_SCHEMA_LOCK])
+                if (
+                    self.conn.execute(
+                        "SELECT 1 FROM liveblog_migrations WHERE name = ?", [name]
+                    ).fetchone()
+                    is None
+                ):
+                    POSTGRES_STEPS[name](self.conn)
+                    self.conn.execute(
+                        "INSERT INTO liveblog_migrations (name, applied_at) VALUES (?, ?)",
+                        [name, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
+                    )
+                self.commit()
+            except BaseException:
+                self.rollback()
+                raise
 
     def _applied(self) -> list[str] | None:
         exists = self.conn.execute("SELECT to_regclass('liveblog_migrations')").fetchone()[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from liveblog_cli.model import qualified_blog_id, richness
 
@@ -42,9 +42,24 @@ LINKS_TABLE = """
 STEPS: list[tuple[str, Callable[[Database], None]]] = []
 
 
+# PostgreSQL archives are created at today's version (postgres_schema.py, every name above
+# recorded). A later step migrates both engines: registered with `migration` for SQLite and
+# with `postgres_migration` under the same name for PostgreSQL (given its connection, inside
+# a transaction); postgres_schema.py then creates new archives with it included.
+POSTGRES_STEPS: dict[str, Callable[[Any], None]] = {}
+
+
 def migration(name: str) -> Callable[[Callable[[Database], None]], Callable[[Database], None]]:
     def register(step: Callable[[Database], None]) -> Callable[[Database], None]:
         STEPS.append((name, step))
+        return step
+
+    return register
+
+
+def postgres_migration(name: str) -> Callable[[Callable[[Any], None]], Callable[[Any], None]]:
+    def register(step: Callable[[Any], None]) -> Callable[[Any], None]:
+        POSTGRES_STEPS[name] = step
         return step
 
     return register
