@@ -147,3 +147,16 @@ def test_version_and_help() -> None:
     assert result.returncode == 0 and result.stdout.startswith(b"liveblog ")
     helptext = run_cli("--help").stdout.decode()
     assert "parse" in helptext
+
+
+def test_parse_is_bounded_by_max_bytes(tmp_path: Path) -> None:
+    """A file or a stream larger than --max-bytes (default: fetch's 20 MiB) is refused in
+    one line, exit 65, before it is read whole."""
+    big = tmp_path / "big.html"
+    big.write_bytes(b"<p>" + b"a" * 4096 + b"</p>")
+    for args, stdin in (([str(big)], None), (["-"], big.read_bytes())):
+        done = run_cli("parse", *args, "--max-bytes", "2048", stdin=stdin)
+        err = done.stderr.decode()
+        assert done.returncode == 65, err
+        assert err.count("\n") == 1 and "more than --max-bytes 2048" in err
+    assert run_cli("parse", str(SAMPLES / "guardian-tallships.dcr.json")).returncode == 0

@@ -17,7 +17,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from liveblog_cli.errors import NotFound, OutputFailed, UsageError
+from liveblog_cli.errors import NotFound, OutputFailed, ParseError, UsageError
 
 if TYPE_CHECKING:
     from liveblog_cli.archive import Archive
@@ -97,14 +97,21 @@ def chosen_shape(*flags: str) -> str | None:
     return chosen[0] if chosen else None
 
 
-def read_input(source: str) -> bytes:
-    """The bytes of FILE, or of stdin for `-`."""
+def read_input(source: str, *, limit: int | None = None) -> bytes:
+    """The bytes of FILE, or of stdin for `-`; more than `limit` of them is refused (said
+    before a file is read, and after limit + 1 bytes of a stream)."""
     if source == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise UsageError("no input: give a FILE, or pipe a page into `liveblog parse -`")
-        return sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(-1 if limit is None else limit + 1)
+        if limit is not None and len(data) > limit:
+            raise ParseError(f"stdin: more than --max-bytes {limit} bytes")
+        return data
     path = Path(source)
     try:
+        if limit is not None and path.is_file() and path.stat().st_size > limit:
+            size = path.stat().st_size
+            raise ParseError(f"{source}: {size} bytes is more than --max-bytes {limit}")
         return path.read_bytes()
     except FileNotFoundError:
         raise NotFound(f"no such file: {source}") from None

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from liveblog_cli.bounds import MAX_BYTES
 from liveblog_cli.cli.common import open_archive, read_input
 from liveblog_cli.cli.options import DbOption
 
@@ -35,18 +36,23 @@ def parse(
     ] = ParseFormat.json,
     save: Annotated[bool, typer.Option("--save", help="Also store it in the archive.")] = False,
     db: DbOption = None,
+    max_bytes: Annotated[
+        int, typer.Option(min=1024, help="Refuse a page larger than this (as fetch does).")
+    ] = MAX_BYTES,
 ) -> None:
     """Parse a saved live-blog page offline and print what it holds."""
     from liveblog_cli import output
     from liveblog_cli.parse import parse_page
 
-    data = read_input(source)
+    data = read_input(source, limit=max_bytes)
     blog = parse_page(data, url)
     if save:
         from liveblog_cli.archive import FetchInfo
+        from liveblog_cli.reparse import rebuild_stale
 
         with open_archive(db, create=True) as archive:
             report = archive.save(blog, raw=data, fetch=FetchInfo(url=url or blog.url, kind="file"))
+            rebuild_stale(archive)  # a page older than the blog's newest takes its place
         sys.stderr.write(report.summary() + "\n")
     if output_format is ParseFormat.json:
         output.write_json(blog.to_dict(), sys.stdout)
