@@ -46,9 +46,11 @@ fuzz: install
 # The generated docs: each written by the tests that measure it (a plain `make test` only
 # compares docs/FORMATS.md and changes no file).
 reliability-doc: install
-	LIVEBLOG_WRITE_DOCS=1 LIVEBLOG_RACE_SECONDS=40 $(BIN)/python -m pytest -q \
+	LIVEBLOG_WRITE_DOCS=1 LIVEBLOG_RACE_SECONDS=40 LIVEBLOG_WORKER_BLOGS=300 \
+		LIVEBLOG_WORKER_SECONDS=40 $(BIN)/python -m pytest -q \
 		tests/test_reliability.py tests/test_hostile.py tests/test_parse_fuzz.py \
-		tests/test_record_order.py tests/test_import_bounds.py
+		tests/test_record_order.py tests/test_import_bounds.py tests/test_schedule.py \
+		tests/test_discover.py
 
 formats-doc: install
 	LIVEBLOG_WRITE_DOCS=1 $(BIN)/python -m pytest -q tests/test_formats_doc.py

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from liveblog_cli.archive.scheduling import Scheduled
+from liveblog_cli.discover import FeedResult
 from liveblog_cli.schedule import MemorySchedule, Poll, run
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ def follow(
     def shown(done: Poll) -> None:
         nonlocal emitted
         result, key = done.result, done.row.url
+        assert not isinstance(result, FeedResult)  # a follow polls blogs only
         if not stop.is_set():
             report(result)
         if result.error is not None and key not in polled:

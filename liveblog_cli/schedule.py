@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from liveblog_cli.archive.scheduling import Scheduled
+from liveblog_cli.discover import FeedResult
 from liveblog_cli.errors import LockHeld
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class Poll:
     """What one poll of a row came to, for the row and for the person watching."""
 
     row: Scheduled
-    result: BlogResult
+    result: BlogResult | FeedResult
 
     @property
     def held(self) -> bool:
@@ -61,6 +62,8 @@ class Poll:
     def outcome(self) -> str:
         """The poll in words, as `schedule list` shows it."""
         result = self.result
+        if isinstance(result, FeedResult):
+            return result.outcome()
         if self.held:
             return "held by another liveblog"
         if result.error is not None:
@@ -74,6 +77,8 @@ class Poll:
     @property
     def closed(self) -> bool:
         result = self.result
+        if isinstance(result, FeedResult):
+            return False
         return bool(result.error is None and result.blog and result.blog.is_live is False)
 
 
@@ -114,14 +119,18 @@ class ArchiveSchedule:
         failures = row.failures + 1 if poll.failed else 0
         now = self.archive.clock()
         due = now + min(HELD_RETRY, row.every) if poll.held else next_due(now, row.every, failures)
+        result = poll.result
+        feed = result if isinstance(result, FeedResult) else None
         self.archive.finish(
             self.owner,
             row.url,
             outcome=poll.outcome(),
             next_due=due,
             failures=failures,
-            blog_id=poll.result.blog_id,
+            blog_id=result.blog_id,
             closed=poll.closed,
+            found=len(feed.new_blogs) if feed else 0,
+            validators=(feed.etag, feed.last_modified) if feed else None,
         )
 
     def next_due_in(self) -> float | None:
@@ -250,9 +259,17 @@ def _record(
 
 
 def poller(sync: Sync) -> Callable[[Scheduled], Poll]:
-    """A poll of one row through the conductor (which holds the blog's lock meanwhile)."""
+    """A poll of one row: a blog through the conductor (which holds its lock meanwhile), a
+    feed read for the live blogs it links to (discover.py), which join the schedule."""
+    from liveblog_cli import discover
 
     def poll(row: Scheduled) -> Poll:
+        if row.kind == "feed":
+            validators = (row.etag, row.last_modified)
+            found = discover.read(
+                sync.archive, sync, row.url, match=row.match, validators=validators
+            )
+            return Poll(row, found)
         return Poll(row, sync.blog(row.url))
 
     return poll

@@ -139,6 +139,8 @@ class Sync:
         """Several blogs at once (polite per host); results in the order given, each also
         handed to `on_done` as it finishes."""
         done = on_done or (lambda _result: None)
+        if not urls:
+            return []
         if len(urls) == 1:
             result = self.blog(urls[0])
             done(result)
@@ -182,6 +184,25 @@ class Sync:
             with self._save_lock:
                 result.total = self.archive.count_posts(result.blog_id)
         return result
+
+    def probe(self, url: str | Address) -> LiveBlog:
+        """What a fetch of `url` would find, read and not kept: its first page, parsed (the
+        publisher's own address first, its page if that fails). Raises ParseError (not a
+        live blog) or FetchError (could not be read)."""
+        address = Address.of(url) if isinstance(url, str) else url
+        how = plan(address.sent, self.reach)
+        failure: LiveblogError | None = None
+        for asked in how.addresses:
+            try:
+                page = self.fetcher.get(asked)
+                shown = Address.of(how.page_url(page.final_url)).shown
+                return parse_page(page.body, shown, charset=page.charset)
+            except (FetchError, ParseError) as exc:
+                if isinstance(exc, RateLimited):
+                    raise
+                failure = exc
+        assert failure is not None
+        raise failure
 
 
 class _Walker:

@@ -13,6 +13,7 @@ unicode61 tokenizer does.
 from __future__ import annotations
 
 from liveblog_cli.archive.schema import (
+    FEED_VALIDATORS,
     HOSTS_TABLE,
     LINKS_TABLE,
     POST_TIME,
@@ -187,7 +188,8 @@ def statements(unaccent_schema: str) -> list[str]:
         f"ALTER TEXT SEARCH CONFIGURATION {SEARCH_CONFIG} ALTER MAPPING FOR "
         f'hword, hword_part, word WITH "{unaccent_schema}".unaccent, simple',
     ]
-    return config + [_collated(t) for t in TABLES] + INDEXES + VIEWS
+    later = [_collated(statement) for statement in FEED_VALIDATORS]  # 014
+    return config + [_collated(t) for t in TABLES] + later + INDEXES + VIEWS
 
 
 def migration_names() -> list[str]:

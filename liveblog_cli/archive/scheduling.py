@@ -40,6 +40,8 @@ class Scheduled:
     state: str = "active"  # "active", or "closed" (a blog that ended leaves the schedule)
     match: str | None = None  # feeds: the pattern links must match
     found: int = 0  # feeds: blogs added from it
+    etag: str | None = None  # feeds: validators of the last read, for a conditional GET
+    last_modified: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -47,7 +49,7 @@ class Scheduled:
 
 _COLUMNS = (
     "url, kind, every, next_due, added_at, blog_id, lease_owner, lease_until, polls, "
-    "last_polled_at, last_outcome, failures, state, match, found"
+    "last_polled_at, last_outcome, failures, state, match, found, etag, last_modified"
 )
 
 
@@ -59,15 +61,24 @@ class Scheduling(Database):
         return self.engine.clock()
 
     def schedule_add(
-        self, urls: list[str], *, every: float, kind: str = "blog", match: str | None = None
+        self,
+        urls: list[str],
+        *,
+        every: float,
+        kind: str = "blog",
+        match: str | None = None,
+        refresh: bool = True,
     ) -> list[str]:
         """Add addresses (due at once); an address already there gets the new interval
-        (and pattern) and is due at once again. Returns those that were new."""
+        (and pattern) and is due at once again (unless not `refresh`: then it is left as it
+        is). Returns those that were new."""
         now = self.clock()
         added = []
         with self.transaction():
             for url in dict.fromkeys(urls):
                 known = self.conn.execute("SELECT 1 FROM schedule WHERE url = ?", [url]).fetchone()
+                if known and not refresh:
+                    continue
                 if known:
                     self.conn.execute(
                         "UPDATE schedule SET every = ?, next_due = ?, match = ?, state = 'active', "
@@ -137,6 +148,7 @@ class Scheduling(Database):
         blog_id: str | None,
         closed: bool = False,
         found: int = 0,
+        validators: tuple[str | None, str | None] | None = None,
     ) -> bool:
         """A poll's end: its outcome, when the row is next due, the lease let go. False
         when the lease was lost meanwhile (another worker holds the row now: its word
@@ -159,6 +171,11 @@ class Scheduling(Database):
                     owner,
                 ],
             )
+            if done.rowcount and validators is not None:
+                self.conn.execute(
+                    "UPDATE schedule SET etag = ?, last_modified = ? WHERE url = ?",
+                    [*validators, url],
+                )
             return bool(done.rowcount)
 
     def next_due_in(self) -> float | None:

@@ -537,6 +537,27 @@ def _schedule(db: Database) -> None:
     db.execute(LINKS_TABLE)
 
 
+# A feed's validators, so that re-reading it is a conditional GET (migration 014).
+FEED_VALIDATORS = (
+    "ALTER TABLE schedule ADD COLUMN etag TEXT",
+    "ALTER TABLE schedule ADD COLUMN last_modified TEXT",
+)
+
+
+@migration("014_feed_validators")
+def _feed_validators(db: Database) -> None:
+    """A feed on the schedule keeps its ETag and Last-Modified: its next read is
+    conditional, as a page's is."""
+    for statement in FEED_VALIDATORS:
+        db.execute(statement)
+
+
+@postgres_migration("014_feed_validators")
+def _feed_validators_postgres(conn: Any) -> None:
+    for statement in FEED_VALIDATORS:
+        conn.execute(statement)
+
+
 def recount(conn: sqlite3.Connection, blog_id: str) -> int:
     """A blog's counts and first and last post, on its row, from the indexes; its posts."""
     conn.execute(

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import logging
 
     from liveblog_cli.archive import Archive
+    from liveblog_cli.discover import FeedResult
     from liveblog_cli.parse import Reach
     from liveblog_cli.sync import BlogResult, Sync
 from liveblog_cli.words import counted
@@ -127,7 +128,7 @@ def _prepared(
 
 def _reporter(
     log: logging.Logger, quiet: bool, say: Callable[[str], None] | None = None
-) -> Callable[[BlogResult], None]:
+) -> Callable[[BlogResult | FeedResult], None]:
     """One line per blog as it finishes (page-derived text made plain): errors always, the
     rest unless quiet; each also to the log file."""
     from liveblog_cli.untrusted import one_line
@@ -138,7 +139,7 @@ def _reporter(
 
     said = say or write
 
-    def done(result: BlogResult) -> None:
+    def done(result: BlogResult | FeedResult) -> None:
         line = one_line(result.summary())
         (log.error if result.error else log.info)(line)
         if result.error:
@@ -149,11 +150,24 @@ def _reporter(
     return done
 
 
-def _fetch(urls: list[str], *, as_json: bool, quiet: bool, **options: Any) -> None:
+def _fetch(
+    urls: list[str],
+    *,
+    as_json: bool,
+    quiet: bool,
+    feeds: list[str] | None = None,
+    match: str | None = None,
+    **options: Any,
+) -> None:
     addresses = _check_urls(urls)
+    feed_addresses = _check_urls(feeds or [])
+    feed_codes: list[int] = []
     with _prepared(**options) as run:
+        if feed_addresses:
+            found, feed_codes = _discovered(run, feed_addresses, match, quiet or as_json)
+            addresses += found
         results = _fetch_with_progress(addresses, run, quiet=quiet or as_json)
-    code = max((r.exit_code for r in results), default=0)
+    code = max([r.exit_code for r in results] + feed_codes, default=0)
     if run.signalled:
         code = 128 + run.signalled[0]
     if as_json:
@@ -195,6 +209,31 @@ def _reach(guardian_api_key: str | None) -> Reach:
     hosts = Reach().guardian_hosts + tuple(h.strip() for h in extra.split(",") if h.strip())
     api = os.environ.get("LIVEBLOG_GUARDIAN_API", "").strip().rstrip("/") or Reach().guardian_api
     return Reach(guardian_hosts=hosts, guardian_api_key=guardian_api_key or None, guardian_api=api)
+
+
+def _discovered(
+    run: _Setup, feeds: list[Address], match: str | None, quiet: bool
+) -> tuple[list[Address], list[int]]:
+    """The live blogs these feeds link to that the archive has not judged yet (one read
+    each: articles are remembered, blogs returned to be fetched, nothing scheduled)."""
+    import re
+
+    from liveblog_cli import discover
+
+    if match is not None:
+        try:
+            re.compile(match)
+        except re.error as exc:
+            raise UsageError(f"--match {match!r}: not a pattern ({exc})") from None
+    said = _reporter(run.log, quiet)
+    found: list[Address] = []
+    codes = []
+    for feed in feeds:
+        read = discover.read(run.archive, run.sync, feed.shown, match=match, schedule=False)
+        said(read)
+        codes.append(read.exit_code)
+        found += [Address.of(url) for url in read.new_blogs]
+    return found, codes
 
 
 def _fetch_with_progress(addresses: list[Address], run: _Setup, quiet: bool) -> list[BlogResult]:
@@ -390,7 +429,10 @@ GuardianApiKey = Annotated[
 
 
 def fetch(
-    urls: UrlsArgument,
+    urls: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="URL...", help="Live-blog URLs.", show_default=False),
+    ] = None,
     db: DbOption = None,
     as_json: JsonSummary = False,
     quiet: Quiet = False,
@@ -414,15 +456,34 @@ def fetch(
     max_duration: MaxDuration = None,
     guardian_api_key: GuardianApiKey = None,
     verbose: Verbose = False,
+    discover: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--discover",
+            metavar="FEED_URL",
+            help="Also the live blogs this feed, sitemap or section page links to that the "
+            "archive has not judged yet (one pass; `schedule add --discover` for a schedule).",
+        ),
+    ] = None,
+    match: Annotated[
+        str | None,
+        typer.Option("--match", metavar="REGEX", help="--discover: only links it finds in."),
+    ] = None,
 ) -> None:
     """Fetch live blogs (every page the first time, only what changed later) into the archive."""
     options = locals()
+    urls, feeds = options.pop("urls") or [], options.pop("discover") or []
+    pattern = options.pop("match")
+    if not urls and not feeds:
+        raise UsageError("give a URL to fetch (or --discover FEED_URL)")
     if options.pop("follow_mode"):
+        if feeds:
+            raise UsageError("--follow takes URLs, not --discover (schedule a feed instead)")
         options.pop("as_json")
-        _follow(options.pop("urls"), **options)
+        _follow(urls, **options)
     for name in ("interval", "max_duration", "verbose"):
         options.pop(name)
-    _fetch(options.pop("urls"), **options)
+    _fetch(urls, feeds=feeds, match=pattern, **options)
 
 
 def follow_command(

@@ -20,9 +20,16 @@ group = typer.Typer(
 )
 
 Every = Annotated[
-    float,
-    typer.Option(min=15, max=86400 * 7, callback=finite, help="Seconds between two polls of each."),
+    float | None,
+    typer.Option(
+        min=15,
+        max=86400 * 7,
+        callback=finite,
+        help="Seconds between two polls of each (default 60 for a blog, 300 for a feed).",
+        show_default=False,
+    ),
 ]
+BLOG_EVERY, FEED_EVERY = 60.0, 300.0
 
 
 def _addresses(urls: list[str], from_file: str | None) -> list[str]:
@@ -36,8 +43,6 @@ def _addresses(urls: list[str], from_file: str | None) -> list[str]:
         text = read_input(from_file).decode("utf-8", "replace")
         given += [line.strip() for line in text.splitlines()]
     given = [u for u in given if u and not u.startswith("#")]
-    if not given:
-        raise UsageError("give a URL to schedule (or --from FILE)")
     kept = []
     for url in given:
         address = Address.of(url)
@@ -59,25 +64,59 @@ def add(
     urls: Annotated[
         list[str] | None, typer.Argument(metavar="[URL]...", help="Live-blog URLs.")
     ] = None,
-    every: Every = 60.0,
+    every: Every = None,
     from_file: Annotated[
         str | None,
         typer.Option("--from", metavar="FILE|-", help="Also the URLs in FILE, one a line."),
     ] = None,
+    discover: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--discover",
+            metavar="FEED_URL",
+            help="A feed (RSS, Atom), sitemap or section page whose new live blogs join the "
+            "schedule as workers read it (repeatable).",
+        ),
+    ] = None,
+    match: Annotated[
+        str | None,
+        typer.Option(
+            "--match", metavar="REGEX", help="--discover: only links this pattern finds in."
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Add blogs to the schedule, due at once (one already there takes the new --every)."""
-    addresses = _addresses(urls or [], from_file)
-    with open_archive(db, create=True) as archive:
-        added = archive.schedule_add(addresses, every=every)
+    """Add blogs (or feeds, --discover) to the schedule, due at once (one already there
+    takes the new --every)."""
     from liveblog_cli.output import say
     from liveblog_cli.words import counted
 
-    again = len(addresses) - len(added)
-    say(
-        f"scheduled {counted(len(added), 'blogs')} every {every:g} s"
-        + (f" ({again} already there: interval set, due now)" if again else "")
-    )
+    blogs = _addresses(urls or [], from_file)
+    feeds = _addresses(discover or [], None)
+    if not blogs and not feeds:
+        raise UsageError("give a URL to schedule (or --from FILE, or --discover FEED_URL)")
+    if match is not None:
+        import re
+
+        try:
+            re.compile(match)
+        except re.error as exc:
+            raise UsageError(f"--match {match!r}: not a pattern ({exc})") from None
+        if not feeds:
+            raise UsageError("--match goes with --discover FEED_URL")
+    with open_archive(db, create=True) as archive:
+        kinds = (("blog", blogs, BLOG_EVERY), ("feed", feeds, FEED_EVERY))
+        for kind, addresses, default in kinds:
+            if not addresses:
+                continue
+            interval = every or default
+            pattern = match if kind == "feed" else None
+            added = archive.schedule_add(addresses, every=interval, kind=kind, match=pattern)
+            again = len(addresses) - len(added)
+            say(
+                f"scheduled {counted(len(added), kind + 's')} every {interval:g} s"
+                + (f" ({again} already there: interval set, due now)" if again else "")
+            )
 
 
 @group.command("remove")
