@@ -32,7 +32,9 @@ from liveblog_cli.urls import Address, check_url, redact, split_credentials
 if TYPE_CHECKING:
     import httpx
 
-DEFAULT_USER_AGENT = f"liveblog/{__version__} (+https://pypi.org/project/liveblog-cli/)"
+# No address to send site operators to (the project has no page of its own): users who want
+# to be reachable say so with --user-agent (README).
+DEFAULT_USER_AGENT = f"liveblog/{__version__} (live-blog archiver)"
 DEFAULT_MAX_BYTES = MAX_BYTES
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})

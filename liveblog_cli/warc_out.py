@@ -132,7 +132,8 @@ def write_wacz(archive: Archive, blog_ids: list[str], out: IO[bytes]) -> int:
         from wacz.main import main as wacz_main
     except ImportError:
         raise MissingExtra(
-            "WACZ export needs the wacz package: pip install 'liveblog-cli[wacz]'"
+            "WACZ export needs the wacz package: pip install wacz (or, in liveblog's checkout, "
+            "pip install -e '.[wacz]')"
         ) from None
     import contextlib
     import shutil

@@ -35,3 +35,36 @@ def test_exit_codes_in_readme_match_the_code() -> None:
 def test_readme_names_the_two_commands_and_ci_runs_the_test_one() -> None:
     assert "make demo" in README and "make test" in README
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_install_hint_names_a_package_that_exists() -> None:
+    """`pip install X` in the README and in every message names a real package (one of the
+    extras' requirements) or this checkout's own extra (`-e '.[extra]'`), never a
+    `liveblog-cli[...]` no registry has."""
+    import tomllib
+
+    from conftest import ROOT
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    known = {re.split(r"[<>=\[ ]", req)[0].lower() for reqs in extras.values() for req in reqs}
+    texts = [README] + [p.read_text() for p in (ROOT / "liveblog_cli").rglob("*.py")]
+    hints = [
+        (editable, spec)
+        for text in texts
+        for editable, spec in re.findall(r"pip install (-e )?'?([\w.\-\[\]]+)'?", text)
+    ]
+    assert len(hints) >= 6
+    for editable, spec in hints:
+        if editable:
+            assert spec == "." or spec[2:-1] in extras, spec
+        else:
+            assert re.split(r"\[", spec)[0].lower() in known, spec
+
+
+def test_liveblog_alone_prints_the_help_as_help() -> None:
+    done = run_cli()
+    err = done.stderr.decode()
+    assert done.returncode == 2
+    assert err.startswith("Usage: liveblog") and "\\x0a" not in err
+    assert "\n  fetch " in err and err.count("\n") > 10

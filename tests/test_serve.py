@@ -433,7 +433,8 @@ def test_serve_without_datasette_says_how_to_install_it_and_exits_78(tmp_path: P
     )
     assert done.returncode == 78, done.stderr
     assert done.stderr.decode().splitlines() == [
-        "liveblog: error: liveblog serve needs Datasette: pip install 'liveblog-cli[datasette]'"
+        "liveblog: error: liveblog serve needs Datasette: pip install datasette (or, in "
+        "liveblog's checkout, pip install -e '.[datasette]')"
     ]
     assert done.stdout == b""
 

@@ -36,8 +36,8 @@ from liveblog_cli.errors import (
 )
 
 NEEDS_PSYCOPG = (
-    "a PostgreSQL archive needs psycopg: pip install 'liveblog-cli[postgres]' "
-    "(or pip install 'psycopg[binary]')"
+    "a PostgreSQL archive needs psycopg: pip install 'psycopg[binary]' (or, in liveblog's "
+    "checkout, pip install -e '.[postgres]')"
 )
 CONNECT_TIMEOUT = 10
 _NOW_SQL = "extract(epoch from clock_timestamp())::double precision"

@@ -82,8 +82,10 @@ def root(
         str | None,
         typer.Option(
             "--db",
+            metavar="PATH|URL",
             callback=_root_db,
-            help="The archive file, for any command (also after the command; env LIVEBLOG_DB).",
+            help="The archive (a file or a postgresql:// URL), for any command (also after the "
+            "command; env LIVEBLOG_DB).",
             show_default=False,
         ),
     ] = None,
@@ -128,6 +130,10 @@ def main() -> None:
     try:
         code = app(standalone_mode=False, prog_name="liveblog")
         _flush_stdout()
+    except getattr(clicks, "NoArgsIsHelpError", ()) as exc:
+        # `liveblog` (or `liveblog schedule`) alone: the help, as help reads, not one line.
+        sys.stderr.write(exc.format_message().rstrip("\n") + "\n")
+        sys.exit(EXIT_USAGE)
     except clicks.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx is not None else "liveblog"
         _exit(f"liveblog: error: {exc.format_message()} (see `{where} --help`)", EXIT_USAGE)

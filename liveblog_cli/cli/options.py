@@ -18,6 +18,7 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
+        metavar="PATH|URL",
         help="The archive: a file, or a postgresql:// URL (default: env LIVEBLOG_DB, else a "
         "file in your user data directory).",
         show_default=False,

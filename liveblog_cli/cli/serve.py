@@ -11,7 +11,10 @@ from liveblog_cli.cli.common import open_archive
 from liveblog_cli.cli.options import DbOption
 from liveblog_cli.errors import ArchiveError, MissingExtra, Unavailable
 
-NEEDS_DATASETTE = "liveblog serve needs Datasette: pip install 'liveblog-cli[datasette]'"
+NEEDS_DATASETTE = (
+    "liveblog serve needs Datasette: pip install datasette (or, in liveblog's checkout, "
+    "pip install -e '.[datasette]')"
+)
 
 
 def serve(
