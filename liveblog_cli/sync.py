@@ -216,6 +216,7 @@ class _Walker:
         self.how: Plan = plan(address.sent, sync.reach)
         self.walk: WalkSave | None = None
         self.started = sync.clock()
+        self._deferred: list[FetchInfo] | None = None  # polls held back while a fallback remains
 
     # --- requests ---------------------------------------------------------------------------
 
@@ -260,11 +261,17 @@ class _Walker:
     ) -> None:
         from liveblog_cli.archive import FetchInfo
 
+        info = FetchInfo(url=shown, status=status, error=error, exchanges=exchanges or [])
+        if self._deferred is not None:
+            self._deferred.append(info)  # an address with a fallback: recorded as it turns out
+            return
+        self._record(info)
+
+    def _record(self, info: FetchInfo) -> None:
         blog_id = self.walk.blog_id if self.walk else None
-        for asked in (shown, *self.how.addresses):  # a fallback counts for the blog too
+        for asked in (info.url or "", *self.how.addresses):  # a fallback counts for the blog
             blog_id = blog_id or self.archive.blog_for_url(Address.of(asked).shown)
         self.result.blog_id = self.result.blog_id or blog_id
-        info = FetchInfo(url=shown, status=status, error=error, exchanges=exchanges or [])
         with self.sync._save_lock:
             self.archive.record_poll(info, blog_id=blog_id, walk=self.walk)
 
@@ -287,17 +294,45 @@ class _Walker:
     # --- the walk ---------------------------------------------------------------------------
 
     def _first(self) -> tuple[str, Page, LiveBlog | None]:
-        """The blog's first page from the first address that answers with a live blog."""
-        addresses = self.how.addresses
-        for n, address in enumerate(addresses):
-            try:
-                page = self._get(address, conditional=True)
-                return address, page, None if page.status == 304 else self._parse(page)
-            except (FetchError, ParseError) as exc:
-                # A publisher's own endpoint failed: its page carries the same posts.
-                if n + 1 == len(addresses) or isinstance(exc, RateLimited):
-                    raise
+        """The blog's first page from the first address that answers with a live blog.
+
+        A publisher's own endpoint that fails is followed by its page, which carries the
+        same posts: the failure is then a poll of kind `fallback` (not a failed poll of the
+        blog), and the address that answered is asked first from then on."""
+        addresses = self._preferred(self.how.addresses)
+        self._deferred = []
+        try:
+            for n, address in enumerate(addresses):
+                try:
+                    page = self._get(address, conditional=True)
+                    blog = None if page.status == 304 else self._parse(page)
+                except (FetchError, ParseError) as exc:
+                    if n + 1 == len(addresses) or isinstance(exc, RateLimited):
+                        raise
+                    continue
+                for info in self._deferred:
+                    info.kind = "fallback"
+                self._flush()
+                return address, page, blog
+        finally:
+            self._flush()
         raise AssertionError("a plan has at least one address")
+
+    def _flush(self) -> None:
+        """Deferred polls recorded (as failures, unless a fallback turned them around)."""
+        deferred, self._deferred = self._deferred or [], None
+        for info in deferred:
+            self._record(info)
+
+    def _preferred(self, addresses: tuple[str, ...]) -> tuple[str, ...]:
+        """The plan's addresses, the one that last brought a page first (a publisher endpoint
+        that stopped answering costs one request once, not on every poll)."""
+        if len(addresses) < 2:
+            return addresses
+        last = {
+            a: (self.archive.last_fetch(Address.of(a).shown) or {}).get("id", 0) for a in addresses
+        }
+        return tuple(sorted(addresses, key=lambda a: -last[a]))
 
     def run(self) -> None:
         result = self.result

@@ -132,6 +132,17 @@ def test_json_endpoint_failing_falls_back_to_the_html_page(
     result = fetch(db, server.url(path), "--max-pages", "1")
     assert result.returncode == 0, result.stderr
     assert rows(db, "SELECT source_format FROM blogs") == [("guardian-html",)]
+    # The endpoint's 404 is a fallback, not a failed poll of a healthy blog; the next poll
+    # asks the page that answered first, and the endpoint not at all.
+    assert rows(db, "SELECT kind, status FROM fetches WHERE url LIKE '%.json%'") == [
+        ("fallback", 404)
+    ]
+    (listed,) = json.loads(run_cli("list", "--json", "--db", db).stdout)
+    assert listed["failures_24h"] == 0
+    asked = len(server.hits(path + ".json?dcr=true"))
+    again = fetch(db, server.url(path), "--max-pages", "1")
+    assert again.returncode == 0, again.stderr
+    assert len(server.hits(path + ".json?dcr=true")) == asked
 
 
 def test_gzip_and_redirects(server: LiveServer, tmp_path: Path) -> None:

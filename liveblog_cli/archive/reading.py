@@ -103,7 +103,7 @@ class Reading(Database):
             SELECT b.*, b.posts AS blocks,
               (SELECT max(fetched_at) FROM fetches f WHERE f.blog_id = b.id) AS last_fetched_at,
               (SELECT count(*) FROM fetches f WHERE f.blog_id = b.id AND f.fetched_at >= ?
-                 AND f.error IS NOT NULL) AS failures_24h
+                 AND f.error IS NOT NULL AND coalesce(f.kind, '') <> 'fallback') AS failures_24h
             FROM blogs b ORDER BY b.last_post_at DESC, b.id
         """
         blogs = []
