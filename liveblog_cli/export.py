@@ -15,9 +15,11 @@ from typing import IO, Any
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
+from liveblog_cli import __version__
 from liveblog_cli.model import is_rtl
 from liveblog_cli.output import dumps, write_jsonl
 from liveblog_cli.untrusted import csv_cell, is_xml_legal, json_inert_line, stripped, xml_legal
+from liveblog_cli.words import gap_note
 
 CSV_COLUMNS = (
     "blog_id",
@@ -203,6 +205,8 @@ def export_md(
             out.write(f"# {_md_escape(blog.get('title') or current)}\n\n")
             if blog.get("url"):
                 out.write(f"<{blog['url']}>\n\n" if safe_url(blog["url"]) else "")
+            if note := gap_note(blog):
+                out.write(f"> **{_md_escape(note)}**\n\n")
         marks = [
             m
             for m, on in (
@@ -244,6 +248,7 @@ _CSP = (
 _STYLE = """
 body{font:16px/1.5 Georgia,serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#121212}
 header.blog{border-bottom:4px solid #c70000;margin-bottom:1.5rem}
+p.gap{background:#fff4ce;border-left:4px solid #c79500;padding:.4rem .8rem}
 h1{font-size:2rem;line-height:1.15;margin:.2rem 0}
 .standfirst{color:#333}
 article.block{border-top:1px solid #dcdcdc;padding:.75rem 0 1rem}
@@ -356,6 +361,8 @@ def _html_blog_header(
     zone: Any = None,
 ) -> None:
     out.write('<header class="blog">\n')
+    if note := gap_note(blog):
+        out.write(f'<p class="gap" role="note">{_h(note)}</p>\n')
     if blog.get("publisher"):
         out.write(f'<p class="meta">{_h(blog["publisher"])} · live blog archive</p>\n')
     out.write(f"<h1>{_h(blog.get('title') or blog_id)}</h1>\n")
@@ -429,18 +436,27 @@ def export_atom(
 
     Streamed: the feed's own `<updated>` (the newest entry's) is given, found before.
     """
-    blog = (blogs or {}).get(blog_id, {}) if blog_id else {}
+    blogs = blogs or {}
+    blog = blogs.get(blog_id, {}) if blog_id else {}
+    if not blog_id and len(blogs) == 1:
+        blog = next(iter(blogs.values()))  # every post is this blog's: the feed says so
+        blog_id = blog.get("id")
     feed_id = safe_url(blog.get("url")) or "urn:liveblog:" + iri(blog_id or "all")
+    language = blog.get("language")
+    lang = f" xml:lang={quoteattr(xml_legal(language))}" if language else ""
     out.write(
-        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n'
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<feed xmlns="http://www.w3.org/2005/Atom"{lang}>\n'
     )
     out.write(f"<id>{_x(feed_id)}</id>\n")
     out.write(f"<title>{_x(blog.get('title') or 'liveblog export')}</title>\n")
+    if note := gap_note(blog):
+        out.write(f"<subtitle>{_x(note)}</subtitle>\n")
     out.write(f"<updated>{_x(updated or now)}</updated>\n")
     out.write(f"<author><name>{_x(blog.get('publisher') or 'liveblog')}</name></author>\n")
     if safe_url(blog.get("url")):
         out.write(f'<link rel="alternate" href={quoteattr(xml_legal(blog["url"]))}/>\n')
-    out.write('<generator uri="https://pypi.org/project/liveblog-cli/">liveblog</generator>\n')
+    out.write(f'<generator version="{__version__}">liveblog</generator>\n')
     count = 0
     for block in blocks:
         base = safe_url((blogs or {}).get(block["blog_id"], {}).get("url"))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from liveblog_cli.model import Block, LiveBlog
 from liveblog_cli.untrusted import for_terminal, for_terminal_marked, is_terminal_safe
-from liveblog_cli.words import counted
+from liveblog_cli.words import counted, gap_note
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -176,6 +176,9 @@ def _blog_header(blog: dict[str, Any], console: Console) -> None:
     if meta.plain:
         head.append("\n")
         head.append(meta)
+    if note := gap_note(blog):
+        head.append("\n")
+        head.append(safe(note), style="yellow")
     console.print(head)
 
 
@@ -252,6 +255,8 @@ def blog_lines(blogs: list[dict[str, Any]], zone: tzinfo | None = None) -> list[
             ]
         )
         lines.append([(safe("  " + (blog.get("title") or "(no title)")), "")])
+        if note := gap_note(blog):
+            lines.append([(safe("  " + note), "yellow")])
         if blog.get("publisher"):
             lines.append(
                 [(safe(f"  {blog['publisher']} · {blog.get('source_format') or ''}"), "dim")]

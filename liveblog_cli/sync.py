@@ -82,7 +82,7 @@ class BlogResult:
             "pages": self.pages,
             "not_modified": self.not_modified,
             **{k: counts.get(k, 0) for k in ("new", "updated", "unchanged", "deleted", "restored")},
-            "total": counts.get("total", self.total),
+            "total": self.total if self.report is None or self.error else counts["total"],
             "stopped": self.stopped,
             "error": self.error_line(),
             "exit_code": self.exit_code,
@@ -180,7 +180,8 @@ class Sync:
 
             with self._save_lock:
                 rebuild_blog(self.archive, walker.walk.blog_id)
-        if result.report is None and result.blog_id is not None:
+        if result.blog_id is not None and (result.report is None or result.error is not None):
+            # Nothing saved, or a walk that failed part way: the blog's posts as they stand.
             with self._save_lock:
                 result.total = self.archive.count_posts(result.blog_id)
         return result
@@ -484,13 +485,13 @@ class _Walker:
         next run."""
         pages = self.result.pages
         total = self.result.blog.page_count if self.result.blog is not None else None
-        self._end(next_url=address, error=str(exc))
         if isinstance(exc, Stopped):
+            self._end(next_url=address, error=str(exc))
             raise exc
         of = f" of {total}" if total else ""
-        raise WalkFailed(
-            f"read {pages}{of} {'page' if (total or pages) == 1 else 'pages'}, then {exc}"
-        ) from None
+        failure = f"read {pages}{of} {'page' if (total or pages) == 1 else 'pages'}, then {exc}"
+        self._end(next_url=address, error=failure)  # the walk's record, and the blog's gap
+        raise WalkFailed(failure) from None
 
     def _progress(self) -> None:
         if self.sync.on_page:

@@ -321,3 +321,41 @@ def test_a_reparse_keeps_the_blog_counts_that_list_shows(tmp_path: Path) -> None
         listed = {b["id"]: b for b in archive.list_blogs()}[blog.id]
         assert archive.count_posts(blog.id) == 3
     assert (listed["blocks"], listed["key_events"]) == (3, 1)
+
+
+def test_a_blog_with_a_gap_says_so_everywhere_until_it_is_accepted(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    """1 of 3 pages read: list (both), show and every export say the blog is incomplete; a
+    failed resume counts the posts there are; --accept-gap stops the retries (exit 0)."""
+    blog = GuardianBlog(PATH, [dcr_block(n) for n in range(12, 0, -1)], per_page=5)
+    healthy = blog.route
+
+    def route(target: str, headers: dict[str, str]) -> Reply:
+        return Reply(500, b"oops") if "page=" in target else healthy(target, headers)
+
+    server.routes[PATH + ".json"] = route
+    db = archive_db(tmp_path, "a")
+    assert fetch(db, server.url(PATH)).returncode == 69  # type: ignore[attr-defined]
+    resumed = fetch(db, server.url(PATH), "--json")
+    assert resumed.returncode == 69  # type: ignore[attr-defined]
+    (result,) = json.loads(resumed.stdout)  # type: ignore[attr-defined]
+    assert result["total"] == 5
+    listed = run_cli("list", "--db", db).stdout.decode()
+    assert "incomplete: read 1 of 3 pages, then" in listed and "resumes next run" in listed
+    (as_json,) = json.loads(run_cli("list", "--json", "--db", db).stdout)
+    assert as_json["incomplete"] is True and "HTTP 500" in as_json["gap"]
+    shown = run_cli("show", "test", "--db", db, "--no-pager").stdout.decode()
+    assert "incomplete: read 1 of 3 pages" in shown
+    for form in ("md", "html", "atom"):
+        out = run_cli("export", "--all", "-f", form, "--db", db).stdout.decode()
+        assert "incomplete: read 1 of 3 pages" in out, form
+    jsonl = run_cli("export", "--all", "--db", db)
+    assert b"warning" in jsonl.stderr and b"incomplete" in jsonl.stderr
+    asked = len(server.requests)
+    accepted = fetch(db, server.url(PATH), "--accept-gap")
+    assert accepted.returncode == 0, accepted.stderr  # type: ignore[attr-defined]
+    assert b"gap accepted: read 1 of 3 pages" in accepted.stderr  # type: ignore[attr-defined]
+    assert not any("page=" in r["path"] for r in server.requests[asked:])
+    assert "gap accepted" in run_cli("list", "--db", db).stdout.decode()
+    assert fetch(db, server.url(PATH)).returncode == 0  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from liveblog_cli.archive.schema import (
     FEED_VALIDATORS,
+    GAP_COLUMNS,
     HOSTS_TABLE,
     LINKS_TABLE,
     POST_TIME,
@@ -188,7 +189,7 @@ def statements(unaccent_schema: str) -> list[str]:
         f"ALTER TEXT SEARCH CONFIGURATION {SEARCH_CONFIG} ALTER MAPPING FOR "
         f'hword, hword_part, word WITH "{unaccent_schema}".unaccent, simple',
     ]
-    later = [_collated(statement) for statement in FEED_VALIDATORS]  # 014
+    later = [_collated(statement) for statement in (*FEED_VALIDATORS, *GAP_COLUMNS)]  # 014, 015
     return config + [_collated(t) for t in TABLES] + later + INDEXES + VIEWS
 
 

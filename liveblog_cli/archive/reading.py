@@ -110,6 +110,8 @@ class Reading(Database):
         for row in self._rows(sql, [since]):
             blog = _blog_dict(row)
             blog.pop("posts", None)
+            # Its walk failed or stopped part way (a gap, accepted or not): not all there.
+            blog["incomplete"] = bool(blog.get("gap") or blog.get("walk_next"))
             blogs.append(blog)
         if as_of is not None:
             for blog in blogs:

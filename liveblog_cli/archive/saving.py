@@ -320,6 +320,22 @@ class Saving(Raw):
         row = self.conn.execute("SELECT version FROM blogs WHERE id = ?", [blog_id]).fetchone()
         return int(row[0]) if row else 0
 
+    def accept_gap(self, blog_id: str) -> str | None:
+        """A person accepts what a blog's archive lacks: its walk no longer resumes (its
+        runs exit 0 again); the gap stays on record, marked accepted. The gap, or None."""
+        with self.transaction():
+            row = self.conn.execute(
+                "SELECT gap, walk_next FROM blogs WHERE id = ?", [blog_id]
+            ).fetchone()
+            if row is None or (row[0] is None and row[1] is None):
+                return None
+            gap = row[0] or f"the walk stopped before its oldest page (at {row[1]})"
+            self.conn.execute(
+                "UPDATE blogs SET walk_next = NULL, gap = ?, gap_accepted_at = ? WHERE id = ?",
+                [gap, iso_z(now_utc()), blog_id],
+            )
+            return str(gap)
+
     def stale_blogs(self) -> list[str]:
         """Blogs whose rows wait to be rebuilt from their pages (see save_page)."""
         return [r[0] for r in self.conn.execute("SELECT id FROM blogs WHERE stale = 1")]
@@ -422,8 +438,17 @@ class Saving(Raw):
             [moment, walk.pages, int(complete), error, walk.walk_id],
         )
         if walk.kind == "fetch":
+            # A failure leaves a gap until a walk reads the blog whole; a walk that stopped
+            # at a bound leaves none (it resumes next run, as a failure's does).
+            if complete:
+                sets, values = "gap = NULL, gap_accepted_at = NULL, ", []
+            elif error is not None:
+                sets, values = "gap = ?, gap_accepted_at = NULL, ", [error]
+            else:
+                sets, values = "", []
             self.conn.execute(
-                "UPDATE blogs SET walk_next = ? WHERE id = ?", [next_url, walk.blog_id]
+                f"UPDATE blogs SET {sets}walk_next = ? WHERE id = ?",
+                [*values, next_url, walk.blog_id],
             )
 
     def _insert_fetch(self, info: FetchInfo, blog: LiveBlog, walk: WalkSave, moment: str) -> int:

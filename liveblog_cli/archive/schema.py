@@ -558,6 +558,31 @@ def _feed_validators_postgres(conn: Any) -> None:
         conn.execute(statement)
 
 
+# What a blog's archive lacks: its last walk's failure, and whether a person accepted it.
+GAP_COLUMNS = (
+    "ALTER TABLE blogs ADD COLUMN gap TEXT",
+    "ALTER TABLE blogs ADD COLUMN gap_accepted_at TEXT",
+)
+
+
+@migration("015_gaps")
+def _gaps(db: Database) -> None:
+    """A blog whose walk failed part way says so (`gap`), until a walk reads it whole or a
+    person accepts the gap (`fetch --accept-gap`: the walk no longer resumes)."""
+    for statement in GAP_COLUMNS:
+        db.execute(statement)
+    db.execute(
+        "UPDATE blogs SET gap = (SELECT w.error FROM walks w WHERE w.blog_id = blogs.id "
+        "ORDER BY w.id DESC LIMIT 1) WHERE walk_next IS NOT NULL"
+    )
+
+
+@postgres_migration("015_gaps")
+def _gaps_postgres(conn: Any) -> None:
+    for statement in GAP_COLUMNS:
+        conn.execute(statement)
+
+
 def recount(conn: sqlite3.Connection, blog_id: str) -> int:
     """A blog's counts and first and last post, on its row, from the indexes; its posts."""
     conn.execute(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,6 +21,9 @@ from liveblog_cli.cli.options import (
     UntilOption,
 )
 from liveblog_cli.errors import EXIT_DATAERR, NotFound, UsageError
+
+if TYPE_CHECKING:
+    from liveblog_cli.archive import Archive
 from liveblog_cli.words import counted
 
 
@@ -79,6 +82,9 @@ def export(
         # Blog metadata only where the format shows it (headers, feed title).
         needs_blogs = export_format in (ExportFormat.md, ExportFormat.html, ExportFormat.atom)
         blogs = archive.blog_rows() if needs_blogs else {}
+        if not needs_blogs:
+            # Formats of posts alone say nothing of their blog: what it lacks goes to stderr.
+            _warn_of_gaps(archive, blog_id)
         if output_path is not None and output_path.is_dir():
             output_path = output_path / export_file_name(blog_id, export_format.value)
         filters: dict[str, Any] = {
@@ -126,6 +132,16 @@ def export(
         with atomic_writer(output_path) as out:
             count = writer(rows, out, **context)
     sys.stderr.write(f"wrote {counted(count, 'posts')} to {output_path}\n")
+
+
+def _warn_of_gaps(archive: Archive, blog_id: str | None) -> None:
+    from liveblog_cli.output import say
+    from liveblog_cli.words import gap_note
+
+    rows = archive.blog_rows()
+    for key in [blog_id] if blog_id else sorted(rows):
+        if note := gap_note(rows.get(key, {})):
+            say(f"liveblog: warning: {key}: {note}")
 
 
 def _export_web_archive(blog: str | None, db: str | None, kind: str, path: Path | None) -> None:

@@ -211,6 +211,22 @@ def _reach(guardian_api_key: str | None) -> Reach:
     return Reach(guardian_hosts=hosts, guardian_api_key=guardian_api_key or None, guardian_api=api)
 
 
+def _accept_gaps(urls: list[str], db: str | None) -> None:
+    """Each blog's gap accepted before it is fetched (its walk no longer resumes)."""
+    from liveblog_cli.output import say
+    from liveblog_cli.parse import plan
+
+    addresses = _check_urls(urls)
+    reach = _reach(None)
+    with open_archive(db) as archive:
+        for address in addresses:
+            asked = (address.shown, *plan(address.sent, reach).addresses)
+            found = (archive.blog_for_url(Address.of(a).shown) for a in asked)
+            blog_id = next((b for b in found if b), None) or archive.resolve(address.shown)
+            gap = archive.accept_gap(blog_id)
+            say(f"{blog_id}: " + (f"gap accepted: {gap}" if gap else "nothing missing"))
+
+
 def _discovered(
     run: _Setup, feeds: list[Address], match: str | None, quiet: bool
 ) -> tuple[list[Address], list[int]]:
@@ -469,11 +485,21 @@ def fetch(
         str | None,
         typer.Option("--match", metavar="REGEX", help="--discover: only links it finds in."),
     ] = None,
+    accept_gap: Annotated[
+        bool,
+        typer.Option(
+            "--accept-gap",
+            help="Accept what these blogs' archives lack (pages that could not be read): "
+            "their walks stop resuming, the gap stays marked as accepted.",
+        ),
+    ] = False,
 ) -> None:
     """Fetch live blogs (every page the first time, only what changed later) into the archive."""
     options = locals()
     urls, feeds = options.pop("urls") or [], options.pop("discover") or []
     pattern = options.pop("match")
+    if options.pop("accept_gap"):
+        _accept_gaps(urls, options["db"])
     if not urls and not feeds:
         raise UsageError("give a URL to fetch (or --discover FEED_URL)")
     if options.pop("follow_mode"):
