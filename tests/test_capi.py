@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import archive_db, corpus_file, run_cli
+from conftest import archive_db, corpus_file, dump, run_cli, sql
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from liveserver import LiveServer, Reply
@@ -223,8 +222,7 @@ def test_fetch_through_the_api(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)[0]
     assert (summary["blog_id"], summary["new"], summary["total"]) == (PATH, 6, 6)
-    with sqlite3.connect(db) as conn:
-        ids = {r[0] for r in conn.execute("SELECT id FROM blocks WHERE blog_id = ?", (PATH,))}
+    ids = {r[0] for r in sql(db, "SELECT id FROM blocks WHERE blog_id = ?", PATH)}
     assert ids == {b["id"] for b in _item()["response"]["content"]["blocks"]["body"]}
 
 
@@ -251,7 +249,6 @@ def test_the_api_key_is_never_stored(tmp_path: Path) -> None:
         )
     assert result.returncode == 0, result.stderr
     assert key.encode() not in result.stdout + result.stderr
-    with sqlite3.connect(db) as conn:
-        dump = "\n".join(conn.iterdump())
-    assert "6 blocks" in result.stderr.decode() and PATH in dump
-    assert key not in dump
+    everything = dump(db)
+    assert "6 blocks" in result.stderr.decode() and PATH in everything
+    assert key not in everything

@@ -1,6 +1,7 @@
 """Hostile and broken sites, each case against a real server on 127.0.0.1 (raw sockets where
 an HTTP library's server side cannot misbehave enough): nothing a site serves can exhaust
-memory, pin the fetcher, poison the archive, drive the terminal, or lock out cron.
+memory, pin the fetcher, poison the archive, drive the terminal, or lock out cron. The
+archive is a SQLite file, or a PostgreSQL archive under `make test-postgres`.
 
 Each case is a row of docs/RELIABILITY.md. Resources are measured where they are the point
 (peak memory of the process under attack); the only times asserted are bounds that the
@@ -13,7 +14,6 @@ import gzip
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,7 +21,19 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import RELIABILITY_ROWS, _cli_env, measured_cli, record, run_cli, start_cli
+from conftest import (
+    RELIABILITY_ROWS,
+    _cli_env,
+    archive_db,
+    dump,
+    measured_cli,
+    on_postgres,
+    record,
+    run_cli,
+    sql,
+    sql_write,
+    start_cli,
+)
 from helpers import make_block, make_blog
 from liveserver import GuardianBlog, LiveServer, Reply, dcr_block
 from rawserver import RawServer, response
@@ -68,9 +80,8 @@ def measured(
     return measured_cli(*args, env={**ENV, **(env or {})})
 
 
-def rows(db: Path, sql: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, params).fetchall()
+def rows(db: str, query: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
+    return sql(db, query, *params)
 
 
 def dcr_page(blocks: list[dict[str, object]], **extra: object) -> bytes:
@@ -117,7 +128,7 @@ def test_compression_bombs_never_fill_memory(
 ) -> None:
     twice = gzip.compress(gigabyte_of_zeros_gzipped, 9)
     thrice = gzip.compress(twice, 9)
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     peaks = []
     with RawServer() as server:
         server.routes["/two"] = response(200, twice, {**JSON, "Content-Encoding": "gzip, gzip"})
@@ -153,7 +164,7 @@ def test_endless_pagination_ends_within_its_bounds_and_keeps_page_one(tmp_path: 
         body = dcr_page(blocks, pagination={"older": f"?page={n + 1}", "currentPage": n})
         return Reply(200, body, JSON)
 
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with LiveServer() as server:
         server.routes[PATH + ".json"] = endless
         result, peak = measured("fetch", server.url(PATH), "--db", str(db), *FAST, "--json")
@@ -164,7 +175,7 @@ def test_endless_pagination_ends_within_its_bounds_and_keeps_page_one(tmp_path: 
     assert rows(db, "SELECT count(*) FROM blocks") == [(2000,)]
     assert rows(db, "SELECT walk_next IS NOT NULL FROM blogs") == [(1,)]  # resumes next run
     # A time budget ends it too, with page 1's posts saved.
-    slow_db = tmp_path / "b.db"
+    slow_db = archive_db(tmp_path, "b")
     with LiveServer() as server:
         server.routes[PATH + ".json"] = lambda t, h: [
             Reply(**{**vars(endless(t, h)), "delay": 0.2})
@@ -194,7 +205,7 @@ def test_endless_pagination_ends_within_its_bounds_and_keeps_page_one(tmp_path: 
 
 
 def test_a_validator_that_cannot_be_sent_back_is_never_kept(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with RawServer() as server:
         server.routes[PATH + ".json"] = response(
             200,
@@ -207,8 +218,7 @@ def test_a_validator_that_cannot_be_sent_back_is_never_kept(tmp_path: Path) -> N
         assert all("if-none-match" not in r["headers"] for r in server.requests)  # type: ignore[operator]
     assert rows(db, "SELECT DISTINCT etag, last_modified FROM fetches") == [(None, None)]
     # An archive written before validators were checked, holding a poisoned one: it heals.
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE fetches SET etag = ?", ['"caf\u00e9"'])
+    assert sql_write(db, "UPDATE fetches SET etag = ?", '"caf\u00e9"') > 0
     with RawServer() as server:
         server.routes[PATH + ".json"] = response(200, PAGE, {**JSON, "ETag": '"good"'})
         healed = run_cli("fetch", server.url(PATH), "--db", str(db), *FAST, env=ENV)
@@ -229,7 +239,7 @@ def test_a_validator_that_cannot_be_sent_back_is_never_kept(tmp_path: Path) -> N
 
 
 def test_redirects_loops_and_other_schemes_are_plain_errors(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with RawServer() as server:
         server.routes["/a"] = response(302, b"", {"Location": "/b"}, reason="Found")
         server.routes["/b"] = response(302, b"", {"Location": "/a"}, reason="Found")
@@ -296,7 +306,7 @@ def test_a_certificate_nobody_trusts_is_refused_once_not_retried(tmp_path: Path)
     threading.Thread(target=serve, daemon=True).start()
     try:
         url = f"https://127.0.0.1:{listener.getsockname()[1]}{PATH}"
-        result = run_cli("fetch", url, "--db", str(tmp_path / "a.db"), *FAST)
+        result = run_cli("fetch", url, "--db", str(archive_db(tmp_path, "a")), *FAST)
     finally:
         listener.close()
     assert result.returncode == 69, result.stderr
@@ -306,7 +316,7 @@ def test_a_certificate_nobody_trusts_is_refused_once_not_retried(tmp_path: Path)
 
 
 def test_a_damaged_gzip_body_is_an_error_and_the_page_fallback_still_runs(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     broken = gzip.compress(PAGE)[:-40] + b"garbage" * 5
     html = (
         Path(__file__).resolve().parent.parent / "samples" / "guardian-lunar-lander.html"
@@ -342,7 +352,7 @@ def test_headers_trickled_a_byte_a_second_meet_the_deadline(tmp_path: Path) -> N
             "fetch",
             server.url("/slow"),
             "--db",
-            str(tmp_path / "a.db"),
+            str(archive_db(tmp_path, "a")),
             "--delay",
             "0",
             "--timeout",
@@ -370,7 +380,7 @@ def test_hostile_ids_never_reach_stderr_or_the_log_raw(tmp_path: Path) -> None:
     page["pageId"] = hostile
     page.pop("canonicalUrl")
     log = tmp_path / "fetch.log"
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with RawServer() as server:
         server.routes["/p"] = response(200, json.dumps(page).encode(), JSON)
         result = run_cli("fetch", server.url("/p"), "--db", str(db), *FAST, "--log-file", str(log))
@@ -431,7 +441,7 @@ def test_100000_jsonld_updates_parse(tmp_path: Path) -> None:
 
 
 def test_a_follow_locks_its_blog_not_the_archive(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with LiveServer() as server:
         followed = GuardianBlog(PATH, [dcr_block(n) for n in range(3, 0, -1)], per_page=50)
         other = GuardianBlog("/world/live/2026/jan/01/other", [dcr_block(9)], per_page=50)
@@ -463,16 +473,17 @@ def test_a_follow_locks_its_blog_not_the_archive(tmp_path: Path) -> None:
                 env=ENV,
             )
             same = run_cli("fetch", server.url(PATH), "--db", str(db), *FAST, env=ENV)
-            # Another name for the same archive (a symlink) is the same lock.
-            link = tmp_path / "link.db"
-            link.symlink_to(db)
-            via_link = run_cli("fetch", server.url(PATH), "--db", str(link), *FAST, env=ENV)
+            if not on_postgres(db):
+                # Another name for the same archive file (a symlink) is the same lock.
+                link = tmp_path / "link.db"
+                link.symlink_to(db)
+                via_link = run_cli("fetch", server.url(PATH), "--db", str(link), *FAST, env=ENV)
+                assert via_link.returncode == 75
         finally:
             proc.terminate()
             proc.wait(timeout=30)
     assert cron.returncode == 0, cron.stderr
     assert same.returncode == 75 and b"--wait" in same.stderr
-    assert via_link.returncode == 75
     assert proc.returncode == 0
     assert rows(db, "SELECT count(*) FROM blogs") == [(2,)]
     record(
@@ -507,7 +518,13 @@ def test_charsets_that_are_not_text_encodings(charset: str, tmp_path: Path) -> N
             200, marked, {"Content-Type": f"text/html; charset={charset}"}
         )
         fetched = run_cli(
-            "fetch", server.url("/p"), "--db", str(tmp_path / "a.db"), *FAST, "--max-pages", "1"
+            "fetch",
+            server.url("/p"),
+            "--db",
+            str(archive_db(tmp_path, "a")),
+            *FAST,
+            "--max-pages",
+            "1",
         )
     assert fetched.returncode == 0, fetched.stderr
     record(
@@ -523,7 +540,7 @@ def test_charsets_that_are_not_text_encodings(charset: str, tmp_path: Path) -> N
 
 
 def test_odd_retry_after_and_an_unasked_304(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with RawServer() as server:
         server.routes["/busy"] = response(
             503, b"", {"Retry-After": "\u00b2".encode()}, reason="Busy"
@@ -553,7 +570,7 @@ def test_odd_retry_after_and_an_unasked_304(tmp_path: Path) -> None:
 
 
 def test_credentials_are_sent_never_stored_or_printed(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     log = tmp_path / "f.log"
     with RawServer() as server:
         server.routes[PATH + ".json"] = response(200, PAGE, JSON)
@@ -564,8 +581,7 @@ def test_credentials_are_sent_never_stored_or_printed(tmp_path: Path) -> None:
         auth = server.requests[0]["headers"].get("authorization")  # type: ignore[union-attr]
     assert result.returncode == 0, result.stderr
     assert auth and auth.startswith("Basic ")
-    with sqlite3.connect(db) as conn:
-        dump = "\n".join(conn.iterdump())
+    everything = dump(db)
     shown = [
         result.stdout,
         result.stderr,
@@ -573,7 +589,7 @@ def test_credentials_are_sent_never_stored_or_printed(tmp_path: Path) -> None:
         run_cli("export", "--all", "--db", str(db)).stdout,
         run_cli("list", "--json", "--db", str(db)).stdout,
     ]
-    assert "s3cret" not in dump and all(b"s3cret" not in s for s in shown)
+    assert "s3cret" not in everything and all(b"s3cret" not in s for s in shown)
     record(
         "credentials",
         "`user:password@` in a fetched URL",
@@ -586,7 +602,7 @@ def test_credentials_are_sent_never_stored_or_printed(tmp_path: Path) -> None:
 
 
 def test_closed_and_full_stdout_and_early_readers(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with Archive(db) as archive:
         archive.save(make_blog([make_block(n) for n in range(3000)]))
     cli = [sys.executable, "-c", "from liveblog_cli.cli import main; main()"]
@@ -651,7 +667,7 @@ def test_closed_and_full_stdout_and_early_readers(tmp_path: Path) -> None:
 
 
 def test_options_that_are_not_finite_numbers(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with Archive(db) as archive:
         archive.save(make_blog([make_block(1)]))
     cases = [
@@ -683,15 +699,22 @@ def test_options_that_are_not_finite_numbers(tmp_path: Path) -> None:
 
 
 def test_an_archive_from_a_newer_liveblog_is_read_not_written(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with Archive(db) as archive:
         archive.save(make_blog([make_block(1)]))
-    with sqlite3.connect(db) as conn:
-        conn.execute(
-            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
-            "VALUES ('liveblog', '999_from_the_future', '2030-01-01')"
+    if on_postgres(db):
+        sql_write(
+            db,
+            "INSERT INTO liveblog_migrations (name, applied_at) "
+            "VALUES ('999_from_the_future', '2030-01-01')",
         )
-    before = db.read_bytes()
+    else:
+        sql_write(
+            db,
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+            "VALUES ('liveblog', '999_from_the_future', '2030-01-01')",
+        )
+        before = Path(db).read_bytes()
     listed = run_cli("list", "--json", "--db", str(db))
     saved = run_cli(
         "parse",
@@ -703,7 +726,8 @@ def test_an_archive_from_a_newer_liveblog_is_read_not_written(tmp_path: Path) ->
     assert listed.returncode == 0 and len(json.loads(listed.stdout)) == 1
     assert saved.returncode == 74 and "999_from_the_future" in one_line(saved.stderr)
     assert rows(db, "SELECT count(*) FROM blocks") == [(1,)]
-    assert len(before) <= len(db.read_bytes())
+    if not on_postgres(db):
+        assert len(before) <= len(Path(db).read_bytes())
     record(
         "newer-archive",
         "an archive holding a migration this version does not know",
@@ -716,7 +740,7 @@ def test_an_archive_from_a_newer_liveblog_is_read_not_written(tmp_path: Path) ->
 
 
 def test_export_names_bidi_old_years_and_atom_ids(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     from datetime import UTC, datetime
 
     with Archive(db) as archive:
@@ -783,7 +807,7 @@ def test_export_names_bidi_old_years_and_atom_ids(tmp_path: Path) -> None:
 def test_html_atom_and_show_json_stream_with_flat_memory(tmp_path: Path) -> None:
     peaks: dict[str, list[float]] = {}
     for n in (1_000, 10_000):
-        db = tmp_path / f"{n}.db"
+        db = archive_db(tmp_path, f"posts{n}")
         with Archive(db) as archive:
             archive.save(make_blog([make_block(i, text="x" * 2000) for i in range(n)]))
         for name, args in (
@@ -808,7 +832,7 @@ def test_html_atom_and_show_json_stream_with_flat_memory(tmp_path: Path) -> None
 
 
 def test_sigterm_is_honoured_during_a_retry_chain(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = archive_db(tmp_path, "a")
     with LiveServer() as server:
         server.routes["/busy"] = Reply(503, b"busy", {"Retry-After": "100"})
         proc = start_cli(

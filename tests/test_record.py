@@ -1,18 +1,18 @@
 """A record you can trust: provenance of every revision, sources of different richness, hosts
 kept apart, partial walks, every poll logged, reparse, and the blog as of any time.
 
-Real SQLite files throughout; fetches go to a real HTTP server on 127.0.0.1.
+Real SQLite files throughout (or PostgreSQL archives under `make test-postgres`); fetches go
+to a real HTTP server on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 
 import pytest
-from conftest import archive_db, corpus_file, run_cli, sql
+from conftest import archive_db, corpus_file, run_cli, sql, sql_write, sqlite_only
 from helpers import make_block, make_blog
 from liveserver import GuardianBlog, LiveServer, Reply, dcr_block
 
@@ -87,7 +87,7 @@ def test_a_thinner_source_never_rewrites_a_richer_one(tmp_path: Path) -> None:
         before
     )
     assert rows(db, "SELECT count(*) FROM block_revisions WHERE cause != 'first'") == [(0,)]
-    assert rows(db, "SELECT count(*) FROM blocks WHERE key_event") == [(17,)]
+    assert rows(db, "SELECT count(*) FROM blocks WHERE key_event = 1") == [(17,)]
     assert rows(db, "SELECT source_format FROM blogs") == [("guardian-dcr",)]
 
 
@@ -136,6 +136,7 @@ def test_an_older_archive_migrates_its_ids_and_keeps_every_revision(tmp_path: Pa
     from liveblog_cli.archive.schema import migrations
 
     db = archive_db(tmp_path, "old")
+    sqlite_only(db)  # an old SQLite file's migrations
     old = Database(db)
     migrations().apply(old, stop_before="005_provenance_polls_walks_hosts")
     blog = "arabic/live/67574192"
@@ -177,8 +178,7 @@ def test_an_older_archive_migrates_its_ids_and_keeps_every_revision(tmp_path: Pa
     ]
     assert rows(db, "SELECT block_id FROM deletions") == [("p1",)]
     assert rows(db, "SELECT blog_id FROM fetches") == [("bbc.com/arabic/live/67574192",)]
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert rows(db, "PRAGMA foreign_key_check") == []
 
 
 # --- partial walks and polls ----------------------------------------------------------------
@@ -292,8 +292,7 @@ def test_reparse_of_an_intact_archive_changes_nothing_and_mends_a_damaged_row(
     assert b"nothing to change" in intact.stderr
     assert rows(db, "SELECT count(*) FROM block_revisions") == revisions
     victim, text = rows(db, "SELECT id, text FROM blocks ORDER BY id LIMIT 1")[0]
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE blocks SET text = 'damaged by hand' WHERE id = ?", [victim])
+    assert sql_write(db, "UPDATE blocks SET text = 'damaged by hand' WHERE id = ?", victim) == 1
     dry = run_cli("reparse", "politics", "--dry-run", "--db", str(db))
     assert dry.returncode == 0 and f"{victim}: differs in text".encode() in dry.stdout
     assert rows(db, "SELECT text FROM blocks WHERE id = ?", victim) == [("damaged by hand",)]

@@ -11,14 +11,22 @@ import io
 import itertools
 import json
 import os
-import sqlite3
 import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from conftest import CLI, RELIABILITY_ROWS, _cli_env, archive_db, corpus_file, record, run_cli
+from conftest import (
+    CLI,
+    RELIABILITY_ROWS,
+    _cli_env,
+    archive_db,
+    corpus_file,
+    record,
+    run_cli,
+    sql,
+)
 from liveserver import GuardianBlog, LiveServer, Reply, dcr_block
 
 pytest.importorskip("warcio")
@@ -86,15 +94,16 @@ def _state(db: Path) -> tuple[bytes, list[tuple], list[tuple]]:  # type: ignore[
     deletion."""
     export = run_cli("export", "--all", "--db", str(db))
     assert export.returncode == 0, export.stderr.decode()
-    with sqlite3.connect(db) as conn:
-        revisions = conn.execute(
-            "SELECT blog_id, block_id, revision, content_hash, seen_at, cause, source_format "
-            "FROM block_revisions ORDER BY blog_id, block_id, revision"
-        ).fetchall()
-        deletions = conn.execute(
-            "SELECT blog_id, block_id, deleted_at, restored_at FROM deletions "
-            "ORDER BY blog_id, block_id, deleted_at"
-        ).fetchall()
+    revisions = sql(
+        db,
+        "SELECT blog_id, block_id, revision, content_hash, seen_at, cause, source_format "
+        "FROM block_revisions ORDER BY blog_id, block_id, revision",
+    )
+    deletions = sql(
+        db,
+        "SELECT blog_id, block_id, deleted_at, restored_at FROM deletions "
+        "ORDER BY blog_id, block_id, deleted_at",
+    )
     return export.stdout, revisions, deletions
 
 
@@ -106,7 +115,7 @@ def test_every_order_of_three_captures_gives_one_archive(tmp_path: Path) -> None
     orders = list(itertools.permutations(files))
     differ = []
     for n, order in enumerate(orders):
-        db = tmp_path / f"order-{n}.db"
+        db = archive_db(tmp_path, f"order{n}")
         for file in order:  # one run each: a capture may come after a newer one
             _import(db, file)
         if _state(db) != expected:
@@ -127,17 +136,14 @@ def test_a_late_capture_fills_history_and_never_becomes_current(tmp_path: Path) 
     db = archive_db(tmp_path, "late")
     _import(db, files[1])  # 14:30 first
     _import(db, files[0])  # then 14:00
-    with sqlite3.connect(db) as conn:
-        history = conn.execute(
-            "SELECT revision, seen_at, cause FROM block_revisions WHERE block_id = ? "
-            "ORDER BY revision",
-            [ids["edited"]],
-        ).fetchall()
-        current = conn.execute("SELECT text FROM blocks WHERE id = ?", [ids["edited"]]).fetchone()
-        gone = conn.execute("SELECT deleted_at FROM blocks WHERE id = ?", [ids["gone"]]).fetchone()
-        early = conn.execute(
-            "SELECT count(*) FROM deletions WHERE deleted_at < ?", [TIMES[0]]
-        ).fetchone()
+    history = sql(
+        db,
+        "SELECT revision, seen_at, cause FROM block_revisions WHERE block_id = ? ORDER BY revision",
+        ids["edited"],
+    )
+    (current,) = sql(db, "SELECT text FROM blocks WHERE id = ?", ids["edited"])
+    (gone,) = sql(db, "SELECT deleted_at FROM blocks WHERE id = ?", ids["gone"])
+    (early,) = sql(db, "SELECT count(*) FROM deletions WHERE deleted_at < ?", TIMES[0])
     # The newest capture's text is current; the older one is revision 1, at its own time.
     assert current[0] == "Corrected: the rover has landed."
     assert history == [(1, TIMES[0], "import"), (2, TIMES[1], "edit")]
@@ -209,15 +215,13 @@ def test_reparse_beside_a_fetch_loop_never_rewinds(tmp_path: Path) -> None:
     dry = run_cli("reparse", "--all", "--dry-run", "--json", "--db", str(db))
     assert dry.returncode == 0, dry.stderr.decode()
     corrections = sum(len(r["corrections"]) for r in json.loads(dry.stdout))
-    with sqlite3.connect(db) as conn:
-        repeats = conn.execute(
-            "SELECT count(*) FROM block_revisions a JOIN block_revisions b "
-            "ON b.blog_id = a.blog_id AND b.block_id = a.block_id "
-            "AND b.revision = a.revision + 1 AND b.content_hash = a.content_hash"
-        ).fetchone()[0]
-        reparsed = conn.execute(
-            "SELECT count(*) FROM block_revisions WHERE cause = 'reparse'"
-        ).fetchone()[0]
+    ((repeats,),) = sql(
+        db,
+        "SELECT count(*) FROM block_revisions a JOIN block_revisions b "
+        "ON b.blog_id = a.blog_id AND b.block_id = a.block_id "
+        "AND b.revision = a.revision + 1 AND b.content_hash = a.content_hash",
+    )
+    ((reparsed,),) = sql(db, "SELECT count(*) FROM block_revisions WHERE cause = 'reparse'")
     record(
         "reparse-race",
         f"{RACE_SECONDS:g} s of `fetch` (the page edited before every request) beside "

@@ -1,16 +1,18 @@
 """How the archive keeps its bytes: a post's content once per revision, compressed where it is
 not queried; pages as zstd deltas against a reference; an older archive migrated in place,
-losing nothing. Real SQLite files, real pages."""
+losing nothing. Real SQLite files (or PostgreSQL archives under `make test-postgres`), real
+pages."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import zlib
 from pathlib import Path
 
 import pytest
-from conftest import archive_db, corpus_file
+from conftest import archive_db, columns, corpus_file, postgres_bug, sql, sqlite_only
 from helpers import make_block, make_blog
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -135,17 +137,16 @@ def test_each_revision_is_kept_once_and_reads_back_whole(tmp_path: Path) -> None
         as_dicts = list(archive.blocks(None))
     assert [r["data"] for r in revisions] == [first.to_dict(), second.to_dict()]
     assert exported == as_dicts  # the fast lines and the dicts are the same posts
-    with sqlite3.connect(db) as conn:
-        # The current text once, in the post's row; the earlier one once, in its revision's.
-        stored = conn.execute(
-            "SELECT revision, text FROM block_revisions WHERE block_id = 'b0001' ORDER BY 1"
-        ).fetchall()
-        assert stored == [(1, "The first text of the post."), (2, None)]
-        assert conn.execute("SELECT text FROM blocks WHERE id = 'b0001'").fetchone() == (
-            "The second text, after an edit.",
-        )
-        columns = {r[1] for r in conn.execute("PRAGMA table_info(blocks)")}
-        assert "html" not in columns and "elements" not in columns and "body" in columns
+    # The current text once, in the post's row; the earlier one once, in its revision's.
+    stored = sql(
+        db, "SELECT revision, text FROM block_revisions WHERE block_id = 'b0001' ORDER BY 1"
+    )
+    assert stored == [(1, "The first text of the post."), (2, None)]
+    assert sql(db, "SELECT text FROM blocks WHERE id = 'b0001'") == [
+        ("The second text, after an edit.",)
+    ]
+    kept = set(columns(db, "blocks"))
+    assert "html" not in kept and "elements" not in kept and "body" in kept
 
 
 def test_pages_of_one_blog_are_kept_as_deltas_and_read_back_exactly(tmp_path: Path) -> None:
@@ -162,12 +163,10 @@ def test_pages_of_one_blog_are_kept_as_deltas_and_read_back_exactly(tmp_path: Pa
         for page in pages:
             archive.save(parse_page(page), fetch=FetchInfo(url="https://x/politics"), raw=page)
         for page in pages:
-            import hashlib
-
             assert archive.snapshot(hashlib.sha256(page).hexdigest()) == page
-    with sqlite3.connect(db) as conn:
-        codecs = [r[0] for r in conn.execute("SELECT codec FROM snapshots ORDER BY rowid")]
-        sizes = conn.execute("SELECT sum(length(compressed)) FROM snapshots").fetchone()[0]
+    codec_of = dict(sql(db, "SELECT hash, codec FROM snapshots"))
+    codecs = [codec_of[hashlib.sha256(page).hexdigest()] for page in pages]  # in poll order
+    ((sizes,),) = sql(db, "SELECT sum(length(compressed)) FROM snapshots")
     assert codecs[0] == "zstd" and set(codecs[1:]) == {"zstd-ref"}
     zlib_each = sum(len(zlib.compress(p, 6)) for p in pages)
     assert sizes * 3 < zlib_each  # (make bench measures the ratio on 100 polls)
@@ -209,6 +208,7 @@ def test_an_archive_from_before_migrates_in_place_losing_nothing(tmp_path: Path)
     from liveblog_cli.archive.schema import migrations
 
     db = archive_db(tmp_path, "old")
+    sqlite_only(db)  # an old SQLite file's migrations
     old = Database(db)
     migrations().apply(old, stop_before="009_compact_storage")
     blog = "test/live/2024/may/01/blog"
@@ -320,6 +320,11 @@ def test_a_search_within_one_blog_is_not_crowded_out_by_other_blogs(tmp_path: Pa
     assert listed["news/live/small"]["last_changed_at"] is not None
 
 
+@postgres_bug(
+    "ts_rank without length normalization, title weight A: one title hit (0.61) outranks "
+    "four in a short text (0.35), and a long post ties a short one (see PG_FINDINGS.md)",
+    raises=AssertionError,
+)
 def test_search_ranks_the_recent_matches_best_first(tmp_path: Path) -> None:
     """Among the most recent matches, BM25's order: more of the words in a shorter post
     first; a post that matches only by an excluded word is not found; title matches count."""

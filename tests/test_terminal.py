@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shlex
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -198,7 +199,11 @@ def test_search_syntax_and_its_errors(db: Path) -> None:
 def test_exports_have_the_usual_mode(db: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     result = subprocess.run(
-        ["bash", "-c", f"umask 022; {' '.join(_cli_words())} export --all -o {out} --db {db}"],
+        [
+            "bash",
+            "-c",
+            f"umask 022; {' '.join(_cli_words())} export --all -o {out} --db {shlex.quote(db)}",
+        ],
         capture_output=True,
         check=False,
         env={**os.environ},

@@ -18,7 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import archive_db, corpus_file, run_cli, sql
+from conftest import archive_db, corpus_file, run_cli, sql, sql_write
 from liveserver import GuardianBlog, LiveServer, Reply, dcr_block
 
 warcio = pytest.importorskip("warcio")
@@ -235,12 +235,13 @@ def test_an_archive_from_before_capture_exports_its_pages(tmp_path: Path) -> Non
     db = archive_db(tmp_path, "a")
     page = corpus_file(MARS)
     assert run_cli("parse", str(page), "--save", "--db", str(db)).returncode == 0
-    with sqlite3.connect(db) as conn:
-        conn.execute(
-            "INSERT INTO fetches (blog_id, url, fetched_at, status, etag, snapshot_hash, kind) "
-            "SELECT blog_id, 'https://www.theguardian.com/x.json?dcr=true', "
-            "'2021-02-19T15:00:00Z', 200, '\"e1\"', snapshot_hash, 'fetch' FROM fetches"
-        )
+    added = sql_write(
+        db,
+        "INSERT INTO fetches (blog_id, url, fetched_at, status, etag, snapshot_hash, kind) "
+        "SELECT blog_id, 'https://www.theguardian.com/x.json?dcr=true', "
+        "'2021-02-19T15:00:00Z', 200, '\"e1\"', snapshot_hash, 'fetch' FROM fetches",
+    )
+    assert added == 1
     out = tmp_path / "old.warc.gz"
     assert run_cli("export", "--all", "-f", "warc", "-o", str(out), "--db", str(db)).returncode == 0
     got = records(out)
