@@ -52,15 +52,6 @@ def sqlite_only(db: str | Path) -> None:
         pytest.skip("about SQLite's own file, not the archive's rules")
 
 
-def postgres_bug(reason: str, raises: type[BaseException]) -> pytest.MarkDecorator:
-    """A difference of the product on PostgreSQL, found by this test (PG_FINDINGS.md says
-    more): an expected failure under `make test-postgres`, with that exception only, and
-    strict, so that it fails (and the mark comes off) once the product is fixed."""
-    import pgserver
-
-    return pytest.mark.xfail(condition=pgserver.wanted(), reason=reason, raises=raises, strict=True)
-
-
 def sql(db: str | Path, query: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
     """Rows of a query (SQLite's `?` placeholders) on a test's archive, either engine."""
     if on_postgres(db):

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, archive_db, on_postgres, postgres_bug, run_cli, sql, start_cli
+from conftest import SAMPLES, archive_db, on_postgres, run_cli, sql, start_cli
 from liveserver import GuardianBlog, LiveServer, Reply, dcr_block
 
 from liveblog_cli.archive import Archive
@@ -330,11 +330,6 @@ def test_overlapping_runs_wait_or_exit_75(server: LiveServer, tmp_path: Path) ->
     assert rows(db, "SELECT count(*), count(DISTINCT blog_id || id) FROM blocks") == [(3, 3)]
 
 
-@postgres_bug(
-    "blog_locks leaves its advisory lock to be dropped by closing the connection; the "
-    "server drops it a moment later, so a run right after is refused (PG_FINDINGS.md)",
-    raises=AssertionError,
-)
 def test_a_blog_lock_is_given_back_when_its_run_ends(tmp_path: Path) -> None:
     """A run that starts as the last one ends (cron, a script's next line) must not be told
     that another liveblog is fetching the blog. On PostgreSQL: no advisory lock is left
@@ -360,11 +355,6 @@ def test_a_blog_lock_is_given_back_when_its_run_ends(tmp_path: Path) -> None:
     assert left == [0] * 100
 
 
-@postgres_bug(
-    "blog_locks keys its advisory lock on the blog's URL alone, database-wide: another "
-    "archive (schema) on the same database holds the same lock (PG_FINDINGS.md)",
-    raises=LockHeld,
-)
 def test_a_blog_fetched_into_one_archive_can_be_fetched_into_another(tmp_path: Path) -> None:
     """The lock of a blog is the lock of one archive's copy of it: a fetch of the same blog
     into another archive goes on meanwhile."""

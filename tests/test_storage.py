@@ -12,7 +12,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import archive_db, columns, corpus_file, postgres_bug, sql, sqlite_only
+from conftest import archive_db, columns, corpus_file, sql, sqlite_only
 from helpers import make_block, make_blog
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -320,11 +320,6 @@ def test_a_search_within_one_blog_is_not_crowded_out_by_other_blogs(tmp_path: Pa
     assert listed["news/live/small"]["last_changed_at"] is not None
 
 
-@postgres_bug(
-    "ts_rank without length normalization, title weight A: one title hit (0.61) outranks "
-    "four in a short text (0.35), and a long post ties a short one (see PG_FINDINGS.md)",
-    raises=AssertionError,
-)
 def test_search_ranks_the_recent_matches_best_first(tmp_path: Path) -> None:
     """Among the most recent matches, BM25's order: more of the words in a shorter post
     first; a post that matches only by an excluded word is not found; title matches count."""

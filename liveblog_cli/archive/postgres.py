@@ -17,7 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -42,7 +42,7 @@ NEEDS_PSYCOPG = (
 CONNECT_TIMEOUT = 10
 _NOW_SQL = "extract(epoch from clock_timestamp())::double precision"
 _NOW = f"SELECT {_NOW_SQL}"
-# One lock key space for liveblog's advisory locks: the schema's creation, blogs, fetches.
+# The seed of the schema's advisory lock key (a blog's writes use 1, its fetches 2).
 _SCHEMA_LOCK = 0x6C6976656C6F67  # "liveblog"
 
 
@@ -196,7 +196,7 @@ class Postgres:
         for name in names:
             self.begin()
             try:
-                self.conn.execute("SELECT pg_advisory_xact_lock(?)", [_SCHEMA_LOCK])
+                self._schema_lock()
                 if (
                     self.conn.execute(
                         "SELECT 1 FROM liveblog_migrations WHERE name = ?", [name]
@@ -225,7 +225,7 @@ class Postgres:
         at once queue on one lock, the second finding it made."""
         self.begin()
         try:
-            self.conn.execute("SELECT pg_advisory_xact_lock(?)", [_SCHEMA_LOCK])
+            self._schema_lock()
             if self._applied() is None:
                 for statement in postgres_schema.statements(self._unaccent()):
                     self.conn.execute(statement)
@@ -239,6 +239,14 @@ class Postgres:
         except BaseException:
             self.rollback()
             raise
+
+    def _schema_lock(self) -> None:
+        """Within a transaction: the only one making or upgrading this archive's schema
+        (advisory locks belong to the database: each key names the archive's schema too)."""
+        self.conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ' schema', ?))",
+            [_SCHEMA_LOCK],
+        )
 
     def _unaccent(self) -> str:
         """The schema holding the unaccent extension (made if it is missing)."""
@@ -327,7 +335,10 @@ class Postgres:
     def lock_blog(self, blog_id: str) -> None:
         """This transaction is the blog's only writer until it ends (others of the same blog
         wait; other blogs go on)."""
-        self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 1))", [blog_id])
+        self.conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ' ' || ?, 1))",
+            [blog_id],
+        )
 
     def mark_seen(self, blog_id: str, block_ids: list[str], moment: str) -> None:
         self.conn.raw.execute(
@@ -354,7 +365,10 @@ class Postgres:
             f"FROM (SELECT rowid, search, {expression} AS q FROM blocks "
             f"WHERE search @@ {expression} {within}ORDER BY rowid DESC LIMIT %s) AS w "
             "JOIN blocks b ON b.rowid = w.rowid "
-            "ORDER BY ts_rank(w.search, w.q) DESC, w.rowid DESC LIMIT %s",
+            # Title and text weigh the same, as in bm25() on SQLite; a long post's matches
+            # count for less (normalization 1: by its length's logarithm).
+            "ORDER BY ts_rank_cd('{0.1, 0.2, 1.0, 1.0}', w.search, w.q, 1) DESC, "
+            "w.rowid DESC LIMIT %s",
             [
                 *values,
                 *values,
@@ -471,7 +485,9 @@ class Postgres:
             deadline = time.monotonic() + wait
             for key in sorted(set(keys)):
                 while not holder.execute(
-                    "SELECT pg_try_advisory_lock(hashtextextended(%s, 2))", [key]
+                    "SELECT pg_try_advisory_lock("
+                    "hashtextextended(current_schema() || ' ' || %s, 2))",
+                    [key],
                 ).fetchone()[0]:
                     if time.monotonic() >= deadline:
                         raise LockHeld(
@@ -481,6 +497,10 @@ class Postgres:
                     time.sleep(poll)
             yield
         finally:
+            # Given back before this returns: closing alone lets the server's process let go
+            # a moment later, and a run started at once would find the blog still held.
+            with suppress(self.psycopg.Error):
+                holder.execute("SELECT pg_advisory_unlock_all()")
             holder.close()
 
     def error(self, exc: BaseException) -> LiveblogError:
