@@ -35,6 +35,7 @@ CSV_COLUMNS = (
     "text",
     "urls",
     "revision",
+    "edits",
     "first_seen_at",
     "last_seen_at",
     "deleted_at",

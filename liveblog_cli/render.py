@@ -166,6 +166,8 @@ def _blog_header(blog: dict[str, Any], console: Console) -> None:
     head = Text()
     head.append(safe(blog.get("title") or blog["id"]), style="bold")
     live = _STATE.get(blog.get("is_live"), "")
+    if blog.get("as_of"):
+        live = f"as of {fmt_time(blog['as_of'])}"
     meta = Text(style="dim")
     for n, part in enumerate(x for x in (safe(blog.get("publisher") or ""), live) if x):
         meta.append((" · " if n else "") + part)
@@ -201,6 +203,12 @@ def _key_events(keys: list[dict[str, Any]], console: Console, zone: tzinfo | Non
         body.append(_row_time(block, zone), style="cyan")
         body.append("  ")
         body.append(safe(block.get("title") or (block.get("text") or "")[:100]))
+    if not console.is_terminal:
+        # A file or a pipe: whole lines under a heading (a panel is drawn to a width and
+        # would cut each title there).
+        console.print(Text("Key events", style="bold red"))
+        console.print(body, soft_wrap=True)
+        return
     console.print(Panel(body, title="Key events", title_align="left", border_style="red"))
 
 
@@ -271,7 +279,11 @@ def blog_lines(blogs: list[dict[str, Any]], zone: tzinfo | None = None) -> list[
             facts.insert(2, f"{blog['deleted']} deleted")
         lines.append([("  " + " · ".join(facts), "dim")])
         polls = [
-            f"checked {_ago(blog.get('last_fetched_at'))}",
+            # A blog only imported or parsed from a file was never checked on its site (its
+            # captures' dates are not checks).
+            f"checked {_ago(blog['last_fetched_at'])}"
+            if blog.get("last_fetched_at")
+            else "never checked on its site",
             f"changed {_ago(blog.get('last_changed_at'))}",
         ]
         if blog.get("failures_24h"):
@@ -414,7 +426,10 @@ def revisions_view(
         how = " · ".join(
             x for x in (rev.get("cause"), rev.get("source_format"), rev.get("parser_version")) if x
         )
-        seen = fmt_time(rev["seen_at"], zone)
+        # To the second: two revisions seen in one minute must not read alike.
+        from liveblog_cli.times import human
+
+        seen = human(rev["seen_at"], zone, seconds=True)
         head = f"revision {rev['revision']}  seen {seen}" + (f"  ({how})" if how else "")
         console.print(text(head, "bold cyan"))
         current = revision_text(rev["block"])

@@ -63,8 +63,15 @@ def local_zone() -> tzinfo:
     return datetime.now().astimezone().tzinfo or UTC
 
 
-def human(value: datetime | str | None, zone: tzinfo | None = None, *, empty: str = "—") -> str:
-    """`2026-06-13 12:02 BST`: an instant in `zone` (default UTC) for people."""
+def human(
+    value: datetime | str | None,
+    zone: tzinfo | None = None,
+    *,
+    empty: str = "—",
+    seconds: bool = False,
+) -> str:
+    """`2026-06-13 12:02 BST`: an instant in `zone` (default UTC) for people; with
+    `seconds`, `12:02:07` (where two moments of one minute must be told apart)."""
     moment = parse_iso(value) if isinstance(value, str) else value
     if moment is None:
         return empty
@@ -72,7 +79,8 @@ def human(value: datetime | str | None, zone: tzinfo | None = None, *, empty: st
     name = local.strftime("%Z") or "UTC"
     if re.fullmatch(r"[+-]\d{4}", name):  # a zone with no abbreviation: show its offset
         name = f"{name[:3]}:{name[3:]}"
-    return f"{local.year:04d}-{local:%m-%d %H:%M} {name}"
+    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    return f"{local.year:04d}-{local:%m-%d} {clock} {name}"
 
 
 __all__ = ["human", "local_zone", "parse_zone"]

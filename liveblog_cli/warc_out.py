@@ -40,13 +40,16 @@ def _guess_type(body: bytes) -> str:
     return "application/json" if head in (b"{", b"[") else "text/html"
 
 
-def write_warc(archive: Archive, blog_ids: list[str], out: IO[bytes]) -> int:
-    """Every capture of these blogs as one gzip-compressed WARC 1.1; returns the number of
-    records written (warcinfo included)."""
+def write_warc(
+    archive: Archive, blog_ids: list[str], out: IO[bytes], *, compress: bool = True
+) -> int:
+    """Every capture of these blogs as one WARC 1.1, each record gzip-compressed unless not
+    `compress` (a file named .warc); returns the number of records written (warcinfo
+    included)."""
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
-    writer = WARCWriter(out, gzip=True, warc_version="WARC/1.1")
+    writer = WARCWriter(out, gzip=compress, warc_version="WARC/1.1")
     info = {
         "software": f"liveblog/{__version__}",
         "format": "WARC File Format 1.1",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import threading
 import time
@@ -307,8 +308,12 @@ def test_log_file_gets_a_line_per_fetch(
     db = archive_db(tmp_path, "a")  # one archive, fetched twice
     fetch(db, server.url(PATH), "--quiet", "--log-file", str(log))
     fetch(db, server.url(PATH), "--quiet", "--log-file", str(log))
+    fetch(db, server.url("/nowhere"), "--quiet", "--log-file", str(log))
     lines = log.read_text().splitlines()
-    assert len(lines) == 2 and "+12 new" in lines[0] and "not modified" in lines[1]
+    assert len(lines) == 3 and "+12 new" in lines[0] and "not modified" in lines[1]
+    # Each line starts with its time in UTC, with the zone; an error says "ERROR" once.
+    assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (INFO|ERROR) ", x) for x in lines)
+    assert lines[2].lower().count("error") == 1 and "HTTP 404" in lines[2]
 
 
 def test_overlapping_runs_wait_or_exit_75(server: LiveServer, tmp_path: Path) -> None:

@@ -101,7 +101,8 @@ class Reading(Database):
         since = iso_z(now_utc() - timedelta(days=1))
         sql = """
             SELECT b.*, b.posts AS blocks,
-              (SELECT max(fetched_at) FROM fetches f WHERE f.blog_id = b.id) AS last_fetched_at,
+              (SELECT max(fetched_at) FROM fetches f WHERE f.blog_id = b.id
+                 AND coalesce(f.kind, 'fetch') IN ('fetch', 'fallback')) AS last_fetched_at,
               (SELECT count(*) FROM fetches f WHERE f.blog_id = b.id AND f.fetched_at >= ?
                  AND f.error IS NOT NULL AND coalesce(f.kind, '') <> 'fallback') AS failures_24h
             FROM blogs b ORDER BY b.last_post_at DESC, b.id

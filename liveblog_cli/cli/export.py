@@ -61,7 +61,15 @@ def export(
         ),
     ] = None,
 ) -> None:
-    """Export archived posts as jsonl (default, streamed), json, csv, md, html or atom."""
+    """Export archived posts as jsonl (default, streamed), json, csv, md, html or atom, or
+    every capture as a web archive (warc, wacz).
+
+    \b
+    Examples:
+      liveblog export mars | jq -r '.title'
+      liveblog export mars -f html -o mars.html
+      liveblog export --all -f wacz -o everything.wacz
+    """
     if (blog is None) == (not all_blogs):
         raise UsageError("give one BLOG, or --all")
     from liveblog_cli.archive import now_utc
@@ -162,9 +170,12 @@ def _export_web_archive(blog: str | None, db: str | None, kind: str, path: Path 
             return
         from liveblog_cli.output import atomic_writer
 
-        write = write_wacz if kind == "wacz" else write_warc
         with atomic_writer(path, binary=True) as out:
-            count = write(archive, ids, out)
+            if kind == "wacz":
+                count = write_wacz(archive, ids, out)
+            else:
+                # As the name says: x.warc plain, x.warc.gz (or any other name) compressed.
+                count = write_warc(archive, ids, out, compress=path.suffix.lower() != ".warc")
     sys.stderr.write(
         f"wrote {counted(count, 'WARC records')} of {counted(len(ids), 'blogs')} to {path}\n"
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
@@ -66,7 +67,12 @@ def _logger(log_file: Path | None) -> logging.Logger:
             handler = logging.FileHandler(log_file, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"--log-file {log_file}: {exc.strerror or exc}") from None
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        # Times in UTC, with their zone; the level says it is an error, once.
+        formatter = logging.Formatter(
+            "%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%SZ"
+        )
+        formatter.converter = time.gmtime
+        handler.setFormatter(formatter)
         log.addHandler(handler)
         log.setLevel(logging.INFO)
     return log
@@ -141,7 +147,10 @@ def _reporter(
 
     def done(result: BlogResult | FeedResult) -> None:
         line = one_line(result.summary())
-        (log.error if result.error else log.info)(line)
+        if result.error:
+            log.error(one_line(result.error_line()))
+        else:
+            log.info(line)
         if result.error:
             said(f"liveblog: error: {one_line(result.error_line())}")
         elif not quiet:
@@ -494,7 +503,14 @@ def fetch(
         ),
     ] = False,
 ) -> None:
-    """Fetch live blogs (every page the first time, only what changed later) into the archive."""
+    """Fetch live blogs (every page the first time, only what changed later) into the archive.
+
+    \b
+    Examples:
+      liveblog fetch https://www.theguardian.com/world/live/2024/...
+      liveblog fetch --quiet --log-file ~/liveblog.log URL1 URL2   # from cron
+      liveblog fetch --discover https://www.theguardian.com/world/rss
+    """
     options = locals()
     urls, feeds = options.pop("urls") or [], options.pop("discover") or []
     pattern = options.pop("match")
@@ -533,7 +549,13 @@ def follow_command(
     guardian_api_key: GuardianApiKey = None,
     verbose: Verbose = False,
 ) -> None:
-    """Poll blogs until they close, printing each new, edited, restored or deleted post."""
+    """Poll blogs until they close, printing each new, edited, restored or deleted post.
+
+    \b
+    Examples:
+      liveblog follow URL
+      liveblog follow URL1 URL2 | jq -r --unbuffered '.change + " " + (.title // "")'
+    """
     options = locals()
     _follow(options.pop("urls"), **options)
 

@@ -21,6 +21,7 @@ from liveblog_cli.cli.options import (
     UntilOption,
     output_shapes,
 )
+from liveblog_cli.model import iso_z
 
 
 @output_shapes
@@ -49,7 +50,14 @@ def show(
     as_of: AsOfOption = None,
     no_pager: NoPagerOption = False,
 ) -> None:
-    """The timeline of one blog, newest first, with its key events on top."""
+    """The timeline of one blog, newest first, with its key events on top.
+
+    \b
+    Examples:
+      liveblog show mars                  # a word of its id or title
+      liveblog show mars --since 2h --key-events
+      liveblog show mars --as-of 2024-05-01T12:00Z --json | jq '.blocks | length'
+    """
     from liveblog_cli import output
 
     zone = parse_zone(tz)
@@ -65,6 +73,9 @@ def show(
         blocks = archive.blocks(
             blog_id, key_events=key_events, limit=limit, oldest_first=oldest_first, **window
         )
+        if window["as_of"] is not None:
+            # Live or closed is today's word: as of then, the posts say what was there.
+            meta = {**meta, "is_live": None, "as_of": iso_z(window["as_of"])}
         if as_json:
             output.write_json_with(meta, "blocks", blocks, sys.stdout)
             return
@@ -95,7 +106,13 @@ def search(
     shape: str | None = None,
     tz: TzOption = None,
 ) -> None:
-    """Full-text search over every archived post, best matches first."""
+    """Full-text search over every archived post, best matches first.
+
+    \b
+    Examples:
+      liveblog search 'bridge noon'
+      liveblog search '"swing bridge" OR ferry -delay' --blog tall --json
+    """
     answers.search(query, db, blog, limit, shape, tz)
 
 
