@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import Block, Element, LiveBlog, merge_blocks, newest_first, parse_iso
 from liveblog_cli.parse.page import Doc
-from liveblog_cli.parse.source import Source
+from liveblog_cli.parse.source import Reach, Source
 from liveblog_cli.parse.text import clean_line, clean_text, without_surrogates
 
 PUBLISHER = "BBC"
@@ -110,7 +110,9 @@ def _elements(content: Any) -> list[Element]:
                 pending.append(text)
         elif kind == "image":
             flush()
-            raw = next((b for b in _l(model.get("blocks")) if _d(b).get("type") == "rawImage"), {})
+            raw: Any = next(
+                (b for b in _l(model.get("blocks")) if _d(b).get("type") == "rawImage"), {}
+            )
             raw_model = _d(_d(raw).get("model"))
             locator = raw_model.get("locator")
             alt = next(
@@ -219,7 +221,8 @@ def _name(
     The analytics `pageIdentifier` names the page: "arabic.live_coverage.67574192.page" is
     bbc.com/arabic/live/67574192. Newer pages leave the service out
     ("live_coverage.cm93v1d6rw4pt.page"); it is then the page data's `home` ("hindi"), or
-    the URL's first segment.
+    the URL's first segment. A page given a URL that is no live page's says by its
+    `pageIdentifier` which BBC page it is: that is its claim (parse/identity.py weighs it).
     """
     path = urlsplit(url).path.strip("/") if url else ""
     given = _LIVE_PATH.fullmatch(path)
@@ -231,10 +234,11 @@ def _name(
         service = m[1] or (home if isinstance(home, str) and _SERVICE.fullmatch(home) else None)
         if service:
             ident = f"{service}/live/{m[2]}"
-            return ident, url or f"{SITE}/{ident}"
-        return f"bbc/live/{m[2]}", url
+            return ident, f"{SITE}/{ident}"
+        if not path:
+            return f"bbc/live/{m[2]}", url
     if path:
-        return path, url
+        return path, url  # named by the address it came from
     raise ParseError("not a live blog: BBC page data without an id or URL")
 
 
@@ -252,11 +256,13 @@ def parse_bbc(doc: Any, url: str | None = None) -> LiveBlog:
     page = _d(content.get("page"))
     analytics = _d(_d(data.get("metadata")).get("atiAnalytics"))
     seo = _d(data.get("seo"))
-    ident, url = _name(data, analytics, url)
+    ident, blog_url = _name(data, analytics, url)
+    # Other pages are `?page=N` of the address this one came from (a mirror's own, too).
+    base = url or blog_url
     pages: dict[str, str] = {}
     index, total = page.get("index"), page.get("total")
-    if url and isinstance(index, int) and isinstance(total, int):
-        parts = urlsplit(url)
+    if base and isinstance(index, int) and isinstance(total, int):
+        parts = urlsplit(base)
 
         def at(n: int) -> str:
             return urlunsplit((parts.scheme, parts.netloc, parts.path, f"page={n}", ""))
@@ -272,7 +278,7 @@ def parse_bbc(doc: Any, url: str | None = None) -> LiveBlog:
     is_live = data.get("isLive") if isinstance(data.get("isLive"), bool) else None
     return LiveBlog(
         id=ident,
-        url=url.split("?", 1)[0] if url else None,
+        url=blog_url.split("?", 1)[0] if blog_url else None,
         title=clean_line(data.get("title") or seo.get("seoTitle")) or None,
         standfirst=clean_line(data.get("description") or seo.get("seoDescription")) or None,
         publisher=PUBLISHER,
@@ -307,15 +313,25 @@ def _may_hold_stream(doc: Doc) -> bool:
     return b"liveTextStream" in page or _ESCAPED_LETTER.search(page) is not None
 
 
+# The BBC's domains: a page on one may name itself by the other.
+HOSTS = ("bbc.com", "bbc.co.uk")
+
+
+def _hosts(reach: Reach) -> tuple[str, ...]:
+    return HOSTS
+
+
 PAGE_DATA = Source(
     "bbc-simorgh",
     "json",
     sniff=lambda doc: _may_hold_stream(doc) and looks_like_bbc(doc.json),
     read=lambda doc: parse_bbc(doc.json, doc.url),
+    hosts=_hosts,
 )
 EMBEDDED = Source(
     "bbc-simorgh",
     "html",
     sniff=lambda doc: looks_like_bbc(_embedded(doc)),
     read=lambda doc: parse_bbc(_embedded(doc), doc.url),
+    hosts=_hosts,
 )

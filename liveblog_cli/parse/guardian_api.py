@@ -304,4 +304,5 @@ CAPI = Source(
     sniff=lambda doc: looks_like_capi(doc.json),
     read=lambda doc: parse_capi(doc.json, doc.url),
     plan=plan,
+    hosts=Reach.guardian_aliases,
 )

@@ -482,4 +482,5 @@ DCR = Source(
     sniff=lambda doc: dcr_verdict(doc.json) is not None,
     read=lambda doc: parse_dcr(doc.json, doc.url),
     plan=plan,
+    hosts=Reach.guardian_aliases,
 )

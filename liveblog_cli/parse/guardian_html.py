@@ -28,7 +28,7 @@ from liveblog_cli.parse.guardian_dcr import (
 )
 from liveblog_cli.parse.htmlbody import body_elements
 from liveblog_cli.parse.page import Doc, canonical_link, on_page, tagged
-from liveblog_cli.parse.source import Source
+from liveblog_cli.parse.source import Reach, Source
 from liveblog_cli.parse.text import clean_line, load_json
 
 
@@ -222,4 +222,5 @@ HTML = Source(
     "html",
     sniff=_sniff_html,
     read=lambda doc: parse_guardian_html(doc.root, doc.url),
+    hosts=Reach.guardian_aliases,
 )
