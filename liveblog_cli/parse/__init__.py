@@ -5,7 +5,8 @@ dispatch that tries them in its order (`parse_page`), and the questions asked of
 before a fetch (`plan`, `page_url_for`). What the dispatch leans on lives beside it:
 bytes to text in decoding.py, the per-page kit in page.py, a page's language in
 language.py, the publisher contract in source.py, who may name a blog (a page's claim
-weighed against where it came from) in identity.py, and one module per publisher or format.
+weighed against where it came from) in identity.py, the typed reading of what a page's JSON
+holds (a wrong type read as nothing) in typed.py, and one module per publisher or format.
 """
 
 from __future__ import annotations
@@ -211,10 +212,15 @@ def _bounded(blog: LiveBlog) -> LiveBlog:
 
 
 def _parse_json(doc: Doc) -> LiveBlog:
+    from json import JSONDecodeError
+
     try:
         doc.json  # noqa: B018 (decoded here so that invalid JSON says why)
-    except ValueError as exc:
+    except JSONDecodeError as exc:
         raise ParseError(f"not a live blog: invalid JSON ({exc.msg}, line {exc.lineno})") from None
+    except ValueError as exc:  # valid JSON Python will not hold: a number of 5,000 digits
+        reason = (str(exc).splitlines() or ["unreadable"])[0].split(";")[0][:120]
+        raise ParseError(f"not a live blog: unreadable JSON ({reason})") from None
     except RecursionError:
         raise ParseError("not a live blog: JSON nested too deeply") from None
     for source in _readers("json"):
