@@ -99,6 +99,13 @@ def host_key(url: str | None) -> str | None:
     return f"{host}:{port}" if port and port not in (80, 443) else host
 
 
+def global_ids(source_format: str | None) -> bool:
+    """Whether a format's blog ids name one blog on any host (the Guardian's pageId and
+    paths): such an id is kept as it is, never qualified by a host. Who may give one is
+    parse/'s question (parse/identity.py): only a page from one of its publisher's hosts."""
+    return (source_format or "").startswith("guardian")
+
+
 def qualified_blog_id(blog_id: str, url: str | None, source_format: str | None) -> str:
     """A blog id that no two hosts share: `host/path` for an id made from its URL's path.
 
@@ -106,7 +113,7 @@ def qualified_blog_id(blog_id: str, url: str | None, source_format: str | None) 
     URL's path (hashes, a platform's own ids).
     """
     host = host_key(url)
-    if host is None or (source_format or "").startswith("guardian"):
+    if host is None or global_ids(source_format):
         return blog_id
     if any(host == h or host.endswith("." + h) for h in GLOBAL_ID_HOSTS):
         return blog_id
@@ -303,6 +310,10 @@ class LiveBlog:
     # The language it is written in (a BCP 47 tag, `ar`, `hi`, `en-GB`) when the source says:
     # kept with the blog, it gives the HTML export its `lang` and direction.
     language: str | None = field(default=None, repr=False)
+    # The URL the page named itself by (its canonical link, JSON-LD `url`, Guardian pageId),
+    # when that was not taken: the page came from elsewhere, and the blog is named by where
+    # it came from (see parse/identity.py). Kept as data; not part of the JSON shape.
+    claimed_url: str | None = field(default=None, repr=False)
 
     def to_dict(self, *, blocks: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {

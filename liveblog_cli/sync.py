@@ -243,7 +243,9 @@ class _Walker:
 
     def _parse(self, page: Page) -> LiveBlog:
         try:
-            return parse_page(page.body, self._page_url(page), charset=page.charset)
+            return parse_page(
+                page.body, self._page_url(page), charset=page.charset, reach=self.sync.reach
+            )
         except ParseError as exc:
             self._poll(page.url, status=page.status, error=str(exc))
             raise

@@ -320,7 +320,8 @@ def test_overlapping_runs_wait_or_exit_75(server: LiveServer, tmp_path: Path) ->
     page = (SAMPLES / "guardian-tallships-page2.dcr.json").read_bytes()
     server.routes["/slow"] = Reply(200, page, delay=2)
     db = archive_db(tmp_path, "a")
-    first = start_cli("fetch", server.url("/slow"), "--db", str(db), "--delay", "0")
+    # All three runs are told 127.0.0.1 is a Guardian host (a page elsewhere earns no pageId).
+    first = start_cli("fetch", server.url("/slow"), "--db", str(db), "--delay", "0", env=ENV)
     deadline = time.monotonic() + 20
     while not server.hits("/slow") and time.monotonic() < deadline:
         time.sleep(0.05)

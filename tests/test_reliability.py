@@ -415,7 +415,8 @@ def test_sigkill_mid_fetch_leaves_before_or_after(tmp_path: Path) -> None:
                 with Archive(copy) as archive:
                     from liveblog_cli.archive import FetchInfo
 
-                    archive.save(parse_page(body), fetch=FetchInfo(url=url), raw=body)
+                    # Parsed where the fetch parsed it: under its URL (a 127.0.0.1 page).
+                    archive.save(parse_page(body, url), fetch=FetchInfo(url=url), raw=body)
                 assert now == _logical(copy), f"run {n}: a mix of before and after"
             interrupted += killed and now == before
             lost += len({r[:2] for r in before[0]} - {r[:2] for r in now[0]})

@@ -4,7 +4,9 @@ Here are the registry (`sources()`: every publisher and format, one line each), 
 dispatch that tries them in its order (`parse_page`), and the questions asked of them
 before a fetch (`plan`, `page_url_for`). What the dispatch leans on lives beside it:
 bytes to text in decoding.py, the per-page kit in page.py, a page's language in
-language.py, the publisher contract in source.py, and one module per publisher or format.
+language.py, the publisher contract in source.py, who may name a blog (a page's claim
+weighed against where it came from) in identity.py, the typed reading of what a page's JSON
+holds (a wrong type read as nothing) in typed.py, and one module per publisher or format.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import functools
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import LiveBlog, qualified_blog_id
 from liveblog_cli.parse.decoding import check_bytes, decode, utf8_as_is
+from liveblog_cli.parse.identity import Publisher, speaks_for
 from liveblog_cli.parse.language import with_language
 from liveblog_cli.parse.page import Doc, collector_paused, pages_remembered
 from liveblog_cli.parse.source import Enrich, Kind, Plan, Reach, Source
@@ -26,6 +29,7 @@ __all__ = [
     "page_url_for",
     "parse_page",
     "plan",
+    "publishers",
     "sources",
 ]
 
@@ -101,17 +105,32 @@ def plan(url: str, reach: Reach | None = None) -> Plan:
     return Plan(addresses=(url,))
 
 
-def parse_page(data: bytes, url: str | None = None, *, charset: str | None = None) -> LiveBlog:
+def parse_page(
+    data: bytes,
+    url: str | None = None,
+    *,
+    charset: str | None = None,
+    reach: Reach | None = None,
+) -> LiveBlog:
     """Parse a saved or fetched page: Guardian DCR JSON or HTML, a scraped Guardian copy,
     BBC page data, schema.org JSON-LD or microdata, or a page of timed posts.
+
+    `url` is where the page came from (None: a file of unknown origin). What the page says
+    of its own URL names the blog only where it agrees with that, or where both are hosts
+    of one publisher in `reach` (default: `Reach.from_env()`); see parse/identity.py.
 
     Raises ParseError with a one-line reason when the input is not a live blog.
     """
     with collector_paused(), pages_remembered():
-        return _parse_page(data, url, charset)
+        return _parse_page(data, url, charset, reach)
 
 
-def _parse_page(data: bytes, url: str | None, charset: str | None) -> LiveBlog:
+def publishers(reach: Reach) -> list[Publisher]:
+    """The registry's publishers that declare their hosts, with those hosts for `reach`."""
+    return [(s.name, s.hosts(reach)) for s in sources() if s.hosts is not None]
+
+
+def _parse_page(data: bytes, url: str | None, charset: str | None, reach: Reach | None) -> LiveBlog:
     charset = check_bytes(data) or charset
     raw = data if utf8_as_is(data, charset) else None
     try:
@@ -124,6 +143,8 @@ def _parse_page(data: bytes, url: str | None, charset: str | None) -> LiveBlog:
         raise ParseError("not a live blog: the page is too large to read") from None
     if not blog.blocks:
         raise ParseError(f"no posts: {blog.id[:200]} is a live blog with no posts (yet)")
+    if url is not None:
+        blog = speaks_for(blog, url, publishers(reach or Reach.from_env()))
     blog.id = qualified_blog_id(blog.id, blog.url, blog.source_format)
     return _bounded(blog)
 
@@ -191,10 +212,15 @@ def _bounded(blog: LiveBlog) -> LiveBlog:
 
 
 def _parse_json(doc: Doc) -> LiveBlog:
+    from json import JSONDecodeError
+
     try:
         doc.json  # noqa: B018 (decoded here so that invalid JSON says why)
-    except ValueError as exc:
+    except JSONDecodeError as exc:
         raise ParseError(f"not a live blog: invalid JSON ({exc.msg}, line {exc.lineno})") from None
+    except ValueError as exc:  # valid JSON Python will not hold: a number of 5,000 digits
+        reason = (str(exc).splitlines() or ["unreadable"])[0].split(";")[0][:120]
+        raise ParseError(f"not a live blog: unreadable JSON ({reason})") from None
     except RecursionError:
         raise ParseError("not a live blog: JSON nested too deeply") from None
     for source in _readers("json"):

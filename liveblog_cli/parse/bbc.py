@@ -10,25 +10,18 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlunsplit
 
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import Block, Element, LiveBlog, merge_blocks, newest_first, parse_iso
 from liveblog_cli.parse.page import Doc
-from liveblog_cli.parse.source import Source
+from liveblog_cli.parse.source import Reach, Source
 from liveblog_cli.parse.text import clean_line, clean_text, without_surrogates
+from liveblog_cli.parse.typed import as_dict, as_int, as_list, as_str, split_url, url_path
 
 PUBLISHER = "BBC"
 IMAGE_BASE = "https://ichef.bbci.co.uk/ace/ws/800/"
 _SIMORGH = re.compile(r"window\.SIMORGH_DATA\s*=\s*")
-
-
-def _d(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _l(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def find_page_data(doc: Any, depth: int = 0) -> dict[str, Any] | None:
@@ -68,17 +61,17 @@ def _texts(node: Any, out: list[str], depth: int = 0) -> None:
     if depth > 40 or not isinstance(node, dict):
         return
     kind = node.get("type")
-    model = _d(node.get("model"))
+    model = as_dict(node.get("model"))
     if kind == "paragraph" and isinstance(model.get("text"), str):
         out.append(model["text"])
         return
     if kind == "listItem":
         inner: list[str] = []
-        for child in _l(model.get("blocks")):
+        for child in as_list(model.get("blocks")):
             _texts(child, inner, depth + 1)
         out.append("• " + " ".join(inner))
         return
-    for child in _l(model.get("blocks")):
+    for child in as_list(model.get("blocks")):
         _texts(child, out, depth + 1)
 
 
@@ -99,29 +92,40 @@ def _elements(content: Any) -> list[Element]:
                 elements.append(Element("text", text=text))
             pending.clear()
 
-    for block in _l(_d(_d(content).get("model")).get("blocks")):
+    for block in as_list(as_dict(as_dict(content).get("model")).get("blocks")):
         if not isinstance(block, dict):
             continue
-        kind = block.get("type")
-        model = _d(block.get("model"))
+        kind = as_str(block.get("type"))
+        model = as_dict(block.get("model"))
         if kind in ("paragraph", "text", "unorderedList", "orderedList", "subheadline"):
             text = _text_of(block)
             if text:
                 pending.append(text)
         elif kind == "image":
             flush()
-            raw = next((b for b in _l(model.get("blocks")) if _d(b).get("type") == "rawImage"), {})
-            raw_model = _d(_d(raw).get("model"))
+            raw: Any = next(
+                (b for b in as_list(model.get("blocks")) if as_dict(b).get("type") == "rawImage"),
+                {},
+            )
+            raw_model = as_dict(as_dict(raw).get("model"))
             locator = raw_model.get("locator")
             alt = next(
-                (_text_of(b) for b in _l(model.get("blocks")) if _d(b).get("type") == "altText"),
+                (
+                    _text_of(b)
+                    for b in as_list(model.get("blocks"))
+                    if as_dict(b).get("type") == "altText"
+                ),
                 None,
             )
             caption = next(
-                (_text_of(b) for b in _l(model.get("blocks")) if _d(b).get("type") == "caption"),
+                (
+                    _text_of(b)
+                    for b in as_list(model.get("blocks"))
+                    if as_dict(b).get("type") == "caption"
+                ),
                 None,
             )
-            origin = raw_model.get("originCode") or "cpsprodpb"
+            origin = as_str(raw_model.get("originCode")) or "cpsprodpb"
             url = f"{IMAGE_BASE}{origin}/{locator}" if isinstance(locator, str) else None
             elements.append(
                 Element(
@@ -129,7 +133,7 @@ def _elements(content: Any) -> list[Element]:
                     url=url,
                     caption=caption or None,
                     alt=alt or None,
-                    credit=clean_line(raw_model.get("copyrightHolder")) or None,
+                    credit=clean_line(as_str(raw_model.get("copyrightHolder"))) or None,
                     extra={"type": "image"},
                 )
             )
@@ -177,15 +181,15 @@ def _first_url(node: Any, depth: int = 0) -> str | None:
 
 
 def _post(raw: Any) -> Block | None:
-    raw = _d(raw)
-    urn = raw.get("urn")
-    if not isinstance(urn, str) or not urn:
+    raw = as_dict(raw)
+    ident = (as_str(raw.get("urn")) or "").removeprefix("asset:")
+    if not ident:
         return None
-    dates = _d(raw.get("dates"))
-    header_blocks = _l(_d(_d(raw.get("header")).get("model")).get("blocks"))
-    title = next((_text_of(b) for b in header_blocks if _d(b).get("type") == "headline"), None)
+    dates = as_dict(raw.get("dates"))
+    header_blocks = as_list(as_dict(as_dict(raw.get("header")).get("model")).get("blocks"))
+    title = next((_text_of(b) for b in header_blocks if as_dict(b).get("type") == "headline"), None)
     subtitle = next(
-        (_text_of(b) for b in header_blocks if _d(b).get("type") == "subheadline"), None
+        (_text_of(b) for b in header_blocks if as_dict(b).get("type") == "subheadline"), None
     )
     elements = _elements(raw.get("content"))
     if subtitle:
@@ -194,7 +198,7 @@ def _post(raw: Any) -> Block | None:
         "\n\n".join(e.text for e in elements if e.text and e.kind in ("text", "blockquote"))
     )
     return Block(
-        id=urn.removeprefix("asset:"),
+        id=ident,
         title=clean_line(title) or None,
         published_at=parse_iso(dates.get("firstPublished")),
         updated_at=parse_iso(dates.get("lastPublished")),
@@ -219,22 +223,24 @@ def _name(
     The analytics `pageIdentifier` names the page: "arabic.live_coverage.67574192.page" is
     bbc.com/arabic/live/67574192. Newer pages leave the service out
     ("live_coverage.cm93v1d6rw4pt.page"); it is then the page data's `home` ("hindi"), or
-    the URL's first segment.
+    the URL's first segment. A page given a URL that is no live page's says by its
+    `pageIdentifier` which BBC page it is: that is its claim (parse/identity.py weighs it).
     """
-    path = urlsplit(url).path.strip("/") if url else ""
+    path = url_path(url)
     given = _LIVE_PATH.fullmatch(path)
     if given:
         return path, url
-    m = _PAGE_IDENTIFIER.fullmatch(str(analytics.get("pageIdentifier") or ""))
+    m = _PAGE_IDENTIFIER.fullmatch(as_str(analytics.get("pageIdentifier")) or "")
     if m:
         home = data.get("home")
         service = m[1] or (home if isinstance(home, str) and _SERVICE.fullmatch(home) else None)
         if service:
             ident = f"{service}/live/{m[2]}"
-            return ident, url or f"{SITE}/{ident}"
-        return f"bbc/live/{m[2]}", url
+            return ident, f"{SITE}/{ident}"
+        if not path:
+            return f"bbc/live/{m[2]}", url
     if path:
-        return path, url
+        return path, url  # named by the address it came from
     raise ParseError("not a live blog: BBC page data without an id or URL")
 
 
@@ -246,20 +252,23 @@ def parse_bbc(doc: Any, url: str | None = None) -> LiveBlog:
     data = find_page_data(doc)
     if data is None:
         raise ParseError("not a live blog: no BBC live text stream")
-    stream = _d(data.get("liveTextStream"))
-    content = _d(_d(stream.get("content")).get("data"))
-    blocks = [b for b in (_post(r) for r in _l(content.get("results"))) if b is not None]
-    page = _d(content.get("page"))
-    analytics = _d(_d(data.get("metadata")).get("atiAnalytics"))
-    seo = _d(data.get("seo"))
-    ident, url = _name(data, analytics, url)
+    stream = as_dict(data.get("liveTextStream"))
+    content = as_dict(as_dict(stream.get("content")).get("data"))
+    blocks = [b for b in (_post(r) for r in as_list(content.get("results"))) if b is not None]
+    page = as_dict(content.get("page"))
+    analytics = as_dict(as_dict(data.get("metadata")).get("atiAnalytics"))
+    seo = as_dict(data.get("seo"))
+    ident, blog_url = _name(data, analytics, url)
+    # Other pages are `?page=N` of the address this one came from (a mirror's own, too).
+    base = url or blog_url
     pages: dict[str, str] = {}
-    index, total = page.get("index"), page.get("total")
-    if url and isinstance(index, int) and isinstance(total, int):
-        parts = urlsplit(url)
+    index, total = as_int(page.get("index")), as_int(page.get("total"))
+    parts = split_url(base)
+    if parts is not None and index is not None and total is not None:
+        scheme, netloc, path = parts.scheme, parts.netloc, parts.path
 
         def at(n: int) -> str:
-            return urlunsplit((parts.scheme, parts.netloc, parts.path, f"page={n}", ""))
+            return urlunsplit((scheme, netloc, path, f"page={n}", ""))
 
         if index < total:
             pages["older"] = at(index + 1)
@@ -272,9 +281,10 @@ def parse_bbc(doc: Any, url: str | None = None) -> LiveBlog:
     is_live = data.get("isLive") if isinstance(data.get("isLive"), bool) else None
     return LiveBlog(
         id=ident,
-        url=url.split("?", 1)[0] if url else None,
-        title=clean_line(data.get("title") or seo.get("seoTitle")) or None,
-        standfirst=clean_line(data.get("description") or seo.get("seoDescription")) or None,
+        url=blog_url.split("?", 1)[0] if blog_url else None,
+        title=clean_line(as_str(data.get("title")) or as_str(seo.get("seoTitle"))) or None,
+        standfirst=clean_line(as_str(data.get("description")) or as_str(seo.get("seoDescription")))
+        or None,
         publisher=PUBLISHER,
         is_live=is_live,
         published_at=parse_iso(data.get("startDateTime") or seo.get("datePublished")),
@@ -307,15 +317,25 @@ def _may_hold_stream(doc: Doc) -> bool:
     return b"liveTextStream" in page or _ESCAPED_LETTER.search(page) is not None
 
 
+# The BBC's domains: a page on one may name itself by the other.
+HOSTS = ("bbc.com", "bbc.co.uk")
+
+
+def _hosts(reach: Reach) -> tuple[str, ...]:
+    return HOSTS
+
+
 PAGE_DATA = Source(
     "bbc-simorgh",
     "json",
     sniff=lambda doc: _may_hold_stream(doc) and looks_like_bbc(doc.json),
     read=lambda doc: parse_bbc(doc.json, doc.url),
+    hosts=_hosts,
 )
 EMBEDDED = Source(
     "bbc-simorgh",
     "html",
     sniff=lambda doc: looks_like_bbc(_embedded(doc)),
     read=lambda doc: parse_bbc(_embedded(doc), doc.url),
+    hosts=_hosts,
 )

@@ -23,13 +23,13 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from itertools import pairwise
 from statistics import median
 from typing import Any
-from urllib.parse import urlsplit
 
 from liveblog_cli.model import Block, LiveBlog, distinct_ids, newest_first, parse_iso, stable_id
 from liveblog_cli.parse.htmlbody import body_elements
 from liveblog_cli.parse.page import LIVEBLOG_SCOPES, Doc, canonical_link, on_page, xpath
 from liveblog_cli.parse.source import Source
 from liveblog_cli.parse.text import clean_line
+from liveblog_cli.parse.typed import url_path
 
 MIN_POSTS = 3
 MIN_MEDIAN_CHARS = 60
@@ -315,8 +315,8 @@ class Clocks:
 
 
 def _post(node: Any, index: int) -> Block | None:
-    times = [parse_iso(t.get("datetime")) for t in node.iter("time") if t.get("datetime")]
-    times = [t for t in times if t]
+    stamped = (parse_iso(t.get("datetime")) for t in node.iter("time") if t.get("datetime"))
+    times = [t for t in stamped if t]
     heading = next(iter(xpath(".//h2|.//h3|.//h4")(node)), None)
     title = clean_line(heading.text_content()) if heading is not None else None
     elements = body_elements(node)
@@ -434,7 +434,7 @@ def _blog(root: Any, url: str | None, structured: LiveBlog | None, blocks: list[
         or clean_line(on_page(root, "string(//h1)"))
         or clean_line(on_page(root, "string(//title)"))
     )
-    path = urlsplit(canonical).path.strip("/") if canonical else ""
+    path = url_path(canonical)
     by_id: dict[str, Block] = {}
     for block in distinct_ids(blocks):
         by_id.setdefault(block.id, block)

@@ -18,27 +18,16 @@ from liveblog_cli.model import Block, Element, LiveBlog, merge_blocks, newest_fi
 from liveblog_cli.parse import guardian_dcr
 from liveblog_cli.parse.guardian_dcr import PUBLISHER, block_html, block_text, flag
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.page import html_parser
+from liveblog_cli.parse.page import html_fragment
 from liveblog_cli.parse.source import Plan, Reach, Source
 from liveblog_cli.parse.text import clean_line, html_to_text
+from liveblog_cli.parse.typed import as_dict, as_int, as_list, as_str
 
 SITE = "https://www.theguardian.com"
 
 
-def _d(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _l(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _s(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _response(doc: Any) -> dict[str, Any] | None:
-    response = _d(doc).get("response")
+    response = as_dict(doc).get("response")
     return response if isinstance(response, dict) else None
 
 
@@ -63,7 +52,7 @@ def _is_live_blog(content: dict[str, Any]) -> bool:
     own test items are typed "article" while living under /live/)."""
     if content.get("type") == "liveblog" or "/live/" in f"/{content.get('id')}/":
         return True
-    tags = {_d(t).get("id") for t in _l(content.get("tags"))}
+    tags = {as_str(as_dict(t).get("id")) for t in as_list(content.get("tags"))}
     return "tone/minutebyminute" in tags
 
 
@@ -72,38 +61,34 @@ def _is_live_blog(content: dict[str, Any]) -> bool:
 
 def _width(image: dict[str, Any]) -> int:
     """An image's width wherever it is given (a number or a numeric string), else 0."""
-    value = image.get("width", _d(image.get("typeData")).get("width"))
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError, OverflowError):
-        return 0
+    return as_int(image.get("width", as_dict(image.get("typeData")).get("width"))) or 0
 
 
 def _widest_asset(assets: list[Any]) -> dict[str, Any]:
     """The master asset if marked, else the widest one (as the DCR reader chooses)."""
-    pool = [a for a in assets if isinstance(a, dict) and _s(a.get("file"))]
-    master = [a for a in pool if flag(_d(a.get("typeData")).get("isMaster"))]
+    pool = [a for a in assets if isinstance(a, dict) and as_str(a.get("file"))]
+    master = [a for a in pool if flag(as_dict(a.get("typeData")).get("isMaster"))]
     return max(master or pool, key=_width) if pool else {}
 
 
 def _image(raw: dict[str, Any], data: dict[str, Any], extra: dict[str, Any]) -> Element:
-    asset = _widest_asset(_l(raw.get("assets")))
-    url = _s(asset.get("file"))
+    asset = _widest_asset(as_list(raw.get("assets")))
+    url = as_str(asset.get("file"))
     if not url:  # cartoons keep their files in variants
         files = [
             i
-            for v in _l(data.get("variants"))
-            for i in _l(_d(v).get("images"))
-            if isinstance(i, dict) and _s(i.get("file"))
+            for v in as_list(data.get("variants"))
+            for i in as_list(as_dict(v).get("images"))
+            if isinstance(i, dict) and as_str(i.get("file"))
         ]
-        url = _s(max(files, key=_width)["file"]) if files else None
-    typed = _d(asset.get("typeData"))
+        url = as_str(max(files, key=_width)["file"]) if files else None
+    typed = as_dict(asset.get("typeData"))
     return Element(
         "image",
         url=url,
-        caption=html_to_text(_s(data.get("caption")) or _s(typed.get("caption"))) or None,
-        credit=clean_line(_s(data.get("credit")) or _s(typed.get("credit"))) or None,
-        alt=clean_line(_s(data.get("alt")) or _s(typed.get("altText"))) or None,
+        caption=html_to_text(as_str(data.get("caption")) or as_str(typed.get("caption"))) or None,
+        credit=clean_line(as_str(data.get("credit")) or as_str(typed.get("credit"))) or None,
+        alt=clean_line(as_str(data.get("alt")) or as_str(typed.get("altText"))) or None,
         extra=extra,
     )
 
@@ -128,26 +113,30 @@ _KINDS = {
 
 def capi_element(raw: Any) -> Element:
     """One typed element; unknown types are kept as `unknown` with their data."""
-    raw = _d(raw)
-    kind_name = _s(raw.get("type")) or "unknown"
+    raw = as_dict(raw)
+    kind_name = as_str(raw.get("type")) or "unknown"
     # Each type keeps its fields under "<type>TypeData" ("rich-link" -> richLinkTypeData).
     camel = "".join(p if i == 0 else p.capitalize() for i, p in enumerate(kind_name.split("-")))
-    data = _d(raw.get(f"{camel}TypeData"))
+    data = as_dict(raw.get(f"{camel}TypeData"))
     extra: dict[str, Any] = {"type": kind_name}
     if kind_name in ("image", "cartoon"):
         return _image(raw, data, extra)
-    html = _s(data.get("html"))
-    url = _s(data.get("originalUrl")) or _s(data.get("url")) or _s(data.get("source_url"))
+    html = as_str(data.get("html"))
+    url = (
+        as_str(data.get("originalUrl")) or as_str(data.get("url")) or as_str(data.get("source_url"))
+    )
     kind = _KINDS.get(kind_name)
     if kind is None:
         extra.update({k: v for k, v in raw.items() if k not in ("type", "assets")})
         return Element("unknown", text=html_to_text(html) or None, html=html, url=url, extra=extra)
-    if kind == "tweet" and _s(data.get("id")):
+    if kind == "tweet" and as_str(data.get("id")):
         extra["tweet_id"] = data["id"]
-    if kind == "pullquote" and _s(data.get("attribution")):
+    if kind == "pullquote" and as_str(data.get("attribution")):
         extra["attribution"] = data["attribution"]
     if kind in ("video", "audio", "rich-link"):
-        title = _s(data.get("title")) or _s(data.get("linkText")) or _s(data.get("caption"))
+        title = (
+            as_str(data.get("title")) or as_str(data.get("linkText")) or as_str(data.get("caption"))
+        )
         return Element(
             kind, text=None, html=html, url=url, caption=clean_line(title) or None, extra=extra
         )
@@ -160,31 +149,32 @@ def _body(raw: dict[str, Any]) -> tuple[list[Element], str, str | None]:
     The typed `elements` when the API gives them, else the published `bodyHtml` read as a
     rendered body. The text is the post's prose either way (image captions are the image's).
     """
-    html = _s(raw.get("bodyHtml"))
+    html = as_str(raw.get("bodyHtml"))
     rendered: list[Element] = []
     if html:
-        from lxml import html as lxml_html
-
-        wrapper = lxml_html.fragment_fromstring(html, create_parent="div", parser=html_parser())
-        rendered = body_elements(wrapper)
-    typed = [capi_element(e) for e in _l(raw.get("elements"))]
+        rendered = body_elements(html_fragment(html))
+    typed = [capi_element(e) for e in as_list(raw.get("elements"))]
     text = block_text(rendered if html else typed)
     return typed or rendered, text, html or block_html(typed)
 
 
 def capi_block(raw: Any, contributors: dict[str, str]) -> Block | None:
     """One body block; None without an id, or when the API says it is not published."""
-    raw = _d(raw)
-    ident = _s(raw.get("id"))
+    raw = as_dict(raw)
+    ident = as_str(raw.get("id"))
     if not ident or flag(raw.get("published")) is False:
         return None
-    attributes = _d(raw.get("attributes"))
+    attributes = as_dict(raw.get("attributes"))
     elements, text, html = _body(raw)
-    authors = [contributors[c] for c in _l(raw.get("contributors")) if c in contributors]
+    authors = [
+        contributors[c]
+        for c in as_list(raw.get("contributors"))
+        if isinstance(c, str) and c in contributors
+    ]
     published = parse_iso(raw.get("firstPublishedDate")) or parse_iso(raw.get("publishedDate"))
     return Block(
         id=ident,
-        title=clean_line(_s(raw.get("title")) or _s(attributes.get("title"))) or None,
+        title=clean_line(as_str(raw.get("title")) or as_str(attributes.get("title"))) or None,
         created_at=parse_iso(raw.get("createdDate")),
         published_at=published,
         updated_at=parse_iso(raw.get("lastModifiedDate")) or parse_iso(raw.get("publishedDate")),
@@ -204,19 +194,23 @@ def capi_block(raw: Any, contributors: dict[str, str]) -> Block | None:
 def _contributors(content: dict[str, Any]) -> dict[str, str]:
     """Contributor tag ids (what a block's `contributors` lists) to the names they show."""
     names = {}
-    for tag in _l(content.get("tags")):
-        tag = _d(tag)
-        if tag.get("type") == "contributor" and _s(tag.get("id")) and _s(tag.get("webTitle")):
+    for tag in as_list(content.get("tags")):
+        tag = as_dict(tag)
+        if (
+            tag.get("type") == "contributor"
+            and as_str(tag.get("id"))
+            and as_str(tag.get("webTitle"))
+        ):
             names[tag["id"]] = clean_line(tag["webTitle"])
     return names
 
 
 def _standfirst(content: dict[str, Any]) -> str | None:
-    fields = _d(content.get("fields"))
-    given = _s(fields.get("standfirst")) or _s(fields.get("trailText"))
+    fields = as_dict(content.get("fields"))
+    given = as_str(fields.get("standfirst")) or as_str(fields.get("trailText"))
     if given:
         return html_to_text(given) or None
-    main = _d(_d(content.get("blocks")).get("main"))
+    main = as_dict(as_dict(content.get("blocks")).get("main"))
     _, text, _ = _body(main) if main else ([], "", None)
     return text or None
 
@@ -227,45 +221,45 @@ def parse_capi(doc: Any, url: str | None = None) -> LiveBlog:
         raise ParseError("not a live blog: no Guardian Content API response")
     content = response.get("content")
     if not isinstance(content, dict):
-        message = clean_line(_s(response.get("message")))[:200]
+        message = clean_line(as_str(response.get("message")))[:200]
         raise ParseError(f"not a live blog: the Guardian Content API answered: {message}")
-    path = clean_line(_s(content.get("id"))).strip("/")
+    path = clean_line(as_str(content.get("id"))).strip("/")
     if not path:
         raise ParseError("not a live blog: Guardian Content API item without an id")
     if not _is_live_blog(content):
-        kind = clean_line(_s(content.get("type")))[:40] or "item"
+        kind = clean_line(as_str(content.get("type")))[:40] or "item"
         raise ParseError(f"not a live blog: a Guardian Content API item of type {kind}")
-    fields = _d(content.get("fields"))
-    blocks_doc = _d(content.get("blocks"))
-    raw_body = _l(blocks_doc.get("body"))
+    fields = as_dict(content.get("fields"))
+    blocks_doc = as_dict(content.get("blocks"))
+    raw_body = as_list(blocks_doc.get("body"))
     # A selection asked for by name (show-blocks=body:key-events) comes in its own lists.
-    for selection in _d(blocks_doc.get("requestedBodyBlocks")).values():
-        raw_body = raw_body + _l(selection)
+    for selection in as_dict(blocks_doc.get("requestedBodyBlocks")).values():
+        raw_body = raw_body + as_list(selection)
     names = _contributors(content)
     blocks = merge_blocks([b for b in (capi_block(r, names) for r in raw_body) if b])
     updated = [b.updated_at for b in blocks if b.updated_at]
-    total = blocks_doc.get("totalBodyBlocks")
+    total = as_int(blocks_doc.get("totalBodyBlocks"))
     authors = list(names.values())
-    if not authors and _s(fields.get("byline")):
+    if not authors and as_str(fields.get("byline")):
         byline = clean_line(fields["byline"]).replace(" and ", ", ")
         authors = [n.strip() for n in byline.split(",") if n.strip()]
     return LiveBlog(
         id=path,
         url=f"{SITE}/{path}",
-        title=clean_line(_s(fields.get("headline")) or _s(content.get("webTitle"))) or None,
+        title=clean_line(as_str(fields.get("headline")) or as_str(content.get("webTitle"))) or None,
         standfirst=_standfirst(content),
         publisher=PUBLISHER,
         is_live=flag(fields.get("liveBloggingNow")),
         published_at=parse_iso(content.get("webPublicationDate")),
         updated_at=max(updated) if updated else parse_iso(fields.get("lastModified")),
         authors=authors,
-        tags=[t["id"] for t in _l(content.get("tags")) if _s(_d(t).get("id"))],
+        tags=[t["id"] for t in as_list(content.get("tags")) if as_str(as_dict(t).get("id"))],
         source_format="guardian-capi",
         blocks=newest_first(blocks),
         body_ids=[b.id for b in blocks],
         # show-blocks=all answers with every post: the item is the whole blog, unless the
         # API says it holds more than it sent.
-        complete=bool(raw_body) and (not isinstance(total, int) or total == len(raw_body)),
+        complete=bool(raw_body) and (total is None or total == len(raw_body)),
     )
 
 
@@ -304,4 +298,5 @@ CAPI = Source(
     sniff=lambda doc: looks_like_capi(doc.json),
     read=lambda doc: parse_capi(doc.json, doc.url),
     plan=plan,
+    hosts=Reach.guardian_aliases,
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import (
@@ -26,6 +26,7 @@ from liveblog_cli.model import (
 )
 from liveblog_cli.parse.source import Plan, Reach, Source, rebase
 from liveblog_cli.parse.text import clean_line, html_to_text
+from liveblog_cli.parse.typed import as_dict, as_int, as_list, as_str, joined, url_path
 
 PUBLISHER = "The Guardian"
 PAGE_RELS = ("newest", "newer", "older", "oldest")
@@ -44,18 +45,6 @@ _PROSE_TYPES = frozenset(
         "ItemLinkBlockElement",
     }
 )
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 _LIVE_DESIGNS = frozenset({"LiveBlogDesign", "DeadBlogDesign"})
@@ -79,7 +68,7 @@ def _is_dcr_payload(doc: Any) -> bool:
         "keyEvents" in doc
         or isinstance(doc.get("format"), dict)
         or isinstance(doc.get("contentType"), str)
-        or "isLiveBlog" in _dict(doc.get("config"))
+        or "isLiveBlog" in as_dict(doc.get("config"))
     )
 
 
@@ -94,13 +83,13 @@ def dcr_verdict(doc: Any) -> tuple[bool, str] | None:
     """
     if not _is_dcr_payload(doc):
         return None
-    design = _dict(doc.get("format")).get("design")
+    design = as_str(as_dict(doc.get("format")).get("design"))
     content_type = doc.get("contentType")
-    live_page = _dict(doc.get("pageType")).get("isLiveblog")
+    live_page = as_dict(doc.get("pageType")).get("isLiveblog")
     if (
         design in _LIVE_DESIGNS
         or content_type == "LiveBlog"
-        or flag(_dict(doc.get("config")).get("isLiveBlog")) is True
+        or flag(as_dict(doc.get("config")).get("isLiveBlog")) is True
         or live_page is True
     ):
         return True, "live blog"
@@ -109,7 +98,7 @@ def dcr_verdict(doc: Any) -> tuple[bool, str] | None:
         return False, _kind_name(named[0] if named else "unknown")
     key_events = doc.get("keyEvents")
     if isinstance(key_events, list) and (
-        key_events or _dict(doc.get("config")).get("isLiveBlog") is None
+        key_events or as_dict(doc.get("config")).get("isLiveBlog") is None
     ):
         return True, "live blog"
     return False, "unknown"
@@ -129,28 +118,25 @@ def looks_like_dcr(doc: Any) -> bool:
 
 def _best_image_url(media: dict[str, Any]) -> str | None:
     """The master asset if marked, else the widest one."""
-    images = [i for i in _list(media.get("allImages")) if isinstance(i, dict)]
-    master = [i for i in images if _dict(i.get("fields")).get("isMaster") in ("true", True)]
+    images = [i for i in as_list(media.get("allImages")) if isinstance(i, dict)]
+    master = [i for i in images if as_dict(i.get("fields")).get("isMaster") in ("true", True)]
     pool = master or images
 
     def width(image: dict[str, Any]) -> int:
-        try:
-            return int(_dict(image.get("fields")).get("width") or 0)
-        except (TypeError, ValueError):
-            return 0
+        return as_int(as_dict(image.get("fields")).get("width")) or 0
 
-    return _str(max(pool, key=width).get("url")) if pool else None
+    return as_str(max(pool, key=width).get("url")) if pool else None
 
 
 def dcr_element(raw: Any) -> Element:
     """One DCR page element. Unknown types are kept as `unknown` with their raw fields."""
-    raw = _dict(raw)
-    kind_name = (_str(raw.get("_type")) or "").rpartition(".")[2]
-    html = _str(raw.get("html"))
+    raw = as_dict(raw)
+    kind_name = (as_str(raw.get("_type")) or "").rpartition(".")[2]
+    html = as_str(raw.get("html"))
     if kind_name == "TextBlockElement" and "role" not in raw:
         # The common case, kept short: most elements of most blocks are prose.
         return Element("text", text=html_to_text(html), html=html, extra={"type": kind_name})
-    role = _str(raw.get("role"))
+    role = as_str(raw.get("role"))
     extra: dict[str, Any] = {"type": kind_name} if kind_name else {}
     if role:
         extra["role"] = role
@@ -158,47 +144,47 @@ def dcr_element(raw: Any) -> Element:
         return Element("text", text=html_to_text(html), html=html, extra=extra)
     if kind_name == "MultiImageBlockElement":
         images = [
-            dcr_element({**_dict(i), "_type": "ImageBlockElement"})
-            for i in _list(raw.get("images"))
+            dcr_element({**as_dict(i), "_type": "ImageBlockElement"})
+            for i in as_list(raw.get("images"))
         ]
         extra["images"] = [i.to_dict() for i in images[1:]]
         first = images[0] if images else Element("image")
-        caption = clean_line(_str(raw.get("caption"))) or first.caption
+        caption = clean_line(as_str(raw.get("caption"))) or first.caption
         return Element(
             "image", url=first.url, caption=caption, credit=first.credit, alt=first.alt, extra=extra
         )
     if kind_name in ("BlockquoteBlockElement", "PullquoteBlockElement", "QuoteBlockElement"):
         kind = "blockquote" if kind_name == "BlockquoteBlockElement" else "pullquote"
-        if _str(raw.get("attribution")):
+        if as_str(raw.get("attribution")):
             extra["attribution"] = raw["attribution"]
         return Element(kind, text=html_to_text(html), html=html, extra=extra)
     if kind_name == "ImageBlockElement":
-        data = _dict(raw.get("data"))
+        data = as_dict(raw.get("data"))
         return Element(
             "image",
-            url=_best_image_url(_dict(raw.get("media"))),
-            caption=html_to_text(_str(data.get("caption"))) or None,
-            credit=clean_line(_str(data.get("credit"))) or None,
-            alt=clean_line(_str(data.get("alt"))) or None,
+            url=_best_image_url(as_dict(raw.get("media"))),
+            caption=html_to_text(as_str(data.get("caption"))) or None,
+            credit=clean_line(as_str(data.get("credit"))) or None,
+            alt=clean_line(as_str(data.get("alt"))) or None,
             extra=extra,
         )
     if kind_name == "TweetBlockElement":
-        if _str(raw.get("id")):
+        if as_str(raw.get("id")):
             extra["tweet_id"] = raw["id"]
         return Element(
             "tweet",
             text=html_to_text(html) or None,
             html=html,
-            url=_str(raw.get("url")),
+            url=as_str(raw.get("url")),
             extra=extra,
         )
     if kind_name == "RichLinkBlockElement":
-        if _str(raw.get("prefix")):
+        if as_str(raw.get("prefix")):
             extra["prefix"] = raw["prefix"]
         return Element(
             "rich-link",
-            text=clean_line(_str(raw.get("text"))),
-            url=_str(raw.get("url")),
+            text=clean_line(as_str(raw.get("text"))),
+            url=as_str(raw.get("url")),
             extra=extra,
         )
     if kind_name in (
@@ -208,15 +194,17 @@ def dcr_element(raw: Any) -> Element:
         "VideoFacebookBlockElement",
         "MediaAtomBlockElement",
     ):
-        url = _str(raw.get("originalUrl")) or _str(raw.get("url"))
-        if not url and _str(raw.get("assetId")) and "Youtube" in kind_name:
+        url = as_str(raw.get("originalUrl")) or as_str(raw.get("url"))
+        if not url and as_str(raw.get("assetId")) and "Youtube" in kind_name:
             url = f"https://www.youtube.com/watch?v={raw['assetId']}"
         return Element(
             "video",
             text=None,
             url=url,
             caption=clean_line(
-                _str(raw.get("mediaTitle")) or _str(raw.get("title")) or _str(raw.get("caption"))
+                as_str(raw.get("mediaTitle"))
+                or as_str(raw.get("title"))
+                or as_str(raw.get("caption"))
             )
             or None,
             extra=extra,
@@ -228,7 +216,10 @@ def dcr_element(raw: Any) -> Element:
         "SpotifyBlockElement",
     ):
         return Element(
-            "audio", html=html, url=_str(raw.get("url")) or _str(raw.get("embedUrl")), extra=extra
+            "audio",
+            html=html,
+            url=as_str(raw.get("url")) or as_str(raw.get("embedUrl")),
+            extra=extra,
         )
     if kind_name.endswith("EmbedBlockElement") or kind_name in (
         "InteractiveBlockElement",
@@ -240,13 +231,17 @@ def dcr_element(raw: Any) -> Element:
             "embed",
             text=html_to_text(html) or None,
             html=html,
-            url=_str(raw.get("url")) or _str(raw.get("embedUrl")),
+            url=as_str(raw.get("url")) or as_str(raw.get("embedUrl")),
             extra=extra,
         )
     # Keep what we do not understand: a better parser can read it from the archive later.
     extra.update({k: v for k, v in raw.items() if k not in ("_type", "elementId")})
     return Element(
-        "unknown", text=html_to_text(html) or None, html=html, url=_str(raw.get("url")), extra=extra
+        "unknown",
+        text=html_to_text(html) or None,
+        html=html,
+        url=as_str(raw.get("url")),
+        extra=extra,
     )
 
 
@@ -267,20 +262,20 @@ def block_html(elements: list[Element]) -> str | None:
 
 def dcr_block(raw: Any, *, block_id: str | None = None) -> Block | None:
     """One DCR block; None when it has no id to hold it by and none is given."""
-    raw = _dict(raw)
-    ident = block_id or _str(raw.get("id"))
+    raw = as_dict(raw)
+    ident = block_id or as_str(raw.get("id"))
     if not ident:
         return None
-    attributes = _dict(raw.get("attributes"))
-    elements = [dcr_element(e) for e in _list(raw.get("elements"))]
+    attributes = as_dict(raw.get("attributes"))
+    elements = [dcr_element(e) for e in as_list(raw.get("elements"))]
     authors = [
-        clean_line(_str(c.get("name")))
-        for c in _list(raw.get("contributors"))
-        if isinstance(c, dict) and _str(c.get("name"))
+        clean_line(as_str(c.get("name")))
+        for c in as_list(raw.get("contributors"))
+        if isinstance(c, dict) and as_str(c.get("name"))
     ]
     return Block(
         id=ident,
-        title=clean_line(_str(raw.get("title"))) or None,
+        title=clean_line(as_str(raw.get("title"))) or None,
         created_at=from_epoch_ms(raw.get("blockCreatedOn")),
         published_at=from_epoch_ms(raw.get("blockFirstPublished")),
         updated_at=from_epoch_ms(raw.get("blockLastUpdated")),
@@ -316,14 +311,14 @@ def dcr_blocks(
     first: dict[str, Block] = {}
     sightings: dict[str, list[dict[str, Any]]] = {}
     for raw in raw_blocks:
-        ident = _str(_dict(raw).get("id"))
+        ident = as_str(as_dict(raw).get("id"))
         if ident is None or ident not in first:
             block = dcr_block(raw)
             if block is None:
                 continue
             first[block.id] = block
             ident = block.id
-        sightings.setdefault(ident, []).append(_dict(_dict(raw).get("attributes")))
+        sightings.setdefault(ident, []).append(as_dict(as_dict(raw).get("attributes")))
     for ident, block in first.items():
         seen = sightings[ident]
         summary = _said(seen, "summary")
@@ -339,14 +334,12 @@ def dcr_blocks(
 
 def dcr_ids(raw_blocks: list[Any]) -> frozenset[str]:
     """The ids the raw DCR blocks give (a block without one is no block)."""
-    return frozenset(i for i in (_str(_dict(b).get("id")) for b in raw_blocks) if i)
+    return frozenset(i for i in (as_str(as_dict(b).get("id")) for b in raw_blocks) if i)
 
 
 def blog_id_from_url(url: str | None) -> str | None:
     """The stable id of a blog: its URL's path without slashes at the ends."""
-    if not url:
-        return None
-    path = urlsplit(url).path.strip("/")
+    path = url_path(url)
     if path.endswith(".json"):
         path = path[: -len(".json")]
     return path or None
@@ -354,13 +347,15 @@ def blog_id_from_url(url: str | None) -> str | None:
 
 def _authors_from(doc: dict[str, Any]) -> list[str]:
     names = [
-        clean_line(_str(t.get("title")))
-        for t in _list(doc.get("tags"))
-        if isinstance(t, dict) and t.get("type") == "Contributor" and _str(t.get("title"))
+        clean_line(as_str(t.get("title")))
+        for t in as_list(doc.get("tags"))
+        if isinstance(t, dict) and t.get("type") == "Contributor" and as_str(t.get("title"))
     ]
     if names:
         return names
-    byline = clean_line(_str(_dict(doc.get("author")).get("byline")) or _str(doc.get("byline")))
+    byline = clean_line(
+        as_str(as_dict(doc.get("author")).get("byline")) or as_str(doc.get("byline"))
+    )
     if not byline:
         return []
     return [n.strip() for n in byline.replace(" and ", ", ").split(",") if n.strip()]
@@ -373,30 +368,30 @@ def parse_dcr(doc: dict[str, Any], url: str | None = None) -> LiveBlog:
         raise ParseError("not a live blog: JSON without Guardian live-blog blocks")
     if not verdict[0]:
         raise ParseError(f"not a live blog: a Guardian page of type {verdict[1]}")
-    config = _dict(doc.get("config"))
-    canonical = _str(doc.get("canonicalUrl")) or _str(doc.get("webURL"))
-    if not canonical and _str(doc.get("pageId")):
+    config = as_dict(doc.get("config"))
+    canonical = as_str(doc.get("canonicalUrl")) or as_str(doc.get("webURL"))
+    if not canonical and as_str(doc.get("pageId")):
         canonical = f"https://www.theguardian.com/{doc['pageId']}"
     blog_url = canonical or url
-    blog_id = _str(doc.get("pageId")) or blog_id_from_url(blog_url) or blog_id_from_url(url)
+    blog_id = as_str(doc.get("pageId")) or blog_id_from_url(blog_url) or blog_id_from_url(url)
     if not blog_id:
         raise ParseError("not a live blog: Guardian JSON without a page id or URL")
 
-    key_events = _list(doc.get("keyEvents"))
+    key_events = as_list(doc.get("keyEvents"))
     pinned = [doc["pinnedPost"]] if isinstance(doc.get("pinnedPost"), dict) else []
     blocks = dcr_blocks(
-        _list(doc.get("blocks")) + key_events + pinned,
+        as_list(doc.get("blocks")) + key_events + pinned,
         key_event_ids=dcr_ids(key_events),
         pinned_ids=dcr_ids(pinned),
     )
 
     pages: dict[str, str] = {}
-    pagination = _dict(doc.get("pagination"))
+    pagination = as_dict(doc.get("pagination"))
     base = blog_url or url or ""
     for rel in PAGE_RELS:
-        suffix = _str(pagination.get(rel))
+        suffix = as_str(pagination.get(rel))
         if suffix:
-            pages[rel] = urljoin(base, suffix) if base else suffix
+            pages[rel] = joined(base, suffix) if base else suffix
 
     is_live = config.get("isLive")
     if not isinstance(is_live, bool):
@@ -405,30 +400,27 @@ def parse_dcr(doc: dict[str, Any], url: str | None = None) -> LiveBlog:
     return LiveBlog(
         id=blog_id,
         url=blog_url,
-        title=clean_line(_str(doc.get("headline")) or _str(doc.get("webTitle"))) or None,
-        standfirst=html_to_text(_str(doc.get("standfirst"))) or None,
+        title=clean_line(as_str(doc.get("headline")) or as_str(doc.get("webTitle"))) or None,
+        standfirst=html_to_text(as_str(doc.get("standfirst"))) or None,
         publisher=PUBLISHER,
         is_live=is_live,
         published_at=parse_iso(doc.get("webPublicationDate")),
         updated_at=max(updated) if updated else parse_iso(doc.get("webPublicationDate")),
         authors=_authors_from(doc),
-        tags=[t["id"] for t in _list(doc.get("tags")) if isinstance(t, dict) and _str(t.get("id"))],
+        tags=[
+            t["id"] for t in as_list(doc.get("tags")) if isinstance(t, dict) and as_str(t.get("id"))
+        ],
         source_format="guardian-dcr",
         blocks=newest_first(blocks),
         pages=pages,
         complete=pagination.get("totalPages") == 1,
-        page_count=_int(pagination.get("totalPages")),
+        page_count=as_int(pagination.get("totalPages")),
         body_ids=[
-            b["id"] for b in _list(doc.get("blocks")) if isinstance(b, dict) and _str(b.get("id"))
+            b["id"]
+            for b in as_list(doc.get("blocks"))
+            if isinstance(b, dict) and as_str(b.get("id"))
         ],
     )
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 # --- addresses --------------------------------------------------------------------------------
@@ -482,4 +474,5 @@ DCR = Source(
     sniff=lambda doc: dcr_verdict(doc.json) is not None,
     read=lambda doc: parse_dcr(doc.json, doc.url),
     plan=plan,
+    hosts=Reach.guardian_aliases,
 )

@@ -11,7 +11,6 @@ import copy
 import functools
 import html as htmllib
 from typing import Any
-from urllib.parse import urljoin
 
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import Block, LiveBlog, from_epoch_ms, merge_blocks, newest_first, parse_iso
@@ -28,12 +27,9 @@ from liveblog_cli.parse.guardian_dcr import (
 )
 from liveblog_cli.parse.htmlbody import body_elements
 from liveblog_cli.parse.page import Doc, canonical_link, on_page, tagged
-from liveblog_cli.parse.source import Source
+from liveblog_cli.parse.source import Reach, Source
 from liveblog_cli.parse.text import clean_line, load_json
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+from liveblog_cli.parse.typed import as_int, as_list, joined
 
 
 def _island_props(root: Any) -> list[dict[str, Any]]:
@@ -61,9 +57,8 @@ def _article_block(node: Any) -> Block | None:
     xp = _xpaths()
     title_node = next(iter(xp["heading"](node)), None)
     title = clean_line(title_node.text_content()) if title_node is not None else None
-    times = [parse_iso(t.get("datetime")) for t in xp["times"](node)]
-    times = [t for t in times if t]
-    stamps = [from_epoch_ms(_int(t.get("data-timestamp"))) for t in xp["stamps"](node)]
+    times = [t for t in (parse_iso(n.get("datetime")) for n in xp["times"](node)) if t]
+    stamps = [from_epoch_ms(as_int(t.get("data-timestamp"))) for t in xp["stamps"](node)]
     times += [t for t in stamps if t]
     authors = [clean_line(a.text_content()) for a in xp["authors"](node)]
     bodies = xp["body"](node)
@@ -97,13 +92,6 @@ def _article_block(node: Any) -> Block | None:
     )
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _block_articles(root: Any) -> list[Any]:
     """`//article[starts-with(@id,'block-')]`: the page's rendered blocks."""
     return [a for a in tagged(root, "article") if (a.get("id") or "").startswith("block-")]
@@ -127,10 +115,10 @@ def parse_guardian_html(root: Any, url: str | None = None) -> LiveBlog:
     pinned: list[Any] = []
     embedded_doc: dict[str, Any] | None = None
     for props in _island_props(root):
-        key_events += _list(props.get("keyEvents"))
+        key_events += as_list(props.get("keyEvents"))
         if isinstance(props.get("pinnedPost"), dict):
             pinned.append(props["pinnedPost"])
-        raw_blocks += [b for b in _list(props.get("blocks")) if isinstance(b, dict)]
+        raw_blocks += [b for b in as_list(props.get("blocks")) if isinstance(b, dict)]
         if looks_like_dcr(props.get("article")):
             embedded_doc = props["article"]
     if embedded_doc is not None:
@@ -159,7 +147,7 @@ def parse_guardian_html(root: Any, url: str | None = None) -> LiveBlog:
         h1 = on_page(root, "string(//h1)")
         title = clean_line(h1) or clean_line(on_page(root, "string(//title)")) or None
     meta_desc = on_page(root, "string(//meta[@name='description']/@content)")
-    updated = [b.updated_at or b.sort_time for b in blocks if b.updated_at or b.sort_time]
+    updated = [t for t in (b.updated_at or b.sort_time for b in blocks) if t]
     return LiveBlog(
         id=blog_id_from_url(blog_url) or (linked.id if linked else "") or "guardian-page",
         url=blog_url,
@@ -191,7 +179,7 @@ def _html_pages(root: Any, base: str | None) -> dict[str, str]:
     for rel in PAGE_RELS:
         if rel in found:
             href = htmllib.unescape(found[rel])
-            pages[rel] = urljoin(base, href) if base else href
+            pages[rel] = joined(base, href) if base else href
     return pages
 
 
@@ -222,4 +210,5 @@ HTML = Source(
     "html",
     sniff=_sniff_html,
     read=lambda doc: parse_guardian_html(doc.root, doc.url),
+    hosts=Reach.guardian_aliases,
 )

@@ -27,7 +27,7 @@ from liveblog_cli.errors import Malformed, ParseError
 from liveblog_cli.model import Block, Element, LiveBlog, stable_id
 from liveblog_cli.parse.guardian_dcr import PUBLISHER, block_text, blog_id_from_url, dcr_block
 from liveblog_cli.parse.page import Doc
-from liveblog_cli.parse.source import Source
+from liveblog_cli.parse.source import Reach, Source
 from liveblog_cli.parse.text import clean_text, text_to_html, without_surrogates
 
 QUOTES = '"“”″„‟'
@@ -593,4 +593,5 @@ SCRAPED = Source(
     "text",
     sniff=lambda doc: _scraped_text(doc) is not None,
     read=lambda doc: parse_scraped(_scraped_text(doc) or doc.text, doc.url),
+    hosts=Reach.guardian_aliases,
 )

@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from liveblog_cli.model import (
     Block,
@@ -29,6 +28,7 @@ from liveblog_cli.model import (
 from liveblog_cli.parse.page import LIVEBLOG_SCOPES, Doc, ld_scripts, on_page, xpath
 from liveblog_cli.parse.source import Source
 from liveblog_cli.parse.text import clean_line, clean_text, html_to_text
+from liveblog_cli.parse.typed import url_path
 
 
 def _walk(value: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
@@ -176,7 +176,7 @@ def blog_from_object(obj: dict[str, Any], url: str | None) -> LiveBlog:
     )
     publisher = obj.get("publisher")
     publisher_names = _names(publisher) if publisher else []
-    path = urlsplit(blog_url).path.strip("/") if blog_url else ""
+    path = url_path(blog_url)
     title = clean_line(_plain(obj.get("headline"))) or None
     _not_the_blogs(blocks, title, _names(obj.get("author")), obj)
     return LiveBlog(

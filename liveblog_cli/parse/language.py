@@ -39,7 +39,7 @@ def _html_language(root: Any) -> str | None:
 def _json_language(value: Any) -> str | None:
     """A JSON page's own `lang`, `language` or `inLanguage`, at its top or under `data` (as
     the BBC gives it)."""
-    places = [value, value.get("data")] if isinstance(value, dict) else []
+    places: list[Any] = [value, value.get("data")] if isinstance(value, dict) else []
     for place in places:
         for key in ("lang", "language", "inLanguage") if isinstance(place, dict) else ():
             if tag := language_tag(place.get(key)):

@@ -96,6 +96,34 @@ def html_parser(*, huge_tree: bool = False) -> Any:
     return parser
 
 
+def html_fragment(markup: str) -> Any:
+    """A fragment of published HTML (a post's body) as a `<div>` holding it, as lxml.html's
+    `fragment_fromstring(create_parent="div")` makes it; never an exception.
+
+    lxml refuses what a hostile body holds: control characters before the first tag (`\x1b`,
+    or `&#27;`, which the parser decodes), which it will not set as the div's text, and a
+    whole page with no body or two (`<html></html>`), which it asserts against. Such markup
+    is read as the body of a page of our own instead, and that body handed over as the div.
+    """
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        return lxml_html.fragment_fromstring(markup, create_parent="div", parser=html_parser())
+    except (ValueError, AssertionError, IndexError, etree.ParserError):
+        pass
+    from liveblog_cli.untrusted import lxml_legal
+
+    page = lxml_html.document_fromstring(
+        f"<html><body>{lxml_legal(markup)}</body></html>", parser=html_parser()
+    )
+    body = page.find("body")
+    if body is None:  # nothing lxml could keep
+        return lxml_html.Element("div")
+    body.tag = "div"
+    return body
+
+
 @functools.cache
 def xpath(expr: str) -> Any:
     """An XPath expression compiled once (`node.xpath(expr)` compiles it on every call)."""
@@ -239,6 +267,7 @@ __all__ = [
     "Doc",
     "canonical_link",
     "collector_paused",
+    "html_fragment",
     "html_parser",
     "ld_scripts",
     "on_page",

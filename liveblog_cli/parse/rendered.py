@@ -31,6 +31,7 @@ from liveblog_cli.parse.htmlbody import body_elements
 from liveblog_cli.parse.page import ld_scripts, on_page, tagged, xpath
 from liveblog_cli.parse.source import Enrich, Source
 from liveblog_cli.parse.text import clean_line
+from liveblog_cli.parse.typed import as_int
 from liveblog_cli.untrusted import lxml_legal
 
 _ELLIPSIS = ("…", "...")
@@ -73,7 +74,7 @@ def reach_plc(root: Any, blog: LiveBlog) -> LiveBlog | None:
         if author and not _LABEL.fullmatch(author):
             block.authors = [author]
         if block.published_at is None:
-            block.published_at = from_epoch_ms(_int(entry.get("data-post-time")))
+            block.published_at = from_epoch_ms(as_int(entry.get("data-post-time")))
     blog.blocks = newest_first(blog.blocks)
     blog.source_format = "reach-plc"
     return blog
@@ -92,18 +93,11 @@ def _entry_block(entry: Any) -> Block | None:
     return Block(
         id=entry.get("id"),
         title=title,
-        published_at=from_epoch_ms(_int(entry.get("data-post-time"))),
-        updated_at=from_epoch_ms(_int(entry.get("data-last-modified-time"))),
+        published_at=from_epoch_ms(as_int(entry.get("data-post-time"))),
+        updated_at=from_epoch_ms(as_int(entry.get("data-last-modified-time"))),
         elements=elements,
         text=text,
     )
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def paired_posts(root: Any, blog: LiveBlog) -> LiveBlog | None:
@@ -293,7 +287,9 @@ def adopt_rendered(block: Block, rendered: list[Element]) -> bool:
 
 def _usable(url: str | None) -> bool:
     """An address a reader can fetch: not an editor's `blob:` or an inline placeholder."""
-    return bool(url) and not url.lower().startswith(("blob:", "data:", "about:", "javascript:"))
+    return bool(url) and not (url or "").lower().startswith(
+        ("blob:", "data:", "about:", "javascript:")
+    )
 
 
 def _distinct_images(elements: list[Element]) -> list[Element]:

@@ -29,6 +29,32 @@ class Reach:
     guardian_api_key: str | None = None
     guardian_api: str = "https://content.guardianapis.com"
 
+    @classmethod
+    def from_env(cls, guardian_api_key: str | None = None) -> Reach:
+        """The reach the environment describes: LIVEBLOG_GUARDIAN_HOSTS adds Guardian hosts
+        (mirrors, and the local servers of `make demo` and the tests: `127.0.0.1`), comma
+        separated; LIVEBLOG_GUARDIAN_API points the Guardian's Content API elsewhere."""
+        import os
+
+        default = cls()
+        extra = os.environ.get("LIVEBLOG_GUARDIAN_HOSTS", "")
+        hosts = default.guardian_hosts + tuple(h.strip() for h in extra.split(",") if h.strip())
+        api = (
+            os.environ.get("LIVEBLOG_GUARDIAN_API", "").strip().rstrip("/") or default.guardian_api
+        )
+        return cls(
+            guardian_hosts=hosts, guardian_api_key=guardian_api_key or None, guardian_api=api
+        )
+
+    def guardian_aliases(self) -> tuple[str, ...]:
+        """Every host the Guardian speaks from: its sites, the mirrors the user named, and
+        the Content API's host (an API answer names the blog by its Guardian URL)."""
+        try:
+            api = urlsplit(self.guardian_api).hostname
+        except ValueError:  # an address that names no host: no host to add
+            api = None
+        return self.guardian_hosts + ((api,) if api else ())
+
 
 def rebase(link: str, fetched: str) -> str:
     """A page link moved onto the host we fetched from.
@@ -90,6 +116,11 @@ class Source:
     # from a page's structured data, which the rendered posts may complete.
     enriched: bool = False
     enrich: Enrich | None = None
+    # The hosts its publisher serves its pages from, given the reach: host names (any port;
+    # their subdomains too), aliases of one another. A page from one of them may name itself
+    # by another (a bbc.co.uk page whose canonical link is on bbc.com); any other page is
+    # named by where it came from (parse/identity.py).
+    hosts: Callable[[Reach], tuple[str, ...]] | None = None
 
 
 __all__ = ["Enrich", "Kind", "Plan", "Reach", "Source", "rebase"]

@@ -12,39 +12,28 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlunsplit
 
 from liveblog_cli.model import Block, Element, LiveBlog, newest_first, parse_iso
 from liveblog_cli.parse.guardian_dcr import block_html, block_text
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.page import html_parser
+from liveblog_cli.parse.page import html_fragment
 from liveblog_cli.parse.source import Source
 from liveblog_cli.parse.text import clean_line, html_to_text
+from liveblog_cli.parse.typed import as_dict, as_list, as_words, joined, split_url, url_path
 
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
-def _d(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _l(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _s(value: Any) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
-
-
 def _feed(doc: Any) -> dict[str, Any] | None:
     """The Eve page (`_items`, `_meta`, `_links`): under `posts`, or the answer itself."""
-    doc = _d(doc)
+    doc = as_dict(doc)
     posts = doc.get("posts")
     page = posts if isinstance(posts, dict) else doc
     items = page.get("_items")
     if not isinstance(items, list) or not ("_meta" in page or "_links" in page):
         return None
-    if page is doc and not any(isinstance(_d(i).get("groups"), list) for i in items[:50]):
+    if page is doc and not any(isinstance(as_dict(i).get("groups"), list) for i in items[:50]):
         return None  # a bare Eve page of something other than Live Blog posts
     return page
 
@@ -56,57 +45,55 @@ def looks_like_sourcefabric(doc: Any) -> bool:
 # --- a post's items ----------------------------------------------------------------------------
 
 
-def _fragment(html: str) -> Any:
-    from lxml import html as lxml_html
-
-    return lxml_html.fragment_fromstring(html, create_parent="div", parser=html_parser())
-
-
 def _oembed(item: dict[str, Any]) -> dict[str, Any]:
     """An embed's oEmbed data: `meta` in the API, or the JSON string `filemeta_json`."""
-    meta = _d(item.get("meta"))
-    if _s(meta.get("original_url")) or _s(meta.get("url")) or _s(meta.get("html")):
+    meta = as_dict(item.get("meta"))
+    if (
+        as_words(meta.get("original_url"))
+        or as_words(meta.get("url"))
+        or as_words(meta.get("html"))
+    ):
         return meta
     try:
-        return _d(json.loads(item.get("filemeta_json") or "{}"))
+        return as_dict(json.loads(item.get("filemeta_json") or "{}"))
     except (TypeError, ValueError, RecursionError):
         return {}  # one unreadable embed is not a reason to lose the page
 
 
 def _embed(item: dict[str, Any], html: str | None, extra: dict[str, Any]) -> Element:
     data = _oembed(item)
-    url = _s(data.get("original_url")) or _s(data.get("url"))
-    provider = clean_line(_s(data.get("provider_name")))
+    url = as_words(data.get("original_url")) or as_words(data.get("url"))
+    provider = clean_line(as_words(data.get("provider_name")))
     if provider:
         extra["provider"] = provider
     if provider.lower() == "twitter" or "/status/" in (url or ""):
-        tweet = _s(data.get("html")) or html
+        tweet = as_words(data.get("html")) or html
         return Element("tweet", text=html_to_text(tweet) or None, html=tweet, url=url, extra=extra)
-    if _s(data.get("description")):
+    if as_words(data.get("description")):
         extra["description"] = clean_line(data["description"])
     return Element(
         "embed",
         html=html,
         url=url,
-        caption=clean_line(_s(data.get("title"))) or None,
+        caption=clean_line(as_words(data.get("title"))) or None,
         extra=extra,
     )
 
 
 def _image(item: dict[str, Any], html: str | None, extra: dict[str, Any]) -> Element:
-    meta = _d(item.get("meta"))
-    renditions = _d(_d(meta.get("media")).get("renditions"))
+    meta = as_dict(item.get("meta"))
+    renditions = as_dict(as_dict(meta.get("media")).get("renditions"))
     url = next(
         (
-            _s(_d(renditions.get(name)).get("href"))
+            as_words(as_dict(renditions.get(name)).get("href"))
             for name in ("original", "baseImage", "viewImage")
-            if _s(_d(renditions.get(name)).get("href"))
+            if as_words(as_dict(renditions.get(name)).get("href"))
         ),
         None,
     )
-    shown = body_elements(_fragment(html)) if html else []
+    shown = body_elements(html_fragment(html)) if html else []
     rendered = next((e for e in shown if e.kind == "image"), Element("image"))
-    caption, credit = _s(meta.get("caption")), _s(meta.get("credit"))
+    caption, credit = as_words(meta.get("caption")), as_words(meta.get("credit"))
     if not caption and not credit and rendered.caption:
         # The theme renders both in the figcaption: "Relax Credit: Sourcefabric".
         caption, _, credit = rendered.caption.rpartition(" Credit: ")
@@ -124,24 +111,24 @@ def _image(item: dict[str, Any], html: str | None, extra: dict[str, Any]) -> Ele
 
 def item_elements(item: Any) -> list[Element]:
     """One item of a post as elements; a free type's rendered HTML read as a rendered body."""
-    item = _d(item)
-    kind = clean_line(_s(item.get("item_type"))) or "unknown"
-    html = _s(item.get("text"))
+    item = as_dict(item)
+    kind = clean_line(as_words(item.get("item_type"))) or "unknown"
+    html = as_words(item.get("text"))
     extra: dict[str, Any] = {"type": kind}
     if kind in ("text", "comment"):
         return [Element("text", text=html_to_text(html), html=html, extra=extra)] if html else []
     if kind == "quote":
-        meta = _d(item.get("meta"))
-        if _s(meta.get("credit")):
+        meta = as_dict(item.get("meta"))
+        if as_words(meta.get("credit")):
             extra["attribution"] = clean_line(meta["credit"])
-        quote = _s(meta.get("quote"))
+        quote = as_words(meta.get("quote"))
         text = clean_line(quote) if quote else html_to_text(html)
         return [Element("blockquote", text=text, html=html, extra=extra)]
     if kind == "image":
         return [_image(item, html, extra)]
     if kind == "embed":
         return [_embed(item, html, extra)]
-    rendered = body_elements(_fragment(html)) if html else []
+    rendered = body_elements(html_fragment(html)) if html else []
     for element in rendered:
         element.extra = {**extra, **element.extra}
     return rendered or [Element("unknown", html=html, extra=extra)]
@@ -149,23 +136,23 @@ def item_elements(item: Any) -> list[Element]:
 
 def _main_items(post: dict[str, Any]) -> list[Any]:
     return [
-        _d(ref).get("item")
-        for group in _l(post.get("groups"))
-        if _d(group).get("id") == "main"
-        for ref in _l(_d(group).get("refs"))
-        if isinstance(_d(ref).get("item"), dict)
+        as_dict(ref).get("item")
+        for group in as_list(post.get("groups"))
+        if as_dict(group).get("id") == "main"
+        for ref in as_list(as_dict(group).get("refs"))
+        if isinstance(as_dict(ref).get("item"), dict)
     ]
 
 
 def _author(post: dict[str, Any]) -> list[str]:
     """Who the theme shows as the post's author: its publisher's display name."""
-    publisher = _d(post.get("publisher"))
-    name = _s(publisher.get("display_name")) or _s(post.get("byline"))
+    publisher = as_dict(post.get("publisher"))
+    name = as_words(publisher.get("display_name")) or as_words(post.get("byline"))
     return [clean_line(name)] if name else []
 
 
 def post_block(post: dict[str, Any]) -> Block | None:
-    ident = _s(post.get("_id"))
+    ident = as_words(post.get("_id"))
     if not ident:
         return None
     elements = [e for item in _main_items(post) for e in item_elements(item)]
@@ -187,10 +174,10 @@ def post_block(post: dict[str, Any]) -> Block | None:
 
 
 def _blog_id(url: str | None, posts: list[dict[str, Any]]) -> str:
-    path = urlsplit(url).path.strip("/") if url else ""
+    path = url_path(url)
     if path:
         return path
-    blog = next((p["blog"] for p in posts if _s(p.get("blog"))), "")
+    blog = next((p["blog"] for p in posts if as_words(p.get("blog"))), "")
     ident = "".join(c for c in blog.lower() if c in _ID_CHARS)[:64]
     return f"sourcefabric/{ident or 'blog'}"
 
@@ -201,25 +188,25 @@ def _next_page(feed: dict[str, Any], url: str | None) -> str | None:
     Eve writes its links relative to the API root ("client_blogs/<id>/posts?page=2"): one
     that starts with a segment of the given URL's path is resolved from there.
     """
-    href = _s(_d(_d(feed.get("_links")).get("next")).get("href"))
+    href = as_words(as_dict(as_dict(feed.get("_links")).get("next")).get("href"))
     if not href or not url:
         return None
-    if "://" in href or href.startswith("/"):
-        return urljoin(url, href)
-    parts = urlsplit(url)
+    parts = split_url(url)
+    if "://" in href or href.startswith("/") or parts is None:
+        return joined(url, href)
     first = href.split("/", 1)[0]
     segments = parts.path.split("/")
     if first in segments:
         root = "/".join(segments[: segments.index(first)]) + "/"
         return urlunsplit((parts.scheme, parts.netloc, root, "", "")) + href
-    return urljoin(url, href)
+    return joined(url, href)
 
 
 def _first_page_url(url: str | None) -> str | None:
     """The feed's URL without its `page` parameter: the blog, not one page of it."""
-    if not url:
-        return None
-    parts = urlsplit(url)
+    parts = split_url(url)
+    if parts is None:
+        return url or None
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "page"])
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
@@ -227,8 +214,8 @@ def _first_page_url(url: str | None) -> str | None:
 def parse_sourcefabric(doc: Any, url: str | None = None) -> LiveBlog:
     feed = _feed(doc)
     assert feed is not None
-    items = [i for i in _l(feed.get("_items")) if isinstance(i, dict)]
-    deleted = [i["_id"] for i in items if i.get("deleted") is True and _s(i.get("_id"))]
+    items = [i for i in as_list(feed.get("_items")) if isinstance(i, dict)]
+    deleted = [i["_id"] for i in items if i.get("deleted") is True and as_words(i.get("_id"))]
     published = [
         i for i in items if i.get("post_status") == "open" and i.get("deleted") is not True
     ]

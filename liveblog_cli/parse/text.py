@@ -90,7 +90,8 @@ _BREAKS: dict[tuple[str, str], str] = {
 
 
 def _tag(m: re.Match[str]) -> str:
-    found = _BREAKS.get(m.group(1, 2))
+    # A tag's (slash, name); the other branches' (None, None) finds nothing.
+    found = _BREAKS.get(m.group(1, 2))  # type: ignore[arg-type]
     if found is not None:
         return found
     slash, name = m.group(1, 2)
