@@ -147,7 +147,7 @@ def machine() -> str:
 
 def versions() -> str:
     """Versions of what the figures depend on: liveblog, Python, SQLite, lxml, the JSON
-    decoders and the peers."""
+    decoders, psycopg and the peers (PostgreSQL's server says its own in section 5)."""
     import sqlite3
     from importlib import metadata
 
@@ -155,7 +155,7 @@ def versions() -> str:
 
     out = [f"liveblog {__version__}", f"Python {platform.python_version()}"]
     out.append(f"SQLite {sqlite3.sqlite_version}")
-    for name in ("lxml", "orjson", "msgspec", "extruct", "trafilatura"):
+    for name in ("lxml", "orjson", "msgspec", "psycopg", "extruct", "trafilatura"):
         try:
             out.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:

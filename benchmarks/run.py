@@ -5,10 +5,11 @@ of the per-round ratios), or a throughput or latency quoted beside the floor it 
 with, so it means something on a noisy machine. Prints one table and, for a whole run,
 writes it with the date, versions and machine to benchmarks/RESULTS.md.
 
-    python benchmarks/run.py [--quick] [--only parse|scale|startup|fetch ...]
+    python benchmarks/run.py [--quick] [--only parse|scale|startup|fetch|engines ...]
 
 Sections: 1. parse (parse_bench.py), 2. archive at scale (scale.py; its size is set by
-LIVEBLOG_BENCH_POSTS and LIVEBLOG_BENCH_BLOGS), 3. start-up, 4. fetch.
+LIVEBLOG_BENCH_POSTS and LIVEBLOG_BENCH_BLOGS), 3. start-up, 4. fetch, 5. engines (engines.py:
+SQLite and a throwaway PostgreSQL side by side; the archive at scale again, copied).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from common import ROWS, machine, paired_commands, row, versions  # noqa: E402
+from engines import bench_engines  # noqa: E402
 from generate import guardian_dcr  # noqa: E402
 from parse_bench import bench_parse  # noqa: E402
 from scale import bench_scale, settings  # noqa: E402
@@ -149,7 +151,8 @@ def write_results(elapsed: float, command: str, scale: str) -> str:
         "the per-round ratios (milliseconds in brackets are liveblog's median, for scale only).",
         "Floors: `json.loads` of a JSON page; lxml's parse of an HTML page plus `json.loads` of",
         "its JSON-LD. Latencies at scale are medians of whole commands, beside the start-up",
-        "floor of the same run.",
+        "floor of the same run. Engines: SQLite and PostgreSQL (a throwaway server on the",
+        "same machine, fsync off) doing the same work in turn, PostgreSQL / SQLite.",
         "",
         "| section | measurement | value | target | verdict |",
         "|---|---|---|---|---|",
@@ -160,7 +163,7 @@ def write_results(elapsed: float, command: str, scale: str) -> str:
     return text
 
 
-SECTIONS = ("parse", "scale", "startup", "fetch")
+SECTIONS = ("parse", "scale", "startup", "fetch", "engines")
 
 
 def main() -> int:
@@ -182,6 +185,8 @@ def main() -> int:
             bench_startup(Path(tmp))
         if "fetch" in chosen:
             bench_fetch(Path(tmp), 40 if args.quick else 200)
+        if "engines" in chosen:
+            bench_engines(Path(tmp), posts, blogs, quick=args.quick)
     misses = sum(1 for r in ROWS if r[4] == "MISS")
     if args.only:
         print(f"\n{misses} target(s) missed (a partial run: RESULTS.md left as it was)")

@@ -41,9 +41,13 @@ LIVEBLOG = str(BIN / "liveblog")
 COMMON_WORD = "minister"  # in the generated text of nearly every post
 
 
-def blog_page(n: int, posts: int) -> bytes:
-    """Blog number n: a DCR page of `posts` generated posts under its own URL."""
+def blog_page(n: int, posts: int, *, word: str | None = None) -> bytes:
+    """Blog number n: a DCR page of `posts` generated posts under its own URL (its oldest
+    post beginning with `word`, if given: a word no generated text holds)."""
     doc = guardian_dcr(posts, seed=n)
+    if word:
+        first = doc["blocks"][-1]["elements"][0]  # the oldest post's text (and the pinned one)
+        first["html"] = first["html"].replace("<p>", f"<p>{word} ", 1)
     doc["pageId"] = f"world/live/2026/jan/01/bench-{n}"
     doc["canonicalUrl"] = doc["webURL"] = f"https://www.theguardian.com/{doc['pageId']}"
     doc["headline"] = f"Benchmark live blog {n}"
@@ -55,8 +59,17 @@ def file_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
 
 
-def build(path: Path, blogs: int, per_blog: int, *, snapshots: bool, first: int = 0) -> float:
-    """Blogs `first`.. saved one page each; returns the seconds spent in `Archive.save`."""
+def build(
+    path: Path,
+    blogs: int,
+    per_blog: int,
+    *,
+    snapshots: bool,
+    first: int = 0,
+    page_of: Callable[[int, int], bytes] = blog_page,
+) -> float:
+    """Blogs `first`.. saved one page each (`page_of(n, posts)`); returns the seconds spent
+    in `Archive.save`."""
     from liveblog_cli.archive import Archive
     from liveblog_cli.parse import parse_page
 
@@ -64,7 +77,7 @@ def build(path: Path, blogs: int, per_blog: int, *, snapshots: bool, first: int 
     started = time.perf_counter()
     with Archive(path) as archive:
         for n in range(first, first + blogs):
-            page = blog_page(n, per_blog)
+            page = page_of(n, per_blog)
             blog = parse_page(page)
             t0 = time.perf_counter()
             archive.save(blog, raw=page if snapshots else None)
