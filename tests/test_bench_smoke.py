@@ -28,7 +28,7 @@ def politics() -> None:
 
 
 def test_sections_are_known() -> None:
-    assert run.SECTIONS == ("parse", "scale", "startup", "fetch")
+    assert run.SECTIONS == ("parse", "scale", "startup", "fetch", "engines")
     assert callable(parse_bench.bench_parse) and callable(scale.bench_scale)
 
 
