@@ -48,7 +48,8 @@ class Engine(Protocol):
     def insert_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None: ...
 
     def ids_copied(self, counted: dict[str, str]) -> None:
-        """After rows were copied in with their ids: new rows take ids after them."""
+        """After rows were copied in with their ids: new rows take ids after them (and the
+        engine knows the tables' new sizes)."""
 
     def lock_blog(self, blog_id: str) -> None:
         """Within a write transaction: no other writer writes this blog until it ends."""

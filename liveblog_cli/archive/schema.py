@@ -29,7 +29,9 @@ SCHEDULE_TABLES = """
         last_polled_at TEXT, last_outcome TEXT, failures INTEGER NOT NULL DEFAULT 0,
         state TEXT NOT NULL DEFAULT 'active', match TEXT, found INTEGER NOT NULL DEFAULT 0
     )"""
-SCHEDULE_DUE_INDEX = "CREATE INDEX schedule_due ON schedule (state, next_due)"
+# Claims take due rows in (next_due, url) order: with the url in the index, many rows due at
+# the same instant (a `schedule add` of a thousand addresses) need no sort per claim.
+SCHEDULE_DUE_INDEX = "CREATE INDEX schedule_due ON schedule (state, next_due, url)"
 HOSTS_TABLE = "CREATE TABLE hosts (host TEXT PRIMARY KEY, next_at REAL NOT NULL)"
 LINKS_TABLE = """
     CREATE TABLE links (
@@ -581,6 +583,19 @@ def _gaps(db: Database) -> None:
 def _gaps_postgres(conn: Any) -> None:
     for statement in GAP_COLUMNS:
         conn.execute(statement)
+
+
+@migration("016_schedule_due_url")
+def _schedule_due_url(db: Database) -> None:
+    """The schedule's due index also holds the url, the claims' tie-break (see above)."""
+    db.execute("DROP INDEX IF EXISTS schedule_due")
+    db.execute(SCHEDULE_DUE_INDEX)
+
+
+@postgres_migration("016_schedule_due_url")
+def _schedule_due_url_postgres(conn: Any) -> None:
+    conn.execute("DROP INDEX IF EXISTS schedule_due")
+    conn.execute(SCHEDULE_DUE_INDEX)
 
 
 def recount(conn: sqlite3.Connection, blog_id: str) -> int:
