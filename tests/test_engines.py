@@ -120,3 +120,28 @@ def test_postgres_archives_migrate_and_a_newer_one_is_read_not_written(
     assert listed.returncode == 0 and listed.stdout.startswith(b"[")
     refused = run_cli("schedule", "add", "https://example.org/x", "--db", url)
     assert refused.returncode == 74 and b"made by a newer liveblog" in refused.stderr
+
+
+def test_copy_takes_every_column_the_schema_has(tmp_path: Path) -> None:
+    """A column a migration adds and copy does not name is lost by every copy: the list of
+    copied columns must be the schema's, less what each engine generates itself."""
+    import sqlite3
+
+    from liveblog_cli.archive import Archive
+    from liveblog_cli.archive.copying import TABLES
+
+    db = tmp_path / "new.db"
+    Archive(db, create=True).close()
+    conn = sqlite3.connect(db)
+    names = [
+        r[0]
+        for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if not r[0].startswith(("_sqlite", "blocks_fts", "sqlite_"))
+    ]
+    copied = dict(TABLES)
+    assert sorted(names) == sorted(copied)
+    for table in names:
+        # table_xinfo's `hidden`: 0 for a stored column, 2 or 3 for a generated one.
+        stored = {r[1] for r in conn.execute(f"PRAGMA table_xinfo({table})") if r[6] == 0}
+        assert stored == set(copied[table]) - {"rowid"}, table
+    conn.close()

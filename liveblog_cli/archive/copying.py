@@ -42,6 +42,8 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "last_changed_at",
             "version",
             "stale",
+            "gap",
+            "gap_accepted_at",
         ),
     ),
     (
@@ -153,6 +155,8 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "state",
             "match",
             "found",
+            "etag",
+            "last_modified",
         ),
     ),
     ("hosts", ("host", "next_at")),
