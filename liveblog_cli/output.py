@@ -154,6 +154,15 @@ def write_rows(rows: list[dict[str, Any]], shape: str, out: IO[str]) -> None:
         out.flush()
 
 
+def _written_in_place(path: Path, *, binary: bool) -> Iterator[IO[Any]]:
+    try:
+        handle = open(path, "wb") if binary else open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        with handle as out:
+            yield out
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 @contextmanager
 def atomic_writer(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
     """Write a file so readers see the old one or the whole new one, never a part.
@@ -164,6 +173,13 @@ def atomic_writer(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"--output {path} is a directory; give a file name")
+    if path.exists() and not path.is_file():
+        # /dev/null, /dev/stdout, a FIFO: written into as it is (a rename would put a plain
+        # file where the device was).
+        yield from _written_in_place(path, binary=binary)
+        return
+    # Through a symlink to the file it names: the link stays a link.
+    path = Path(os.path.realpath(path)) if path.is_symlink() else path
     directory = path.parent if str(path.parent) else Path(".")
     try:
         import tempfile

@@ -136,9 +136,17 @@ class GuardianBlog:
     """A Guardian live blog that can grow and close, served at `<path>.json?dcr=true`."""
 
     def __init__(
-        self, path: str, blocks: list[dict[str, Any]], *, per_page: int = 5, live: bool = True
+        self,
+        path: str,
+        blocks: list[dict[str, Any]],
+        *,
+        per_page: int = 5,
+        live: bool = True,
+        canonical: str | None = None,
     ) -> None:
         self.path = path
+        # Where the page says it lives (the Guardian's address unless a test serves it).
+        self.canonical = canonical or "https://www.theguardian.com" + path
         self.blocks = blocks  # newest first, DCR block dicts
         self.per_page = per_page
         self.live = live
@@ -163,7 +171,7 @@ class GuardianBlog:
             "headline": "A test blog – live",
             "contentType": "LiveBlog",
             "pageId": self.path.strip("/"),
-            "canonicalUrl": "https://www.theguardian.com" + self.path,
+            "canonicalUrl": self.canonical,
             "webPublicationDate": "2024-05-01T09:00:00.000Z",
             "config": {"isLive": self.live, "isLiveBlog": True},
             "blocks": page,

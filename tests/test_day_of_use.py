@@ -80,3 +80,34 @@ def test_an_imported_blog_was_never_checked_on_its_site(tmp_path: Path) -> None:
     assert "never checked on its site" in listed and " d ago" not in listed
     (blog,) = json.loads(run_cli("list", "--json", "--db", db).stdout)
     assert blog["last_fetched_at"] is None and blog["incomplete"] is False
+
+
+def test_output_into_a_fifo_or_through_a_symlink_leaves_it_what_it_was(tmp_path: Path) -> None:
+    """`-o /dev/null` once put a plain file where the device was (the atomic rename): a
+    path that is not a plain file is written into; a symlink stays a symlink."""
+    import contextlib
+    import os
+    import threading
+
+    db = _saved(tmp_path)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    done = run_cli("export", "--all", "-o", str(fifo), "--db", db)
+    if fifo.is_fifo():
+        # A reader that nothing wrote to is let go (a write end opened and closed); once
+        # the export wrote and closed it, no reader is left (ENXIO).
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    reader.join(timeout=10)
+    assert done.returncode == 0, done.stderr
+    assert fifo.is_fifo() and len(got[0].splitlines()) == 6
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pipe.")]
+
+    target, link = tmp_path / "real.jsonl", tmp_path / "link.jsonl"
+    target.write_text("old\n")
+    link.symlink_to(target)
+    assert run_cli("export", "--all", "-o", str(link), "--db", db).returncode == 0
+    assert link.is_symlink() and len(target.read_bytes().splitlines()) == 6

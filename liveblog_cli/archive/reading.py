@@ -47,6 +47,17 @@ class Reading(Database):
     def blog_ids(self) -> list[tuple[str, str | None]]:
         return [(r[0], r[1]) for r in self.conn.execute("SELECT id, url FROM blogs ORDER BY id")]
 
+    def live_urls(self) -> list[str]:
+        """The address of every blog that was live when last read, oldest checked first
+        (a run cut short has refreshed the most overdue)."""
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT url FROM blogs WHERE is_live = 1 AND url IS NOT NULL "
+                "ORDER BY last_seen_at, url"
+            )
+        ]
+
     def resolve(self, ref: str) -> str:
         """A blog id from an id, a URL, an unambiguous prefix of either, or a word of its id
         or title that names one blog (`mars`)."""

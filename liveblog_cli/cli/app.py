@@ -50,6 +50,8 @@ COMMANDS = (
     ("parse", parse.parse),
     ("reparse", upkeep.reparse),
     ("copy", upkeep.copy),
+    ("delete", upkeep.delete),
+    ("check", upkeep.check),
 )
 
 

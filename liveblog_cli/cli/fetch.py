@@ -220,6 +220,13 @@ def _reach(guardian_api_key: str | None) -> Reach:
     return Reach(guardian_hosts=hosts, guardian_api_key=guardian_api_key or None, guardian_api=api)
 
 
+def _live_urls(db: str | None, given: set[str]) -> list[str]:
+    """The addresses of the archive's blogs that were live when last read, less those
+    already given."""
+    with open_archive(db) as archive:
+        return [url for url in archive.live_urls() if url not in given]
+
+
 def _accept_gaps(urls: list[str], db: str | None) -> None:
     """Each blog's gap accepted before it is fetched (its walk no longer resumes)."""
     from liveblog_cli.output import say
@@ -494,6 +501,14 @@ def fetch(
         str | None,
         typer.Option("--match", metavar="REGEX", help="--discover: only links it finds in."),
     ] = None,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Also every blog in the archive that was live when last read (a cron line "
+            "that re-polls whatever is still running).",
+        ),
+    ] = False,
     accept_gap: Annotated[
         bool,
         typer.Option(
@@ -510,14 +525,24 @@ def fetch(
       liveblog fetch https://www.theguardian.com/world/live/2024/...
       liveblog fetch --quiet --log-file ~/liveblog.log URL1 URL2   # from cron
       liveblog fetch --discover https://www.theguardian.com/world/rss
+      liveblog fetch --live --quiet   # every blog still live, from cron
     """
     options = locals()
     urls, feeds = options.pop("urls") or [], options.pop("discover") or []
     pattern = options.pop("match")
     if options.pop("accept_gap"):
         _accept_gaps(urls, options["db"])
+    if options.pop("live"):
+        running = _live_urls(options["db"], set(urls))
+        if not running and not urls and not feeds:
+            from liveblog_cli.output import say
+
+            if not quiet:
+                say("no blog in the archive is live: nothing to fetch")
+            return
+        urls = [*urls, *running]
     if not urls and not feeds:
-        raise UsageError("give a URL to fetch (or --discover FEED_URL)")
+        raise UsageError("give a URL to fetch (or --live, or --discover FEED_URL)")
     if options.pop("follow_mode"):
         if feeds:
             raise UsageError("--follow takes URLs, not --discover (schedule a feed instead)")
