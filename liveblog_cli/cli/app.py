@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from liveblog_cli import __version__
-from liveblog_cli.cli import export, fetch, parse, read, schedule, serve, upkeep
+from liveblog_cli.cli import completion, export, fetch, parse, read, schedule, serve, upkeep
 from liveblog_cli.cli.common import ROOT_DB, internal_error, writes_output
 from liveblog_cli.errors import (
     EXIT_INTERRUPTED,
@@ -52,6 +52,7 @@ COMMANDS = (
     ("copy", upkeep.copy),
     ("delete", upkeep.delete),
     ("check", upkeep.check),
+    ("completion", completion.completion),
 )
 
 
@@ -128,6 +129,7 @@ def main() -> None:
     """Console-script entry point: library errors become one line on stderr and an exit code;
     an early reader (`| head`) is not an error; a full disk or closed stdout is exit 74."""
     clicks = _click_exceptions()
+    completion.completing()
     _register(sys.argv[1:])
     try:
         code = app(standalone_mode=False, prog_name="liveblog")

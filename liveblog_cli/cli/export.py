@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from liveblog_cli.cli.common import open_archive, parse_when, parse_zone, progress
+from liveblog_cli.cli.completion import blog_ids
 from liveblog_cli.cli.options import (
     AsOfOption,
     DbOption,
@@ -39,7 +40,10 @@ class ExportFormat(StrEnum):
 
 
 def export(
-    blog: Annotated[str | None, typer.Argument(help="Blog id, URL or prefix (or --all).")] = None,
+    blog: Annotated[
+        str | None,
+        typer.Argument(help="Blog id, URL or prefix (or --all).", autocompletion=blog_ids),
+    ] = None,
     all_blogs: Annotated[bool, typer.Option("--all", help="Every archived blog.")] = False,
     export_format: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.jsonl,
     output_path: Annotated[

@@ -9,6 +9,7 @@ import typer
 
 from liveblog_cli.cli import answers
 from liveblog_cli.cli.common import open_archive, parse_when, parse_zone
+from liveblog_cli.cli.completion import blog_ids
 from liveblog_cli.cli.options import (
     AsOfOption,
     DbOption,
@@ -36,7 +37,12 @@ def list_blogs(
 
 
 def show(
-    blog: Annotated[str, typer.Argument(help="Blog id, URL, a word of either, or a prefix.")],
+    blog: Annotated[
+        str,
+        typer.Argument(
+            help="Blog id, URL, a word of either, or a prefix.", autocompletion=blog_ids
+        ),
+    ],
     db: DbOption = None,
     key_events: KeyEventsOption = False,
     since: SinceOption = None,
@@ -117,7 +123,12 @@ def search(
 
 
 def history(
-    blog: Annotated[str, typer.Argument(help="Blog id, URL, a word of either, or a prefix.")],
+    blog: Annotated[
+        str,
+        typer.Argument(
+            help="Blog id, URL, a word of either, or a prefix.", autocompletion=blog_ids
+        ),
+    ],
     block: Annotated[str, typer.Argument(help="The block id.")],
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Revisions and diffs as JSON.")] = False,

@@ -10,12 +10,16 @@ from typing import Annotated
 import typer
 
 from liveblog_cli.cli.common import open_archive, progress
+from liveblog_cli.cli.completion import blog_ids
 from liveblog_cli.cli.options import DbOption
 from liveblog_cli.errors import UsageError
 
 
 def reparse(
-    blog: Annotated[str | None, typer.Argument(help="Blog id, URL or prefix (or --all).")] = None,
+    blog: Annotated[
+        str | None,
+        typer.Argument(help="Blog id, URL or prefix (or --all).", autocompletion=blog_ids),
+    ] = None,
     all_blogs: Annotated[bool, typer.Option("--all", help="Every archived blog.")] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only say what would change; write nothing.")
@@ -100,7 +104,10 @@ def copy(
 
 
 def delete(
-    blog: Annotated[str, typer.Argument(help="The blog's id or URL (whole: no prefix).")],
+    blog: Annotated[
+        str,
+        typer.Argument(help="The blog's id or URL (whole: no prefix).", autocompletion=blog_ids),
+    ],
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask (needed off a terminal).")
     ] = False,
