@@ -1,0 +1,168 @@
+"""Replay of liveblog's web archives in a real replay tool: pywb, run on 127.0.0.1.
+
+The blogs are fetched from a real HTTP server on 127.0.0.1, exported as WARC or WACZ, put
+in a pywb collection (`wb-manager init` and `add`, in tmp_path) and served by pywb's own
+server (`wayback`, bound to 127.0.0.1 on a free port, no live web). What pywb answers for
+the newest capture of an address is what a reader of the archive sees.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import archive_db, run_cli
+from liveserver import GuardianBlog, LiveServer, Reply, dcr_block
+
+PATH = "/world/live/2024/may/01/replay-blog"
+ENV = {"LIVEBLOG_GUARDIAN_HOSTS": "127.0.0.1"}
+FAST = ["--delay", "0", "--timeout", "5"]
+TITLE = "A test blog – live"
+
+_MANAGER = "import sys; from pywb.manager.manager import main_wrap_exc; sys.exit(main_wrap_exc())"
+_WAYBACK = "import sys; from pywb.apps.cli import wayback; sys.exit(wayback())"
+
+
+def _pywb() -> None:
+    pytest.importorskip(
+        "pywb", reason="pywb (the test extra: pip install -e '.[test]') replays the exports"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def pywb(root: Path, *warcs: Path) -> Iterator[str]:
+    """A pywb collection `c` of these WARC or WACZ files, served on 127.0.0.1: yields the
+    collection's URL."""
+    root.mkdir()
+    # A WACZ is added by its WARCs and index (pywb cannot yet serve one packed).
+    unpack = ["--unpack-wacz"] if any(w.suffix == ".wacz" for w in warcs) else []
+    for args in (["init", "c"], ["add", "c", *map(str, warcs), *unpack]):
+        made = subprocess.run(
+            [sys.executable, "-c", _MANAGER, *args],
+            cwd=root,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        assert made.returncode == 0, made.stderr.decode()[-2000:]
+    port = _free_port()
+    log = (root / "wayback.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-c", _WAYBACK, "-b", "127.0.0.1", "-p", str(port), "-d", str(root)],
+        cwd=root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, (root / "wayback.log").read_text()[-2000:]
+            try:
+                if httpx.get(base + "/", timeout=2, trust_env=False).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "pywb did not answer within 60 s"
+            time.sleep(0.2)
+        yield base + "/c"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def newest(collection: str, url: str) -> httpx.Response:
+    """The newest capture of `url` as pywb replays it (unframed: the page itself)."""
+    return httpx.get(f"{collection}/mp_/{url}", timeout=30, trust_env=False, follow_redirects=True)
+
+
+def _next_second() -> None:
+    """Wait past a second boundary: CDX indexes (pywb's, a WACZ's) date captures to the
+    second, and a poll in the same second as the last would tie with it."""
+    time.sleep(1.05 - time.time() % 1)
+
+
+def test_newest_capture_of_a_followed_blog_replays_its_text_in_pywb(tmp_path: Path) -> None:
+    """A poll answered 304 is the newest capture; pywb replays it as the page it confirmed
+    (before: the 304 itself, an empty page)."""
+    _pywb()
+    blog = GuardianBlog(PATH, [dcr_block(n) for n in range(4, 0, -1)], per_page=50)
+    page = "/lander/live"
+    html = (
+        "<!doctype html><html><head><title>Lander – live</title>"
+        '<script type="application/ld+json">{ld}</script></head><body>'
+        "<p>The lander is down.</p></body></html>"
+    )
+    db = archive_db(tmp_path)
+    with LiveServer() as server:
+        ld = {
+            "@context": "https://schema.org",
+            "@type": "LiveBlogPosting",
+            "url": server.url(page),
+            "headline": "Lander – live",
+            "liveBlogUpdate": [
+                {
+                    "@type": "BlogPosting",
+                    "headline": "Touchdown",
+                    "articleBody": "The lander is down.",
+                    "datePublished": "2024-05-01T10:00:00Z",
+                    "url": server.url(page) + "#p1",
+                }
+            ],
+        }
+        body = html.format(ld=json.dumps(ld)).encode()
+        server.routes[PATH + ".json"] = blog.route
+        server.routes[page] = Reply(
+            200, body, {"Content-Type": "text/html; charset=utf-8"}, etag=True
+        )
+        urls = [server.url(PATH), server.url(page)]
+        first = run_cli("fetch", *urls, "--db", str(db), *FAST, "--json", env=ENV)
+        assert first.returncode == 0, first.stderr
+        _next_second()
+        second = run_cli("fetch", *urls, "--db", str(db), *FAST, "--json", env=ENV)
+        assert [r["not_modified"] for r in json.loads(second.stdout)] == [True, True]
+        json_url, html_url = server.url(PATH + ".json?dcr=true"), server.url(page)
+    warc = tmp_path / "blogs.warc.gz"
+    done = run_cli("export", "--all", "-f", "warc", "-o", str(warc), "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    with pywb(tmp_path / "pywb", warc) as collection:
+        for url, text in (
+            (json_url, b"Post 4: something happened."),
+            (html_url, b"lander is down"),
+        ):
+            replayed = newest(collection, url)
+            assert replayed.status_code == 200, (url, replayed.status_code)
+            assert text in replayed.content, replayed.content[:300]
+            # The newest capture is the 304's poll: pywb dates its answer so.
+            index = (tmp_path / "pywb" / "collections" / "c" / "indexes").glob("*.cdxj")
+            lines = [line for f in index for line in f.read_text().splitlines()]
+            captures = sorted(line.split(" ")[1] for line in lines if json.dumps(url) in line)
+            assert len(captures) == 2 and captures[0] < captures[1]
+            assert replayed.headers["Memento-Datetime"] == _http_date(captures[1])
+
+
+def _http_date(stamp: str) -> str:
+    from datetime import UTC, datetime
+    from email.utils import format_datetime
+
+    moment = datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    return format_datetime(moment, usegmt=True)
