@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import archive_db, run_cli
+from conftest import archive_db, run_cli, sql
 from liveserver import GuardianBlog, LiveServer, Reply, dcr_block
 
 PATH = "/world/live/2024/may/01/replay-blog"
@@ -101,6 +101,17 @@ def _next_second() -> None:
     time.sleep(1.05 - time.time() % 1)
 
 
+def _reader_html(blog: GuardianBlog, target: str) -> Reply:
+    """The page people read (the HTML behind the DCR JSON), with the page's posts."""
+    doc = blog.route(target.replace(PATH, PATH + ".json", 1), {})
+    posts = json.loads(doc.body)["blocks"] if doc.status == 200 else []
+    body = "".join(
+        f"<article id='block-{b['id']}'>{b['elements'][0]['html']}</article>" for b in posts
+    )
+    html = f"<!doctype html><html><head><title>{TITLE}</title></head><body>{body}</body></html>"
+    return Reply(200, html.encode(), {"Content-Type": "text/html; charset=utf-8"})
+
+
 def test_newest_capture_of_a_followed_blog_replays_its_text_in_pywb(tmp_path: Path) -> None:
     """A poll answered 304 is the newest capture; pywb replays it as the page it confirmed
     (before: the 304 itself, an empty page)."""
@@ -166,3 +177,47 @@ def _http_date(stamp: str) -> str:
 
     moment = datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
     return format_datetime(moment, usegmt=True)
+
+
+def test_the_page_people_read_is_captured_on_request_and_replays(tmp_path: Path) -> None:
+    """`fetch --capture-page`: the Guardian page behind its JSON is kept too (once per page
+    that changed), and pywb replays the address people read; without it, that address is
+    not in the archive."""
+    _pywb()
+    blog = GuardianBlog(PATH, [dcr_block(n) for n in range(4, 0, -1)], per_page=2)
+    captured, plain = archive_db(tmp_path, "captured"), archive_db(tmp_path, "plain")
+    with LiveServer() as server:
+        server.routes[PATH + ".json"] = blog.route
+        server.routes[PATH] = lambda target, _headers: _reader_html(blog, target)
+        url = server.url(PATH)
+        for db, extra in ((captured, ["--capture-page"]), (plain, [])):
+            done = run_cli("fetch", url, "--db", str(db), *FAST, *extra, "--json", env=ENV)
+            assert json.loads(done.stdout)[0]["pages"] == 2, done.stderr
+        readers = [r["path"] for r in server.requests if r["path"].split("?")[0] == PATH]
+        older = f"{PATH}?page=with:block-{dcr_block(2)['id']}"
+        assert readers == [PATH, older]  # each page read once, by the fetch that asked
+        _next_second()
+        again = run_cli(
+            "fetch", url, "--db", str(captured), *FAST, "--capture-page", "--json", env=ENV
+        )
+        assert json.loads(again.stdout)[0]["not_modified"] is True
+        assert len([r for r in server.requests if r["path"].split("?")[0] == PATH]) == 2
+    warcs = {}
+    for name, db in (("captured", captured), ("plain", plain)):
+        warcs[name] = tmp_path / f"{name}.warc.gz"
+        done = run_cli("export", "--all", "-f", "warc", "-o", str(warcs[name]), "--db", str(db))
+        assert done.returncode == 0, done.stderr
+    # Imported again, the pages people read add nothing to the posts the JSON gave.
+    copy = archive_db(tmp_path, "copy")
+    assert run_cli("import", str(warcs["captured"]), "--db", str(copy), env=ENV).returncode == 0
+    query = "SELECT blog_id, block_id, revision, content_hash FROM block_revisions ORDER BY 1, 2, 3"
+    assert sql(copy, query) == sql(captured, query)
+    with pywb(tmp_path / "pywb", warcs["captured"]) as collection:
+        front = newest(collection, url)
+        assert front.status_code == 200 and b"Post 4: something happened." in front.content
+        assert b"Post 2" not in front.content  # the front page, not a page walked later
+        assert (
+            b"Post 2: something happened." in newest(collection, url.replace(PATH, older)).content
+        )
+    with pywb(tmp_path / "pywb-plain", warcs["plain"]) as collection:
+        assert newest(collection, url).status_code == 404  # as README says: not kept
