@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from liveblog_cli import __version__
 from liveblog_cli.archive import Archive
 from liveblog_cli.errors import LiveblogError, MissingExtra
+from liveblog_cli.untrusted import json_inert, stripped
 
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 # Hop-by-hop framing that does not describe the payload as it is kept (already de-chunked).
@@ -47,7 +48,11 @@ class _Capture:
 
 @dataclass
 class _Written:
+    blog_ids: tuple[str, ...] = ()
     records: int = 0
+    # url -> the newest record that replays with a page (a 2xx response, a resource, or a
+    # revisit of one): where a WACZ's pages list opens it.
+    newest: dict[str, str] = field(default_factory=dict)
 
 
 def _date(value: str | None) -> str:
@@ -90,7 +95,7 @@ def _write(archive: Archive, blog_ids: list[str], out: IO[bytes], *, compress: b
         "blogs": ", ".join(blog_ids),
     }
     writer.write_record(writer.create_warcinfo_record("liveblog.warc.gz", info))
-    written = _Written(records=1)
+    written = _Written(blog_ids=tuple(blog_ids), records=1)
     last: dict[str, _Capture] = {}  # url -> its newest capture with a page, so far
 
     def keep(record: Any, url: str, date: str) -> None:
@@ -100,6 +105,7 @@ def _write(archive: Archive, blog_ids: list[str], out: IO[bytes], *, compress: b
             date,
             record.rec_headers.get_header("WARC-Payload-Digest") or "",
         )
+        written.newest[url] = date
 
     for capture in archive.captures(blog_ids):
         date = _date(capture["at"])
@@ -188,6 +194,8 @@ def _write(archive: Archive, blog_ids: list[str], out: IO[bytes], *, compress: b
         if notes is not None:
             writer.write_record(notes)
             written.records += 1
+            if url in last:
+                written.newest[url] = date  # the revisit replays the page it confirmed
         elif 200 <= capture["status"] < 300:
             keep(record, url, date)
     return written
@@ -214,8 +222,7 @@ def write_wacz(archive: Archive, blog_ids: list[str], out: IO[bytes]) -> int:
             written = _write(archive, blog_ids, records, compress=True)
         pages = Path(tmp) / "pages.jsonl"
         lines = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "Live blogs"})]
-        for page in archive.page_list(blog_ids):
-            lines.append(json.dumps(page, ensure_ascii=False))
+        lines += [json_inert(json.dumps(p, ensure_ascii=False)) for p in _pages(archive, written)]
         pages.write_text("\n".join(lines) + "\n", encoding="utf-8")
         made = Path(tmp) / "out.wacz"
         chatter = io.StringIO()
@@ -226,6 +233,21 @@ def write_wacz(archive: Archive, blog_ids: list[str], out: IO[bytes]) -> int:
         with made.open("rb") as zipped:
             shutil.copyfileobj(zipped, out, 1 << 20)
     return written.records
+
+
+def _pages(archive: Archive, written: _Written) -> list[dict[str, str]]:
+    """One page a blog for a WACZ's pages list: the first address the archive offers for its
+    front page (its canonical URL, the page people read, the address asked) that the WARC
+    replays, at its newest capture, with the blog's title. (The `wacz` tool drops a page no
+    record has, so a name the WARC lacks would cost the blog its entry.)"""
+    pages = []
+    for blog in archive.page_list(list(written.blog_ids)):
+        url = next((u for u in blog["urls"] if u in written.newest), None)
+        if url is None:
+            continue
+        title = " ".join(stripped(blog["title"] or "").split()) or blog["blog_id"]
+        pages.append({"url": url, "ts": written.newest[url], "title": title})
+    return pages
 
 
 __all__ = ["write_wacz", "write_warc"]

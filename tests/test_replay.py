@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -221,3 +222,43 @@ def test_the_page_people_read_is_captured_on_request_and_replays(tmp_path: Path)
         )
     with pywb(tmp_path / "pywb-plain", warcs["plain"]) as collection:
         assert newest(collection, url).status_code == 404  # as README says: not kept
+
+
+def test_a_multi_page_blog_is_one_wacz_page_its_front_page(tmp_path: Path) -> None:
+    """pages.jsonl names a blog by its front page (the page people read when it was kept,
+    else the front page's own address), with its title, at its newest capture; the WACZ
+    passes `wacz validate` and replays that page in pywb."""
+    pytest.importorskip("wacz", reason="WACZ export needs the wacz package (the test extra)")
+    blog = GuardianBlog(PATH, [dcr_block(n) for n in range(6, 0, -1)], per_page=2)
+    captured, plain = archive_db(tmp_path, "captured"), archive_db(tmp_path, "plain")
+    with LiveServer() as server:
+        server.routes[PATH + ".json"] = blog.route
+        server.routes[PATH] = lambda target, _headers: _reader_html(blog, target)
+        for db, extra in ((captured, ["--capture-page"]), (plain, [])):
+            done = run_cli(
+                "fetch", server.url(PATH), "--db", str(db), *FAST, *extra, "--json", env=ENV
+            )
+            assert json.loads(done.stdout)[0]["pages"] == 3, done.stderr
+        expected = {"captured": server.url(PATH), "plain": server.url(PATH + ".json?dcr=true")}
+    for name, db in (("captured", captured), ("plain", plain)):
+        wacz = tmp_path / f"{name}.wacz"
+        done = run_cli("export", "--all", "-f", "wacz", "-o", str(wacz), "--db", str(db))
+        assert done.returncode == 0, done.stderr
+        with zipfile.ZipFile(wacz) as packed:
+            lines = packed.read("pages/pages.jsonl").decode().splitlines()
+        pages = [json.loads(line) for line in lines[1:]]
+        assert [(p["url"], p["title"]) for p in pages] == [(expected[name], TITLE)], pages
+        assert pages[0]["ts"].endswith("Z")  # the capture it opens at
+        checked = subprocess.run(
+            [sys.executable, "-m", "wacz", "validate", "-f", str(wacz)],
+            capture_output=True,
+            check=False,
+        )
+        assert checked.returncode == 0 and b"Validation succeeded" in checked.stdout, checked
+    try:
+        _pywb()
+    except pytest.skip.Exception:
+        return
+    with pywb(tmp_path / "pywb", tmp_path / "captured.wacz") as collection:
+        front = newest(collection, expected["captured"])
+        assert front.status_code == 200 and b"Post 6: something happened." in front.content

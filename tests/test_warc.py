@@ -320,3 +320,25 @@ def test_damaged_web_archives(
         assert per_page == 4
         with sqlite3.connect(target) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_wacz_page_title_is_plain_text_on_one_line(tmp_path: Path) -> None:
+    """The blog's title is the publisher's: in pages.jsonl it is one line of plain text
+    (controls dropped, line breaks folded), and the file stays one JSON object a line, even
+    from an archive whose title the parser of its day did not clean."""
+    pytest.importorskip("wacz")
+    blog = GuardianBlog(PATH, [dcr_block(1)], per_page=50)
+    db = archive_db(tmp_path, "a")
+    with LiveServer() as server:
+        server.routes[PATH + ".json"] = blog.route
+        assert run_cli("fetch", server.url(PATH), "--db", str(db), *FAST, env=ENV).returncode == 0
+    hostile = "Storm\u2028live\x1b[2J \u0085 updates\r\nlater"
+    assert sql_write(db, "UPDATE blogs SET title = ?", hostile) == 1
+    out = tmp_path / "blog.wacz"
+    assert run_cli("export", "--all", "-f", "wacz", "-o", str(out), "--db", str(db)).returncode == 0
+    with zipfile.ZipFile(out) as wacz:
+        raw = wacz.read("pages/pages.jsonl")
+    lines = raw.decode().split("\n")
+    assert len(lines) == 3 and lines[2] == ""  # header, the blog, the final newline
+    assert not any(c in raw.decode() for c in "\u2028\x1b\x85\r")
+    assert json.loads(lines[1])["title"] == "Storm live[2J updates later"
