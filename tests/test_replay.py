@@ -191,8 +191,9 @@ def test_the_page_people_read_is_captured_on_request_and_replays(tmp_path: Path)
         server.routes[PATH + ".json"] = blog.route
         server.routes[PATH] = lambda target, _headers: _reader_html(blog, target)
         url = server.url(PATH)
-        for db, extra in ((captured, ["--capture-page"]), (plain, [])):
-            done = run_cli("fetch", url, "--db", str(db), *FAST, *extra, "--json", env=ENV)
+        # The setting as an environment variable (cron, systemd), then as the flag.
+        for db, env in ((captured, {**ENV, "LIVEBLOG_CAPTURE_PAGE": "1"}), (plain, ENV)):
+            done = run_cli("fetch", url, "--db", str(db), *FAST, "--json", env=env)
             assert json.loads(done.stdout)[0]["pages"] == 2, done.stderr
         readers = [r["path"] for r in server.requests if r["path"].split("?")[0] == PATH]
         older = f"{PATH}?page=with:block-{dcr_block(2)['id']}"
