@@ -118,6 +118,7 @@ class Sync:
         on_page: Callable[[str, int], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         lock: Callable[[Address], AbstractContextManager[object]] | None = None,
+        capture_page: bool = False,
     ) -> None:
         self.archive = archive
         self.fetcher = fetcher
@@ -127,6 +128,10 @@ class Sync:
         self.clock = clock
         # Held while one blog is fetched (another process fetching it: LockHeld, exit 75).
         self.lock = lock
+        # Also keep the page people read where a publisher is read from another address
+        # (the Guardian's HTML behind its JSON): one more request a page saved, so that a web
+        # archive export replays the address people read (`fetch --capture-page`).
+        self.capture_page = capture_page
         self._save_lock = threading.Lock()
 
     def many(
@@ -460,11 +465,13 @@ class _Walker:
         assert self.walk is not None
         report = self.walk.report
         before = (len(report.new), len(report.updated), len(report.restored))
+        info = self._info(page)
+        info.exchanges = [*info.exchanges, *self._reader_page(page)]
         with self.sync._save_lock:
             self.archive.save_page(
                 self.walk,
                 blog,
-                self._info(page),
+                info,
                 last=last,
                 complete=complete,
                 next_url=next_url,
@@ -476,6 +483,25 @@ class _Walker:
             for block in blog.blocks:
                 if block.id in changed:
                     self.result.changed.setdefault(block.id, block)
+
+    def _reader_page(self, page: Page) -> list[Exchange]:
+        """With `capture_page`, the exchanges of one GET of the page people read behind the
+        address that gave `page`, kept with that page's poll (for WARC export, never parsed:
+        the posts came from the richer address). Only where the two differ; a failure, or a
+        stop, costs the capture alone (what crossed the wire is still kept)."""
+        if not self.sync.capture_page:
+            return []
+        reader = Address.of(self.how.page_url(page.final_url))
+        if reader.shown == page.final_url:
+            return []
+        if reader.auth is None and reader.host == self.address.host:
+            reader = Address(reader.sent, reader.shown, self.address.auth)
+        try:
+            return self.sync.fetcher.get(reader).exchanges
+        except FetchError as exc:
+            return list(exc.exchanges)
+        except Stopped:
+            return []
 
     def _end(self, *, next_url: str | None, error: str | None = None, infer: bool = False) -> None:
         assert self.walk is not None

@@ -82,7 +82,15 @@ def test_fetches_export_as_warc_records_standard_tools_read(
     got = records(out)
     kinds = [r.rec_type for r in got]  # type: ignore[attr-defined]
     assert kinds[0] == "warcinfo"
-    assert kinds[1:] == ["request", "response", "request", "response", "request", "revisit"]
+    assert kinds[1:] == [
+        "request",
+        "response",
+        "request",
+        "response",
+        "request",
+        "revisit",
+        "metadata",
+    ]
     responses = [r for r in got if r.rec_type == "response"]  # type: ignore[attr-defined]
     assert [r.body for r in responses] == served  # type: ignore[attr-defined]
     for record, body in zip(responses, served, strict=True):
@@ -94,13 +102,26 @@ def test_fetches_export_as_warc_records_standard_tools_read(
     requests = [r for r in got if r.rec_type == "request"]  # type: ignore[attr-defined]
     assert all(r.http_headers.get_header("User-Agent").startswith("liveblog/") for r in requests)  # type: ignore[attr-defined]
     assert requests[2].http_headers.get_header("If-None-Match")  # type: ignore[attr-defined]
-    revisit = got[-1]
-    assert revisit.http_headers.get_statuscode() == "304"  # type: ignore[attr-defined]
-    assert "server-not-modified" in revisit.rec_headers.get_header("WARC-Profile")  # type: ignore[attr-defined]
+    # The 304: a revisit with no block that names the capture it confirmed (the newest 200),
+    # so replay shows that page; the 304's own status and headers in a metadata record.
+    revisit, notes = got[-2], got[-1]
+    confirmed = responses[-1].rec_headers  # type: ignore[attr-defined]
+    head = revisit.rec_headers  # type: ignore[attr-defined]
+    assert head.get_header("WARC-Profile").endswith("/revisit/server-not-modified")
+    assert head.get_header("Content-Length") == "0" and revisit.body == b""  # type: ignore[attr-defined]
+    assert head.get_header("WARC-Refers-To") == confirmed.get_header("WARC-Record-ID")
+    assert head.get_header("WARC-Refers-To-Target-URI") == confirmed.get_header("WARC-Target-URI")
+    assert head.get_header("WARC-Refers-To-Date") == confirmed.get_header("WARC-Date")
+    assert head.get_header("WARC-Payload-Digest") == confirmed.get_header("WARC-Payload-Digest")
+    assert notes.rec_headers.get_header("WARC-Concurrent-To") == head.get_header("WARC-Record-ID")  # type: ignore[attr-defined]
+    assert notes.rec_headers.get_header("Content-Type") == "application/warc-fields"  # type: ignore[attr-defined]
+    fields = notes.body.decode().splitlines()  # type: ignore[attr-defined]
+    assert fields[0] == "http-status-line: HTTP/1.1 304 Not Modified"
+    assert f"http-header: ETag: {requests[2].http_headers.get_header('If-None-Match')}" in fields  # type: ignore[attr-defined]
     dates = [r.rec_headers.get_header("WARC-Date") for r in got[1:]]  # type: ignore[attr-defined]
     assert dates == sorted(dates)
     fetched_at = [r[0] for r in rows(db, "SELECT fetched_at FROM fetches ORDER BY id")]
-    assert [d[:19] for d in dates[1::2]] == [f[:19] for f in fetched_at]
+    assert [d[:19] for d in dates[1:6:2]] == [f[:19] for f in fetched_at]
     assert (out.stat().st_mode & 0o777) == 0o644  # the usual mode, not mkstemp's 0600
 
 
@@ -299,3 +320,25 @@ def test_damaged_web_archives(
         assert per_page == 4
         with sqlite3.connect(target) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_wacz_page_title_is_plain_text_on_one_line(tmp_path: Path) -> None:
+    """The blog's title is the publisher's: in pages.jsonl it is one line of plain text
+    (controls dropped, line breaks folded), and the file stays one JSON object a line, even
+    from an archive whose title the parser of its day did not clean."""
+    pytest.importorskip("wacz")
+    blog = GuardianBlog(PATH, [dcr_block(1)], per_page=50)
+    db = archive_db(tmp_path, "a")
+    with LiveServer() as server:
+        server.routes[PATH + ".json"] = blog.route
+        assert run_cli("fetch", server.url(PATH), "--db", str(db), *FAST, env=ENV).returncode == 0
+    hostile = "Storm\u2028live\x1b[2J \u0085 updates\r\nlater"
+    assert sql_write(db, "UPDATE blogs SET title = ?", hostile) == 1
+    out = tmp_path / "blog.wacz"
+    assert run_cli("export", "--all", "-f", "wacz", "-o", str(out), "--db", str(db)).returncode == 0
+    with zipfile.ZipFile(out) as wacz:
+        raw = wacz.read("pages/pages.jsonl")
+    lines = raw.decode().split("\n")
+    assert len(lines) == 3 and lines[2] == ""  # header, the blog, the final newline
+    assert not any(c in raw.decode() for c in "\u2028\x1b\x85\r")
+    assert json.loads(lines[1])["title"] == "Storm live[2J updates later"

@@ -182,17 +182,46 @@ class Raw(Database):
             }
 
     def page_list(self, blog_ids: list[str]) -> list[dict[str, Any]]:
-        """One page a blog for a WACZ's pages list: its newest page fetched, with its title."""
+        """What a WACZ's pages list may name for each blog: `urls`, best first, are its
+        canonical URL, then its front page as last read (the page people read, then the
+        address asked: the Guardian's JSON), then the newest page fetched; with its title.
+
+        The front page is a page read whose own URL is the canonical one, host aside (a
+        Guardian blog served from a mirror names itself by theguardian.com); failing that,
+        the first page the blog was ever read from (a walk starts at the address given)."""
         pages = []
         for blog_id in blog_ids:
-            row = self._one(
-                "SELECT f.url, f.fetched_at, b.title FROM fetches f JOIN blogs b "
-                "ON b.id = f.blog_id WHERE f.blog_id = ? AND f.snapshot_hash IS NOT NULL "
-                "AND f.url LIKE 'http%' ORDER BY f.id DESC LIMIT 1",
-                [blog_id],
+            blog = self._one("SELECT url, title FROM blogs WHERE id = ?", [blog_id])
+            if blog is None:
+                continue
+            read = "WHERE blog_id = ? AND snapshot_hash IS NOT NULL AND url LIKE 'http%'"
+            newest = self._one(
+                f"SELECT url FROM fetches {read} ORDER BY id DESC LIMIT 1", [blog_id]
             )
-            if row:
-                pages.append({"url": row["url"], "title": row["title"] or blog_id})
+            if newest is None:
+                continue
+            canonical = blog["url"] or ""
+            front = None
+            if canonical:
+                wanted = _where_on_host(canonical)
+                for row in self._rows(
+                    f"SELECT url, page_url FROM fetches {read} ORDER BY id DESC", [blog_id]
+                ):
+                    if _where_on_host(row["page_url"] or row["url"]) == wanted:
+                        front = row
+                        break
+            if front is None:
+                front = self._one(
+                    f"SELECT url, page_url FROM fetches {read} ORDER BY id LIMIT 1", [blog_id]
+                )
+            urls = [canonical, front["page_url"], front["url"], newest["url"]] if front else []
+            pages.append(
+                {
+                    "blog_id": blog_id,
+                    "title": blog["title"],
+                    "urls": list(dict.fromkeys(u for u in urls if u and "://" in u)),
+                }
+            )
         return pages
 
     def pages_read(self, blog_id: str) -> list[dict[str, Any]]:
@@ -241,6 +270,14 @@ class Raw(Database):
         """Where this blog's unfinished walk resumes, if one stopped part way."""
         row = self._one("SELECT walk_next FROM blogs WHERE id = ?", [blog_id])
         return row["walk_next"] if row else None
+
+
+def _where_on_host(url: str) -> tuple[str, str]:
+    """A URL's path (no trailing slash) and query: the page it names on its host."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.path.rstrip("/"), parts.query
 
 
 def _exact(moment: datetime) -> str:

@@ -93,6 +93,7 @@ def _prepared(
     wait: float,
     log_file: Path | None,
     guardian_api_key: str | None,
+    capture_page: bool = False,
     shared_gaps: bool = False,
     blog_locks: bool = True,
 ) -> Iterator[_Setup]:
@@ -128,7 +129,14 @@ def _prepared(
 
         limits = Limits(max_pages=max_pages, idle_pages=idle_pages, budget=walk_budget)
         reach = _reach(guardian_api_key)
-        sync = Sync(archive, fetcher, reach=reach, limits=limits, lock=lock if blog_locks else None)
+        sync = Sync(
+            archive,
+            fetcher,
+            reach=reach,
+            limits=limits,
+            lock=lock if blog_locks else None,
+            capture_page=capture_page,
+        )
         yield _Setup(archive, sync, log, stop, signalled, wait)
 
 
@@ -458,6 +466,16 @@ GuardianApiKey = Annotated[
         show_default=False,
     ),
 ]
+CapturePage = Annotated[
+    bool,
+    typer.Option(
+        "--capture-page",
+        envvar="LIVEBLOG_CAPTURE_PAGE",
+        help="Also keep the page people read where a blog is read from another address (the "
+        "Guardian's HTML page behind its JSON), so WARC/WACZ exports replay it: one more "
+        "request for each page that changed (env LIVEBLOG_CAPTURE_PAGE=1).",
+    ),
+]
 
 
 def fetch(
@@ -487,6 +505,7 @@ def fetch(
     interval: Interval = 60.0,
     max_duration: MaxDuration = None,
     guardian_api_key: GuardianApiKey = None,
+    capture_page: CapturePage = False,
     verbose: Verbose = False,
     discover: Annotated[
         list[str] | None,
@@ -572,6 +591,7 @@ def follow_command(
     interval: Interval = 60.0,
     max_duration: MaxDuration = None,
     guardian_api_key: GuardianApiKey = None,
+    capture_page: CapturePage = False,
     verbose: Verbose = False,
 ) -> None:
     """Poll blogs until they close, printing each new, edited, restored or deleted post.
@@ -621,6 +641,7 @@ def worker(
     timeout: Timeout = 30.0,
     log_file: LogFile = None,
     guardian_api_key: GuardianApiKey = None,
+    capture_page: CapturePage = False,
 ) -> None:
     """Poll the archive's schedule (`liveblog schedule add`): claim what is due, fetch it,
     set when it is next due. Run several, on one machine or many (PostgreSQL), as they
@@ -640,6 +661,7 @@ def worker(
         wait=0.0,
         log_file=log_file,
         guardian_api_key=guardian_api_key,
+        capture_page=capture_page,
         shared_gaps=True,
     ) as setup:
         said = _reporter(setup.log, quiet)
