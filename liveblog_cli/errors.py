@@ -46,7 +46,7 @@ EXIT_SOFTWARE = 70  # an internal error: a bug
 EXIT_IOERR = 74  # archive error, or output that cannot be written
 EXIT_TEMPFAIL = 75  # lock held, rate limited, database unreachable: try again later
 EXIT_NOPERM = 77  # the database refused the credentials given
-EXIT_CONFIG = 78  # a feature needs an optional extra that is not installed
+EXIT_CONFIG = 78  # an optional extra is not installed, or the settings file is wrong
 EXIT_INTERRUPTED = 130  # Ctrl-C
 EXIT_STOPPED = 143  # stopped by SIGTERM
 
@@ -197,6 +197,13 @@ class MissingExtra(LiveblogError):
     exit_code = EXIT_CONFIG
 
 
+class ConfigError(LiveblogError):
+    """The settings file (config.py) cannot be read, or names a setting no command has, or
+    gives one a value of the wrong kind."""
+
+    exit_code = EXIT_CONFIG
+
+
 class Stopped(LiveblogError):
     """A stop was asked for (SIGTERM, SIGINT): the request under way was abandoned."""
 
@@ -244,6 +251,7 @@ __all__ = [
     "ArchiveBusy",
     "ArchiveError",
     "BlogNotFound",
+    "ConfigError",
     "DamagedRecord",
     "DatabaseRefused",
     "DatabaseUnavailable",

@@ -122,8 +122,12 @@ def sql_write(db: str | Path, query: str, *params: object) -> int:
 @pytest.fixture(autouse=True)
 def _private_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """Tests never touch a real user archive: LIVEBLOG_DB names the test's own (a file, or
-    under `make test-postgres` a PostgreSQL archive made when first used)."""
+    under `make test-postgres` a PostgreSQL archive made when first used); nor read the
+    user's settings file (the config directory is the test's own, empty)."""
     import pgserver
+
+    monkeypatch.delenv("LIVEBLOG_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-settings"))
 
     db = str(tmp_path / "archive.db")
     if pgserver.wanted() and pgserver.binaries() is not None:

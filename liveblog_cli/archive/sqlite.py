@@ -39,7 +39,7 @@ class SQLite:
         if not create and not path.exists():
             raise NoArchive(
                 f"no archive at {path} (`liveblog fetch URL` or `liveblog parse FILE "
-                "--save` makes one; --db or LIVEBLOG_DB names another)"
+                "--save` makes one; --db, LIVEBLOG_DB or the settings file names another)"
             )
         try:
             if not readonly:

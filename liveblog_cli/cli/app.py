@@ -110,10 +110,11 @@ def _invoked(argv: list[str]) -> str | None:
     return None
 
 
-def _register(argv: list[str]) -> None:
+def _register(argv: list[str], *, every: bool = False) -> None:
     """Every command on `app`; only the one invoked when the arguments name it (Typer reads
-    each registered command's signature at start-up: a command run need not pay for all)."""
-    wanted = _invoked(argv)
+    each registered command's signature at start-up: a command run need not pay for all),
+    unless `every` (a settings file is checked against every command's options)."""
+    wanted = None if every else _invoked(argv)
     present = {c.name for c in app.registered_commands}
     groups = {g.name for g in app.registered_groups}
     for name, command in COMMANDS:
@@ -130,9 +131,18 @@ def main() -> None:
     an early reader (`| head`) is not an error; a full disk or closed stdout is exit 74."""
     clicks = _click_exceptions()
     completion.completing()
-    _register(sys.argv[1:])
     try:
-        code = app(standalone_mode=False, prog_name="liveblog")
+        from liveblog_cli.config import load
+
+        settings = load()
+        _register(sys.argv[1:], every=settings is not None)
+        command = typer.main.get_command(app)
+        extra: dict[str, Any] = {}
+        if settings is not None:
+            from liveblog_cli.cli.settings import default_map
+
+            extra["default_map"] = default_map(command, settings)
+        code = command.main(args=sys.argv[1:], standalone_mode=False, prog_name="liveblog", **extra)
         _flush_stdout()
     except getattr(clicks, "NoArgsIsHelpError", ()) as exc:
         # `liveblog` (or `liveblog schedule`) alone: the help, as help reads, not one line.

@@ -27,11 +27,19 @@ ROOT_DB: list[str | Path] = []
 
 
 def archive_path(db: str | Path | None) -> str | Path:
-    """The archive a command works on: its --db, the --db before it, LIVEBLOG_DB, else the
-    default in the user data directory."""
+    """The archive a command works on: its --db, the --db before it, LIVEBLOG_DB, the
+    settings file's `db`, else the default in the user data directory."""
+    import os
+
     from liveblog_cli.archive import chosen_path
 
-    return chosen_path(db if db is not None or not ROOT_DB else ROOT_DB[0])
+    given = db if db is not None or not ROOT_DB else ROOT_DB[0]
+    if given is None and not os.environ.get("LIVEBLOG_DB"):
+        from liveblog_cli.config import load
+
+        settings = load()
+        given = settings.db if settings is not None else None
+    return chosen_path(given)
 
 
 def open_archive(db: str | Path | None, *, create: bool = False) -> Archive:

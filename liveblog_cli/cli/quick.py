@@ -29,6 +29,20 @@ def run(argv: list[str]) -> int | None:
     if shape is None and sys.stdout.isatty():
         return None
     db, tz = _path(options.get("db")), options.get("tz")
+    try:
+        from liveblog_cli.config import load
+
+        settings = load()
+    except LiveblogError:
+        return None  # the full command line says what is wrong with the file
+    if settings is not None:
+        # Only the file's db and tz are read here; any other setting that could touch
+        # these commands is the full command line's to apply.
+        if set(settings.values) - {"db", "tz"} or settings.tables:
+            return None  # (the full command line also checks the whole file)
+        tz = tz if tz is not None else settings.values.get("tz")
+        if tz is not None and not isinstance(tz, str):
+            return None
     if command == "list" and not arguments and options.keys() <= {"db", "tz"}:
         return _answered(lambda: answers.list_blogs(db, shape, tz, None))
     if command == "search" and len(arguments) == 1:
