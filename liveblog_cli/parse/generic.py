@@ -512,7 +512,7 @@ def find_generic(
         blocks = [b for b in made if b is not None]
     if len(blocks) < MIN_POSTS:
         return None
-    return _blog(root, url, structured, blocks)
+    return page_blog(root, url, structured, blocks)
 
 
 def _choose(runs: list[tuple[_Run, float]]) -> _Run:
@@ -532,7 +532,11 @@ def _choose(runs: list[tuple[_Run, float]]) -> _Run:
     return max(wider, key=lambda r: len(r.members)) if wider else best
 
 
-def _blog(root: Any, url: str | None, structured: LiveBlog | None, blocks: list[Block]) -> LiveBlog:
+def page_blog(
+    root: Any, url: str | None, structured: LiveBlog | None, blocks: list[Block]
+) -> LiveBlog:
+    """A blog of `blocks` named by the page (canonical link, og: metas, title), or by its
+    own post-less LiveBlogPosting (`structured`) where it has one."""
     canonical = canonical_link(root).strip() or url
     title = (
         clean_line(on_page(root, "string(//meta[@property='og:title']/@content)"))
