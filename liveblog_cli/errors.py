@@ -7,7 +7,8 @@ One hierarchy, so a caller catches as much or as little as it means to:
     │   ├── SearchSyntaxError     2   a search query that does not say what to find
     │   └── AmbiguousBlog         2   a BLOG word or prefix that names several blogs
     ├── ParseError                65  the input is not a live blog we can read
-    │   └── NotAWebArchive        65  a file given to `import` holds no WARC records
+    │   ├── NotAWebArchive        65  a file given to `import` holds no WARC records
+    │   └── EmbeddedPlatform      65  a page showing a live-blog platform's embed, no posts
     ├── NotFound                  66  nothing to read where the user pointed
     │   ├── NoArchive             66  no archive at the path (reads never create one)
     │   └── BlogNotFound          66  no archived blog (or block) matches
@@ -90,6 +91,17 @@ class ParseError(LiveblogError):
 
 class NotAWebArchive(ParseError):
     """A file given to `import` that holds no WARC records at all."""
+
+
+class EmbeddedPlatform(ParseError):
+    """A page with no posts of its own that embeds a third-party live-blog platform's
+    (Tickaroo, ScribbleLive ...): the message names the platform and, when the page says,
+    its ticker's id."""
+
+    def __init__(self, message: str, *, platform: str, ticker: str | None = None) -> None:
+        super().__init__(message)
+        self.platform = platform
+        self.ticker = ticker
 
 
 # --- 66: nothing there ------------------------------------------------------------------------
@@ -256,6 +268,7 @@ __all__ = [
     "DatabaseRefused",
     "DatabaseUnavailable",
     "DeadlinePassed",
+    "EmbeddedPlatform",
     "FetchError",
     "Internal",
     "LiveblogError",

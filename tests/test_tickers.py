@@ -7,6 +7,7 @@ Every page here is written by hand, in several shapes, so that what is tested is
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -287,3 +288,178 @@ def test_dates_at_the_ends_of_the_calendar_invent_nothing() -> None:
             "23:49",
             "23:48",
         ]
+
+
+# --- a ticker beside a table of results (issue 24.3) ----------------------------------------
+# Two pages in tests/fixtures, written for this: a microdata LiveBlogPosting holding entries
+# (numeric ids, no itemprops, clocks only, kinds of entry told apart by classes, five
+# highlighted) and a table of results whose rows carry numeric ids too.
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TICKER_PAGES = {
+    # file: (entry ids, oldest first; highlighted ids; oldest entry's local time, minutes
+    # between entries; the offset the page's date states)
+    "ticker-microdata-results-first.html": (
+        [str(4821300 + n) for n in range(20)],
+        {str(4821300 + n) for n in (3, 8, 11, 15, 18)},
+        datetime(2024, 3, 9, 18, 30),
+        4,
+        timedelta(hours=1),
+    ),
+    "ticker-microdata-table-after.html": (
+        [str(990000 + n) for n in range(53)],
+        {str(990000 + n) for n in (4, 17, 26, 40, 51)},
+        datetime(2024, 10, 20, 13, 5),
+        3,
+        timedelta(hours=2),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TICKER_PAGES))
+def test_the_ticker_is_read_and_the_results_table_is_not(name: str) -> None:
+    ids, highlighted, first, step, offset = TICKER_PAGES[name]
+    blog = parse_page((FIXTURES / name).read_bytes())
+    assert blog.source_format == "html-generic"
+    assert [b.id for b in blog.blocks] == ids[::-1]  # every entry, newest first, ids kept
+    assert {b.id for b in blog.blocks if b.key_event} == highlighted
+    for n, block in enumerate(reversed(blog.blocks)):
+        local = first + timedelta(minutes=step * n)
+        # The clock resolved on the page's date, in the offset the page states.
+        assert block.published_at == (local - offset).replace(tzinfo=UTC)
+        assert block.elements[0].extra["local_time"] == local.strftime("%H:%M")
+        assert block.text and not block.text.startswith(local.strftime("%H:%M"))
+    assert not any(w in b.text for b in blog.blocks for w in ("Endstand", "Bayern München"))
+
+
+def test_the_results_table_is_what_was_read_before() -> None:
+    """The premise: the entries' kinds split them into runs smaller than the table's."""
+    from lxml import html
+
+    from liveblog_cli.parse.generic import _id_runs, _is_coverage
+
+    root = html.document_fromstring((FIXTURES / "ticker-microdata-results-first.html").read_bytes())
+    runs = _id_runs(root)
+    table = next(r for r in runs if r.members[0].get("id") == "7001")
+    assert len(table.members) == 15 and not _is_coverage(table)
+    same_class = [r for r in runs if len({m.get("class") for m in r.members}) == 1]
+    assert max(len(r.members) for r in same_class if r is not table) < 15
+
+
+def _sports_page(entries: str, table: str, table_first: bool) -> bytes:
+    head = '<meta property="article:published_time" content="2024-05-18T15:00:00+02:00">'
+    inner = table + entries if table_first else entries + table
+    body = f'<div itemscope itemtype="https://schema.org/LiveBlogPosting">{inner}</div>'
+    return _page(head, body, title="Final day")
+
+
+TEAMS = ["Dortmund", "Bayern", "Leipzig", "Freiburg", "Bremen", "Mainz", "Bochum", "Köln"]
+
+
+def _table(rows: int, tag: str, kickoff: bool) -> str:
+    cells = [
+        f"{'15:30 ' if kickoff else ''}{TEAMS[n % 8]} {n % 4} – {n % 3} {TEAMS[(n + 3) % 8]}"
+        for n in range(rows)
+    ]
+    if tag == "tr":
+        trs = "".join(f'<tr id="{500 + n}"><td>{c}</td></tr>' for n, c in enumerate(cells))
+        return f"<table>{trs}</table>"
+    return (
+        "<div>"
+        + "".join(f'<{tag} class="row" id="{500 + n}">{c}</{tag}>' for n, c in enumerate(cells))
+        + "</div>"
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    count=st.integers(3, 30),
+    rows=st.integers(3, 40),
+    marked=st.sets(st.integers(0, 29), max_size=6),
+    base=st.sampled_from(["tick", "entry", "live-entry", "post"]),
+    flag=st.sampled_from(["tick--highlight", "is-important", "key-event", "highlighted"]),
+    kinds=st.lists(st.sampled_from(["goal", "card", "sub", "comment"]), min_size=30, max_size=30),
+    tag=st.sampled_from(["div", "tr", "li"]),
+    table_first=st.booleans(),
+    kickoff=st.booleans(),
+    as_time=st.booleans(),
+)
+def test_any_ticker_beside_any_results_table(
+    count: int,
+    rows: int,
+    marked: set[int],
+    base: str,
+    flag: str,
+    kinds: list[str],
+    tag: str,
+    table_first: bool,
+    kickoff: bool,
+    as_time: bool,
+) -> None:
+    marked = {m for m in marked if m < count}
+    if len(marked) == count:
+        marked = set()  # a class every entry carries marks none of them
+
+    def entry(n: int) -> str:
+        classes = f"{base} {base}--{kinds[n]}" + (f" {flag}" if n in marked else "")
+        shown = _clock(15 * 60 + 31 + 3 * n)
+        clock = f"<time>{shown}</time>" if as_time else f'<span class="time">{shown}</span>'
+        return f'<div class="{classes}" id="{80000 + n}">{clock}<p>{_say(n)}</p></div>'
+
+    entries = "<div>" + "".join(entry(n) for n in range(count - 1, -1, -1)) + "</div>"
+    blog = parse_page(_sports_page(entries, _table(rows, tag, kickoff), table_first))
+    assert [b.id for b in blog.blocks] == [str(80000 + n) for n in range(count - 1, -1, -1)]
+    assert {b.id for b in blog.blocks if b.key_event} == {str(80000 + n) for n in marked}
+    oldest = blog.blocks[-1].published_at
+    assert oldest is not None and _z(oldest) == "2024-05-18T13:31:00Z"
+
+
+def test_match_minutes_time_the_entries_not_the_kickoffs_of_the_results() -> None:
+    minutes = ["90+3'", "88'", "71'", "45+1'", "12'"]
+    entries = (
+        "<div>"
+        + "".join(
+            f'<div class="event" id="{300 + n}"><span class="minute">{m}</span>'
+            f"<p>{_say(n)}</p></div>"
+            for n, m in enumerate(minutes)
+        )
+        + "</div>"
+    )
+    blog = parse_page(_sports_page(entries, _table(12, "div", kickoff=True), table_first=True))
+    assert [b.id for b in blog.blocks] == [str(300 + n) for n in range(5)]
+    assert [b.elements[0].extra["match_minute"] for b in blog.blocks] == minutes
+    assert all(b.published_at is None for b in blog.blocks)  # a minute is no instant
+    assert [b.text for b in blog.blocks] == [_say(n) for n in range(5)]
+
+
+def test_a_class_every_entry_carries_marks_no_key_event() -> None:
+    entries = "".join(
+        f'<div class="entry highlight-box" id="{n}"><span class="time">{_clock(600 + n)}</span>'
+        f"<p>{_say(n)}</p></div>"
+        for n in range(5, 0, -1)
+    )
+    head = '<meta property="article:published_time" content="2024-03-01T09:00:00+01:00">'
+    body = (
+        f'<div itemscope itemtype="https://schema.org/LiveBlogPosting"><div>{entries}</div></div>'
+    )
+    blog = parse_page(_page(head, body))
+    assert len(blog.blocks) == 5 and not any(b.key_event for b in blog.blocks)
+
+
+def test_longer_highlighted_entries_do_not_take_the_place_of_the_ticker() -> None:
+    """Goals told at length outweigh the short entries around them, run for run: the run of
+    the whole ticker holding them is read."""
+
+    def entry(n: int) -> str:
+        key = n % 4 == 0
+        text = " ".join([_say(n)] * (6 if key else 1))
+        classes = "tick tick--goal tick--highlight" if key else f"tick tick--k{n % 3}"
+        return (
+            f'<div class="{classes}" id="{n}"><span class="time">{_clock(900 + n)}</span>'
+            f"<p>{text}</p></div>"
+        )
+
+    entries = "<div>" + "".join(entry(n) for n in range(11, -1, -1)) + "</div>"
+    blog = parse_page(_sports_page(entries, _table(4, "div", kickoff=False), table_first=False))
+    assert [b.id for b in blog.blocks] == [str(n) for n in range(11, -1, -1)]
+    assert {b.id for b in blog.blocks if b.key_event} == {"0", "4", "8"}

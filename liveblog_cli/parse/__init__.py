@@ -6,7 +6,8 @@ before a fetch (`plan`, `page_url_for`). What the dispatch leans on lives beside
 bytes to text in decoding.py, the per-page kit in page.py, a page's language in
 language.py, the publisher contract in source.py, who may name a blog (a page's claim
 weighed against where it came from) in identity.py, the typed reading of what a page's JSON
-holds (a wrong type read as nothing) in typed.py, and one module per publisher or format.
+holds (a wrong type read as nothing) in typed.py, the live-blog platforms a page without
+posts embeds (named in its error) in embeds.py, and one module per publisher or format.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def sources() -> tuple[Source, ...]:
         jsonld,
         rendered,
         sourcefabric,
+        wordpress,
     )
 
     return (
@@ -68,6 +70,7 @@ def sources() -> tuple[Source, ...]:
         jsonld.STRUCTURED,
         rendered.REACH_PLC,
         rendered.PAIRED_POSTS,
+        wordpress.ENTRIES,
         generic.GENERIC,
         jsonld.ANNOUNCED,
     )
@@ -243,5 +246,18 @@ def _parse_html(doc: Doc) -> LiveBlog:
                 from liveblog_cli.parse.rendered import enrich
 
                 blog = enrich(doc.root, blog, _enrichers())
+            if not blog.blocks:
+                _name_embed(doc)
             return with_language(blog, doc, "html")
+    _name_embed(doc)
     raise ParseError("not a live blog: no live-blog posts found in this HTML page")
+
+
+def _name_embed(doc: Doc) -> None:
+    """A page without posts of its own that shows a live-blog platform's embed: say which
+    (EmbeddedPlatform) rather than "no posts"; see parse/embeds.py."""
+    from liveblog_cli.parse.embeds import embedded
+
+    found = embedded(doc.root)
+    if found is not None:
+        raise found.error()

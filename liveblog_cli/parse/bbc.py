@@ -13,7 +13,15 @@ from typing import Any
 from urllib.parse import urlunsplit
 
 from liveblog_cli.errors import ParseError
-from liveblog_cli.model import Block, Element, LiveBlog, merge_blocks, newest_first, parse_iso
+from liveblog_cli.model import (
+    Block,
+    Element,
+    LiveBlog,
+    language_tag,
+    merge_blocks,
+    newest_first,
+    parse_iso,
+)
 from liveblog_cli.parse.page import Doc
 from liveblog_cli.parse.source import Reach, Source
 from liveblog_cli.parse.text import clean_line, clean_text, without_surrogates
@@ -244,6 +252,16 @@ def _name(
     raise ParseError("not a live blog: BBC page data without an id or URL")
 
 
+def _language(data: dict[str, Any]) -> str | None:
+    """The service's language as the page data gives it (`"language": "hi"` beside the live
+    stream; `metadata.language` on other simorgh pages). Read here rather than from the
+    page around it: a served page's `<html lang>` may be missing or the site default, and
+    the data is not always under a top-level `data` key (`pageData` in a served page)."""
+    return language_tag(data.get("language")) or language_tag(
+        as_dict(data.get("metadata")).get("language")
+    )
+
+
 def looks_like_bbc(doc: Any) -> bool:
     return find_page_data(doc) is not None
 
@@ -296,6 +314,7 @@ def parse_bbc(doc: Any, url: str | None = None) -> LiveBlog:
         body_ids=[b.id for b in blocks],
         complete=index == 1 and total == 1,
         page_count=total if isinstance(total, int) and total > 0 else None,
+        language=_language(data),
     )
 
 

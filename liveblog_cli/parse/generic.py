@@ -10,8 +10,15 @@ a post carrying prose rather than links. Two kinds of run are looked for:
 
 A clock without a date is resolved against the page's own date (its JSON-LD or meta dates)
 in the UTC offset those dates state; where the page states no zone, the time is kept as
-shown (`extra["local_time"]`) and no instant is invented. Index pages (teasers: mostly
-link text) and ordinary articles (one time, no run) do not look like any of this.
+shown (`extra["local_time"]`) and no instant is invented. A match minute ("88'") times an
+entry without an instant (`extra["match_minute"]`). Index pages (teasers: mostly link text)
+and ordinary articles (one time, no run) do not look like any of this.
+
+Entries of one ticker differ in their classes (`tick tick--goal`, `tick tick--card`): the
+siblings that share a class word are one run too. Of the runs found, those that look like
+coverage (most entries timed, and saying more than a score) come before those that do not
+(a table of results beside the ticker, its rows as id'd as the entries); then the larger.
+A class word naming a highlight that some entries carry and others not marks key events.
 """
 
 from __future__ import annotations
@@ -50,6 +57,17 @@ _CLOCK_WORDS = frozenset(
     "time hour hours clock date datetime uhr uhrzeit zeit heure hora ora".split()
 )
 _LEADING_CLOCK = 12  # a clock opening an entry's text sits within its first characters
+# A match minute as sports tickers show it: 88', 90+3'.
+_MINUTE = re.compile(r"(?<![\d:.])(\d{1,3})(?:\s?\+\s?(\d{1,2}))?\s?['′’´]")
+# A result: 2 – 1, 3:0 (what a table of scores is made of).
+_SCORE = re.compile(r"(?<![\d:.])\d{1,2}\s?[-–—:]\s?\d{1,2}(?![\d:.])")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+# Entries of a table of scores say little besides the score: team names.
+MAX_SCORE_WORDS = 6
+# Class words (split at - and _) that mark an entry as one of the moments that matter.
+_HIGHLIGHT_WORDS = frozenset(
+    "highlight highlighted important key keyevent keyevents keymoment wichtig".split()
+)
 
 
 def _signature(node: Any) -> tuple[str, str]:
@@ -93,13 +111,26 @@ def _timed_runs(root: Any) -> list[_Run]:
 
 
 def _id_runs(root: Any) -> list[_Run]:
-    """Groups of same-signature siblings that each carry an id of their own."""
+    """Groups of siblings that each carry an id of their own: those of one signature, and
+    those of one tag sharing a class word (a ticker's kinds of entry differ in the rest)."""
     groups: dict[tuple[Any, tuple[str, str]], dict[str, Any]] = defaultdict(dict)
+    kinds: dict[tuple[Any, str, str], dict[str, Any]] = defaultdict(dict)
     for node in on_page(root, "//body//*[@id]"):
         parent = node.getparent()
         if parent is not None and isinstance(node.tag, str):
-            groups[(parent, _signature(node))].setdefault(node.get("id"), node)
-    return [_Run(list(m.values()), ticker=True) for m in groups.values() if len(m) >= MIN_POSTS]
+            signature = _signature(node)
+            groups[(parent, signature)].setdefault(node.get("id"), node)
+            for word in set(signature[1].split()):
+                kinds[(parent, node.tag, word)].setdefault(node.get("id"), node)
+    runs = [list(m.values()) for m in groups.values() if len(m) >= MIN_POSTS]
+    seen = {tuple(map(id, members)) for members in runs}
+    for found in kinds.values():
+        members = list(found.values())
+        key = tuple(map(id, members))
+        if len(members) >= MIN_POSTS and key not in seen:
+            seen.add(key)
+            runs.append(members)
+    return [_Run(members, ticker=True) for members in runs]
 
 
 def _in_scope(node: Any) -> bool:
@@ -128,6 +159,37 @@ def _score(run: _Run, declared: bool) -> float:
 
 def _has_time(node: Any) -> bool:
     return any(t.get("datetime") for t in node.iter("time")) or _clock_of(node) is not None
+
+
+def _is_coverage(run: _Run) -> bool:
+    """Most entries timed (a match minute counts), and not a table of scores."""
+    members = run.members
+    timed = (
+        len(members)
+        if not run.ticker
+        else sum(1 for n in members if _has_time(n) or _minute_of(n) is not None)
+    )
+    return timed * 2 >= len(members) and not _scoreboard(members)
+
+
+def _scoreboard(members: list[Any]) -> bool:
+    """Entries nearly all showing a score and little else: results, not commentary."""
+    texts = [clean_line(n.text_content()) for n in members]
+    scored = sum(1 for t in texts if _SCORE.search(t))
+    words = median(len(_WORD.findall(t)) for t in texts)
+    return scored * 5 >= len(texts) * 4 and words <= MAX_SCORE_WORDS
+
+
+def _highlighted(members: list[Any]) -> set[Any]:
+    """The entries a highlight class marks: a class word naming one ("tick--highlight",
+    "is-important") that some entries of the run carry and others not (a word every entry
+    carries marks none of them)."""
+    carriers: dict[str, list[Any]] = defaultdict(list)
+    for node in members:
+        for word in set((node.get("class") or "").split()):
+            if _HIGHLIGHT_WORDS.intersection(re.split(r"[-_]+", word.lower())):
+                carriers[word].append(node)
+    return {n for nodes in carriers.values() if len(nodes) < len(members) for n in nodes}
 
 
 # --- clocks ---------------------------------------------------------------------------------------
@@ -168,6 +230,21 @@ def _clock_of(node: Any) -> tuple[int, str] | None:
     if found and opening.find(found[1]) <= _LEADING_CLOCK:
         return found
     return None
+
+
+def _minute_of(node: Any) -> str | None:
+    """The match minute an entry shows ("88'", "90+3'"): in a <time> or time-classed
+    element, else opening its text."""
+    for child in node.iter():
+        if not isinstance(child.tag, str) or child is node:
+            continue
+        if child.tag == "time" or _clock_class(child.get("class")):
+            shown = clean_line(child.text_content())
+            found = _MINUTE.match(shown) if len(shown) <= 12 else None
+            if found:
+                return found[0]
+    found = _MINUTE.match(clean_line(node.text_content())[: _LEADING_CLOCK + 8])
+    return found[0] if found else None
 
 
 _DATE = re.compile(
@@ -314,7 +391,7 @@ class Clocks:
 # --- posts ----------------------------------------------------------------------------------------
 
 
-def _post(node: Any, index: int) -> Block | None:
+def _post(node: Any, index: int, key_event: bool = False) -> Block | None:
     stamped = (parse_iso(t.get("datetime")) for t in node.iter("time") if t.get("datetime"))
     times = [t for t in stamped if t]
     heading = next(iter(xpath(".//h2|.//h3|.//h4")(node)), None)
@@ -344,6 +421,7 @@ def _post(node: Any, index: int) -> Block | None:
         title=title or None,
         published_at=min(times) if times else None,
         updated_at=max(times) if len(times) > 1 else None,
+        key_event=key_event,
         elements=elements,
         text=text,
     )
@@ -358,24 +436,31 @@ def _strip_times(text: str, node: Any) -> str:
     return text
 
 
-def _ticker_posts(run: list[Any], clocks: Clocks) -> list[Block]:
+def _ticker_posts(run: list[Any], clocks: Clocks, marked: set[Any]) -> list[Block]:
     """Ticker entries as posts, timed by their clocks where no <time datetime> times them."""
-    pairs = [(b, n) for b, n in ((_post(n, i), n) for i, n in enumerate(run)) if b is not None]
+    made = ((_post(n, i, n in marked), n) for i, n in enumerate(run))
+    pairs = [(b, n) for b, n in made if b is not None]
     shown = [None if b.published_at else _clock_of(n) for b, n in pairs]
     instants = clocks.resolve([s[0] if s else None for s in shown])
-    for (block, _), clock, instant in zip(pairs, shown, instants, strict=True):
-        if clock is None:
-            continue
-        for element in block.elements:
-            if element.kind == "text" and element.text and element.text.startswith(clock[1]):
-                element.text = element.text[len(clock[1]) :].lstrip(" \n-–—:|·")
-                break
-        block.elements = [e for e in block.elements if e.kind != "text" or e.text]
-        block.text = "\n\n".join(e.text for e in block.elements if e.kind == "text" and e.text)
-        if block.elements:
-            block.elements[0].extra["local_time"] = clock[1]
-        block.published_at = instant
+    for (block, node), clock, instant in zip(pairs, shown, instants, strict=True):
+        if clock is not None:
+            _shown_time(block, clock[1], "local_time")
+            block.published_at = instant
+        elif block.published_at is None and (minute := _minute_of(node)) is not None:
+            _shown_time(block, minute, "match_minute")
     return [b for b, _ in pairs if b.text or b.title or b.elements]
+
+
+def _shown_time(block: Block, shown: str, key: str) -> None:
+    """The time an entry shows taken out of its text and kept in its first element's extra."""
+    for element in block.elements:
+        if element.kind == "text" and element.text and element.text.startswith(shown):
+            element.text = element.text[len(shown) :].lstrip(" \n-–—:|·")
+            break
+    block.elements = [e for e in block.elements if e.kind != "text" or e.text]
+    block.text = "\n\n".join(e.text for e in block.elements if e.kind == "text" and e.text)
+    if block.elements:
+        block.elements[0].extra[key] = shown
 
 
 # --- the page -------------------------------------------------------------------------------------
@@ -410,24 +495,48 @@ def find_generic(
     # when it has one (a comment thread elsewhere on the page is not in it), anywhere when
     # it is declared in JSON-LD, which has no place in the page.
     declared = structured is not None and not on_page(root, LIVEBLOG_SCOPES)
-    runs = [(run, _score(run, declared)) for run in _timed_runs(root) + _id_runs(root)]
-    runs = [(run, score) for run, score in runs if score > 0]
+    scored = [(run, _score(run, declared)) for run in _timed_runs(root) + _id_runs(root)]
+    runs = [(run, score) for run, score in scored if score > 0]
     if not runs:
         return None
-    run = max(runs, key=lambda r: r[1])[0]
+    run = _choose(runs)
     scoped = run.ticker and (declared or _in_scope(run.members[0].getparent()))
     if not scoped and not _live_hint(root, url, run.members):
         return None
+    marked = _highlighted(run.members)
     if run.ticker:
-        blocks = _ticker_posts(run.members, Clocks(*_stated_dates(root, objects or [])))
+        clocks = Clocks(*_stated_dates(root, objects or []))
+        blocks = _ticker_posts(run.members, clocks, marked)
     else:
-        blocks = [b for b in (_post(n, i) for i, n in enumerate(run.members)) if b is not None]
+        made = (_post(n, i, n in marked) for i, n in enumerate(run.members))
+        blocks = [b for b in made if b is not None]
     if len(blocks) < MIN_POSTS:
         return None
-    return _blog(root, url, structured, blocks)
+    return page_blog(root, url, structured, blocks)
 
 
-def _blog(root: Any, url: str | None, structured: LiveBlog | None, blocks: list[Block]) -> LiveBlog:
+def _choose(runs: list[tuple[_Run, float]]) -> _Run:
+    """Coverage first (a table of results can be as large a run of ids), then the larger
+    run; then the widest run of coverage holding it (its highlighted entries, longer than
+    the rest, can outweigh the whole ticker they are part of)."""
+    coverage = {id(run): _is_coverage(run) for run, _ in runs}
+    best = max(runs, key=lambda r: (coverage[id(r[0])], r[1]))[0]
+    if not coverage[id(best)]:
+        return best
+    members = set(best.members)
+    wider = [
+        run
+        for run, _ in runs
+        if coverage[id(run)] and len(run.members) > len(members) and members.issubset(run.members)
+    ]
+    return max(wider, key=lambda r: len(r.members)) if wider else best
+
+
+def page_blog(
+    root: Any, url: str | None, structured: LiveBlog | None, blocks: list[Block]
+) -> LiveBlog:
+    """A blog of `blocks` named by the page (canonical link, og: metas, title), or by its
+    own post-less LiveBlogPosting (`structured`) where it has one."""
     canonical = canonical_link(root).strip() or url
     title = (
         clean_line(on_page(root, "string(//meta[@property='og:title']/@content)"))

@@ -1,4 +1,10 @@
-"""A rendered post body (an lxml element) as typed Elements: prose, images, tweets, embeds."""
+"""A rendered post body (an lxml element) as typed Elements: prose, images, tweets, embeds.
+
+AMP pages (Reach plc's among them) show their pictures as `<amp-img>` or `<amp-anim>` (an
+animated GIF) instead of `<img>`: read as pictures the same way, in a `<figure>` with its
+`<figcaption>` or standing alone followed by a caption element, with the width and height
+AMP requires of them kept in `extra`.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,11 @@ from typing import Any
 
 from liveblog_cli.model import Element
 from liveblog_cli.parse.text import clean_line, html_to_text
+from liveblog_cli.parse.typed import as_int
 
-_CONTAINERS = frozenset("div section span main article".split())
+_CONTAINERS = frozenset("div section span main article amp-carousel".split())
+_AMP_IMAGES = ("amp-img", "amp-anim")
+_PICTURES = ("img", *_AMP_IMAGES)
 _VIDEO_HOSTS = ("youtube.com", "youtube-nocookie.com", "youtu.be", "vimeo.com", "dailymotion.com")
 
 
@@ -35,7 +44,7 @@ def _first_of_srcset(value: str | None) -> str | None:
 
 
 def _image(node: Any) -> Element | None:
-    img = node if node.tag == "img" else next(iter(node.iter("img")), None)
+    img = node if node.tag in _PICTURES else next(iter(node.iter(*_PICTURES)), None)
     src = None
     if img is not None:
         # Lazy-loading pages put a placeholder in `src` and the picture in `data-src`.
@@ -54,12 +63,39 @@ def _image(node: Any) -> Element | None:
     figcaption = next(iter(node.iter("figcaption")), None)
     if figcaption is not None:
         caption = clean_line(figcaption.text_content()) or None
+    elif img is not None and img is not node and img.tag in _AMP_IMAGES:
+        after = _caption_after(img)  # in a figure with no figcaption: a caption beside it
+        caption = clean_line(after.text_content()) or None if after is not None else None
     return Element(
         "image",
         url=src,
         caption=caption,
         alt=clean_line(img.get("alt")) or None if img is not None else None,
+        extra=_amp_extra(img) if img is not None and img.tag in _AMP_IMAGES else {},
     )
+
+
+def _amp_extra(img: Any) -> dict[str, Any]:
+    """What an AMP picture says besides its address: which element (an `amp-anim` moves)
+    and the size AMP makes every picture declare."""
+    extra: dict[str, Any] = {"type": img.tag}
+    for key in ("width", "height"):
+        size = as_int((img.get(key) or "").strip())
+        if size is not None and size > 0:
+            extra[key] = size
+    return extra
+
+
+def _caption_after(node: Any) -> Any | None:
+    """The caption that follows a picture standing outside a figure: the next element, when
+    it is a `<figcaption>` or its class says caption (AMP pages put one after `<amp-img>`)."""
+    following = node.getnext()
+    if following is None or not isinstance(following.tag, str):
+        return None
+    if (node.tail or "").strip():
+        return None  # words between them: the next element captions something else
+    words = re.split(r"[\s_-]+", (following.get("class") or "").lower())
+    return following if following.tag == "figcaption" or "caption" in words else None
 
 
 # A body that is nothing but an address: a social post or video the page embeds by script.
@@ -123,6 +159,7 @@ def body_elements(root: Any) -> list[Element]:
     """Typed elements of a body node, in document order. Anything unrecognised is kept as text."""
     out: list[Element] = []
     pending: list[str] = []
+    taken: set[Any] = set()  # captions read with the picture before them
 
     def flush() -> None:
         if pending:
@@ -137,6 +174,8 @@ def body_elements(root: Any) -> list[Element]:
     def visit(node: Any) -> None:
         tag = node.tag if isinstance(node.tag, str) else ""
         if not tag or tag in ("script", "style", "noscript", "template", "button", "svg"):
+            return
+        if node in taken:
             return
         classes = _classes(node)
         placeholder = _script_embed(node)
@@ -157,11 +196,15 @@ def body_elements(root: Any) -> list[Element]:
         elif tag == "blockquote":
             flush()
             out.append(Element("blockquote", text=html_to_text(_html(node)), html=_html(node)))
-        elif tag in ("figure", "img", "picture"):
+        elif tag in ("figure", "img", "picture", *_AMP_IMAGES):
             image = _image(node)
             if image is not None:
                 flush()
                 out.append(image)
+                caption = _caption_after(node) if tag in _AMP_IMAGES else None
+                if caption is not None and image.caption is None:
+                    image.caption = clean_line(caption.text_content()) or None
+                    taken.add(caption)
             elif tag == "figure":
                 pending.append(_html(node))
         elif tag in ("iframe", "video", "audio"):
