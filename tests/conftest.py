@@ -155,10 +155,17 @@ def run_cli(
     its own stdin, stdout and stderr (files, not terminals), environment, exit code.
 
     The process is forked from this one, with liveblog already imported: the same code
-    runs as from the shell, minus an interpreter start-up per call (hundreds of calls).
-    LIVEBLOG_TEST_SUBPROCESS=1 starts a fresh interpreter each time instead.
+    runs as from the shell, minus an interpreter start-up per call (hundreds of calls),
+    unless another thread runs here (a local server): then, and with
+    LIVEBLOG_TEST_SUBPROCESS=1, a fresh interpreter.
     """
-    if os.environ.get("LIVEBLOG_TEST_SUBPROCESS") or not hasattr(os, "fork"):
+    import threading
+
+    # A fork copies only the calling thread: a lock another thread held at that instant
+    # (a local test server's, a stream's) stays held in the child for ever, and the child
+    # hangs until its budget runs out; with threads about, a fresh interpreter instead.
+    alone = threading.active_count() == 1
+    if os.environ.get("LIVEBLOG_TEST_SUBPROCESS") or not hasattr(os, "fork") or not alone:
         return subprocess.run(
             [*CLI, *args],
             input=stdin if stdin is not None else b"",
