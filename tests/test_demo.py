@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLES
+from conftest import CORPUS, ROOT, SAMPLES
 
 
 def test_demo_fetches_the_sample_blog_and_shows_it(tmp_path: Path) -> None:
@@ -68,7 +68,13 @@ def test_demo_and_the_file_writing_tests_leave_the_tree_clean(tmp_path: Path) ->
     venv = Path(sys.prefix)
     # This interpreter's environment stands in for the copy's .venv (no install, no network),
     # with the copy's own package first on the path.
-    env = {**os.environ, "PYTHONPATH": str(copy), "LIVEBLOG_DB": str(tmp_path / "user.db")}
+    # The copy has no ../shared beside it: its tests read this checkout's corpus.
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(copy),
+        "LIVEBLOG_DB": str(tmp_path / "user.db"),
+        "LIVEBLOG_CORPUS": str(CORPUS),
+    }
     env.pop("LIVEBLOG_WRITE_DOCS", None)
     bin_dir = venv / "bin"
     demo = subprocess.run(
