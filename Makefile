@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-postgres lint demo bench clean check-html fuzz reliability-doc formats-doc
+.PHONY: install test test-postgres lint demo bench clean check-html fuzz reliability-doc formats-doc man-doc
 
 $(BIN)/liveblog: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ reliability-doc: install
 
 formats-doc: install
 	LIVEBLOG_WRITE_DOCS=1 $(BIN)/python -m pytest -q tests/test_formats_doc.py
+
+# The man page, from the commands' own help and the README's exit codes (`man ./docs/liveblog.1`).
+man-doc: install
+	$(BIN)/python -m liveblog_cli.cli.manpage README.md > docs/liveblog.1
 
 # Timings as ratios against a floor and peers, measured in one run (see benchmarks/).
 bench: install
