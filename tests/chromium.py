@@ -37,7 +37,9 @@ FLAGS = [
 class Browser:
     """One Chromium process with its own profile; `evaluate(page, expression)` per page."""
 
-    def __init__(self, profile: Path, timeout: float = 60.0) -> None:
+    def __init__(
+        self, profile: Path, timeout: float = 60.0, size: tuple[int, int] = (1280, 800)
+    ) -> None:
         assert BINARY is not None
         self.timeout = timeout
         commands_r, self._commands = os.pipe()  # we write, Chromium reads (its fd 3)
@@ -53,7 +55,13 @@ class Browser:
             os.dup2(high[1], 4)
 
         self.proc = subprocess.Popen(
-            [BINARY, *FLAGS, "--remote-debugging-pipe", f"--user-data-dir={profile}"],
+            [
+                BINARY,
+                *FLAGS,
+                f"--window-size={size[0]},{size[1]}",
+                "--remote-debugging-pipe",
+                f"--user-data-dir={profile}",
+            ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
