@@ -704,3 +704,25 @@ def test_each_views_first_screen_shows_rows_in_chromium(long_archive: Path, tmp_
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_bench_times_every_views_page(long_archive: Path, tmp_path: Path) -> None:
+    """benchmarks/scale.py's serve rows (run at a million posts by `make bench`), here on the
+    small archive: a row for the database page and each view, each within its target."""
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import common
+    import scale
+
+    empty = tmp_path / "empty.db"
+    Archive(empty).close()
+    before = len(common.ROWS)
+    scale.serve_pages(long_archive, empty, 5, budget=0.2)
+    rows_added = common.ROWS[before:]
+    assert [r[1].split(" page")[0] for r in rows_added] == [
+        "serve: database",
+        *(f"serve: {view}" for view in VIEWS),
+    ]
+    assert all(r[4] == "pass" for r in rows_added), rows_added
+    assert tuple(scale.SERVE_VIEWS) == VIEWS
