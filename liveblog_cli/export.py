@@ -382,17 +382,21 @@ def _html_blog_header(
     direction: str = "",
 ) -> None:
     out.write(f'<header class="blog"{direction}>\n')
+    # As in a post, our own words are isolated: the header's direction is its title's.
     if note := gap_note(blog):
-        out.write(f'<p class="gap" role="note">{_h(note)}</p>\n')
+        out.write(f'<p class="gap" role="note"><span dir="ltr">{_h(note)}</span></p>\n')
     if blog.get("publisher"):
-        out.write(f'<p class="meta">{_h(blog["publisher"])} · live blog archive</p>\n')
+        out.write(
+            f'<p class="meta"><bdi>{_h(blog["publisher"])}</bdi> · '
+            '<span dir="ltr">live blog archive</span></p>\n'
+        )
     out.write(f"<h1>{_h(blog.get('title') or blog_id)}</h1>\n")
     if blog.get("standfirst"):
         out.write(f'<p class="standfirst">{_h(blog["standfirst"])}</p>\n')
     url = safe_url(blog.get("url"))
     if url:
         out.write(
-            f'<p class="meta"><a href="{_h(url)}" rel="noopener noreferrer nofollow">'
+            f'<p class="meta"><a href="{_h(url)}" rel="noopener noreferrer nofollow" dir="ltr">'
             f"{_h(url)}</a></p>\n"
         )
     out.write("</header>\n")

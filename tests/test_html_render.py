@@ -139,7 +139,7 @@ def test_each_post_of_a_mixed_page_gets_its_own_direction(tmp_path: Path, browse
     unlabelled = make_blog(
         [make_block(4, title=None, text=ARABIC), make_block(5, title=None, text="Plain English.")],
         blog_id="world/live/b-unlabelled",
-        title="No language",
+        title="مدونة بلا لغة",  # an Arabic title, its publisher "Example News", no language
     )
     arabic = make_blog(
         [make_block(6, title=None, text=LATIN_FIRST, authors=["John Smith"], key_event=True)],
@@ -159,6 +159,13 @@ def test_each_post_of_a_mixed_page_gets_its_own_direction(tmp_path: Path, browse
     assert all(p["time"] == "ltr" and p["starts"] for p in found.values()), found
     langs = {key[len("block-") :]: p["lang"] for key, p in found.items()}
     assert (langs["b0001"], langs["b0004"], langs["b0006"]) == ("en", None, "ar")
+    # Each blog's header reads as its title does, whatever our own words around it.
+    headers = browser.evaluate(
+        page.as_uri(),
+        """Object.fromEntries([...document.querySelectorAll("header.blog")].map(
+             h => [h.querySelector("h1").textContent, getComputedStyle(h).direction]))""",
+    )
+    assert headers == {"English blog": "ltr", "مدونة بلا لغة": "rtl", "مدونة": "rtl"}
 
 
 def test_scraped_text_never_runs_or_sets_a_direction(tmp_path: Path, browser: Browser) -> None:
