@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -28,12 +29,13 @@ import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import ms, note, row  # noqa: E402
-from generate import guardian_dcr  # noqa: E402
+from common import ms, note, paired, row  # noqa: E402
+from generate import edited, guardian_dcr  # noqa: E402
 from pages import POLITICS_DCR, politics_polls  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -348,6 +350,79 @@ def polls(tmp: Path, count: int = 100) -> None:
     )
 
 
+# --- liveblog serve (Datasette) on the big archive ----------------------------------------
+
+SERVE_VIEWS = ("posts", "key_events", "edits", "post_deletions", "polls")
+EDITED_BLOGS = 20  # blogs re-saved with a tenth of their posts edited, a hundredth gone
+
+
+def edit_some(db: Path, blogs: int, per_blog: int) -> tuple[int, int]:
+    """Edits and deletions for the views that show them: the first blogs saved again with
+    a tenth of their posts edited and a hundredth gone (a page of the whole blog, so the
+    missing posts are deleted). Returns (edits, deletions) as the archive counts them."""
+    from liveblog_cli.archive import Archive
+    from liveblog_cli.parse import parse_page
+
+    with Archive(db) as archive:
+        for n in range(min(blogs, EDITED_BLOGS)):
+            doc = edited(json.loads(blog_page(n, per_blog)), 0.1, seed=n)
+            keys = {b["id"] for b in doc["keyEvents"]} | {doc["pinnedPost"]["id"]}
+            gone = set([b["id"] for b in doc["blocks"] if b["id"] not in keys][::100])
+            doc["blocks"] = [b for b in doc["blocks"] if b["id"] not in gone]
+            archive.save(parse_page(json.dumps(doc).encode()))
+    with sqlite3.connect(db) as conn:
+        edits = conn.execute("SELECT count(*) FROM block_revisions WHERE cause = 'edit'")
+        deletions = conn.execute("SELECT count(*) FROM deletions")
+        return edits.fetchone()[0], deletions.fetchone()[0]
+
+
+def serve_pages(db: Path, empty: Path, posts: int, *, budget: float = 20.0) -> None:
+    """Each view's page (and the database page) as `liveblog serve` answers it, through
+    Datasette's own client, on the big archive in turn with the same page of an empty one."""
+    try:
+        from liveblog_cli import serve
+    except ImportError:
+        note("no Datasette: the serve rows are not measured (pip install -e '.[datasette]')")
+        return
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    big, small = serve.build(db), serve.build(empty)
+
+    def page(ds: Any, path: str) -> Callable[[], object]:
+        def get() -> object:
+            answer = loop.run_until_complete(ds.client.get(path))
+            if answer.status_code != 200:
+                raise Stopped(f"HTTP {answer.status_code}")
+            return answer
+
+        return get
+
+    try:
+        for view in ("", *SERVE_VIEWS):
+            what = f"serve: {view or 'database'} page, {posts:,} posts (x an empty archive)"
+            a = page(big, f"/{serve.served_name(big, db)}" + (f"/{view}" if view else ""))
+            b = page(small, f"/{serve.served_name(small, empty)}" + (f"/{view}" if view else ""))
+            try:
+                pair = paired(a, b, rounds=5, min_time=0.02, budget=budget)
+            except Stopped as why:
+                _missed(what, "≤ 0.5 s", why)
+                continue
+            row("scale", what, f"{ms(pair.a)} ({pair.ratio:.1f}x)", "≤ 0.5 s", pair.a <= 0.5)
+    finally:
+        loop.close()
+
+
+def bench_serve(db: Path, blogs: int, per_blog: int, posts: int) -> None:
+    from liveblog_cli.archive import Archive
+
+    edits, deletions = edit_some(db, blogs, per_blog)
+    note(f"serve pages: {edits:,} edits and {deletions:,} deletions added")
+    empty = db.parent / "serve-empty.db"
+    Archive(empty).close()
+    serve_pages(db, empty, posts)
+
+
 def bench_scale(tmp: Path, posts: int, blogs: int, plain_posts: int) -> None:
     per_blog = max(1, posts // blogs)
     posts = per_blog * blogs
@@ -375,6 +450,7 @@ def bench_scale(tmp: Path, posts: int, blogs: int, plain_posts: int) -> None:
     )
     plain.unlink()
     queries(db, "world/live/2026/jan/01/bench-0", posts, blogs)
+    bench_serve(db, blogs, per_blog, posts)
     resave(db, per_blog, first=blogs)
     polls(tmp)
 

@@ -325,8 +325,9 @@ def export_html(
     each blog's key-events list comes from `key_events`, gathered before.
     """
     blogs = blogs or {}
-    # The page's language and direction: its blog's, when it is one blog and says (every
-    # post also says dir="auto": a post in another script still reads right).
+    # The page's language and direction: its blog's, when it is one blog and says. Each
+    # blog's header and posts say their own too (see `_direction`), so a page of several
+    # blogs, or a post in another script, still reads the right way.
     blog = blogs.get(blog_id) if blog_id else None
     if not blog and len(blogs) == 1:
         blog = next(iter(blogs.values()))
@@ -343,15 +344,33 @@ def export_html(
     )
     count = 0
     current: str | None = None
+    direction = ""
     for block in blocks:
         if block["blog_id"] != current:
             current = block["blog_id"]
             keys = (key_events or {}).get(current)
-            _html_blog_header(out, current, blogs.get(current, {}), keys, zone)
-        _html_block(out, block, zone)
+            direction = _direction(blogs.get(current, {}), language)
+            _html_blog_header(out, current, blogs.get(current, {}), keys, zone, direction)
+        _html_block(out, block, zone, direction)
         count += 1
     out.write("</body>\n</html>\n")
     return count
+
+
+def _direction(blog: dict[str, Any], page_language: str | None) -> str:
+    """The `lang` and `dir` attributes of a blog's header and posts.
+
+    A blog written right to left (its language, from the archive) is `dir="rtl"`, post by
+    post: an Arabic post that opens with a Latin name or acronym still lays out right to
+    left. Otherwise `dir="auto"`: the browser takes the direction of the post's first
+    strong character, so an Arabic post in an English (or unlabelled) blog reads right to
+    left. That first character must be the post's own: every line we write in a post (its
+    time, "updated", badges) sits in an element with its own `dir`, or a `<bdi>`, which
+    `dir="auto"` skips (HTML's rule), and which keeps that line's own order either way.
+    """
+    language = blog.get("language")
+    attributes = f' lang="{_h(language)}"' if language and language != page_language else ""
+    return attributes + (' dir="rtl"' if is_rtl(language) else ' dir="auto"')
 
 
 def _html_blog_header(
@@ -360,33 +379,49 @@ def _html_blog_header(
     blog: dict[str, Any],
     keys: list[dict[str, Any]] | None,
     zone: Any = None,
+    direction: str = "",
 ) -> None:
-    out.write('<header class="blog">\n')
+    out.write(f'<header class="blog"{direction}>\n')
+    # As in a post, our own words are isolated: the header's direction is its title's.
     if note := gap_note(blog):
-        out.write(f'<p class="gap" role="note">{_h(note)}</p>\n')
+        out.write(f'<p class="gap" role="note"><span dir="ltr">{_h(note)}</span></p>\n')
     if blog.get("publisher"):
-        out.write(f'<p class="meta">{_h(blog["publisher"])} · live blog archive</p>\n')
+        out.write(
+            f'<p class="meta"><bdi>{_h(blog["publisher"])}</bdi> · '
+            '<span dir="ltr">live blog archive</span></p>\n'
+        )
     out.write(f"<h1>{_h(blog.get('title') or blog_id)}</h1>\n")
     if blog.get("standfirst"):
         out.write(f'<p class="standfirst">{_h(blog["standfirst"])}</p>\n')
     url = safe_url(blog.get("url"))
     if url:
         out.write(
-            f'<p class="meta"><a href="{_h(url)}" rel="noopener noreferrer nofollow">'
+            f'<p class="meta"><a href="{_h(url)}" rel="noopener noreferrer nofollow" dir="ltr">'
             f"{_h(url)}</a></p>\n"
         )
     out.write("</header>\n")
     if keys:
-        out.write('<nav class="key-events"><h2>Key events</h2><ul>\n')
+        out.write(f'<nav class="key-events"{direction}><h2>Key events</h2><ul>\n')
         for b in keys:
             out.write(
-                f'<li><a href="#block-{_h(b["id"])}">{_h(_when(b.get("published_at"), zone))}'
-                f" {_h(b.get('title') or b['text'][:80])}</a></li>\n"
+                f'<li><a href="#block-{_h(b["id"])}">{_time(b.get("published_at"), zone)}'
+                f" <bdi>{_h(b.get('title') or b['text'][:80])}</bdi></a></li>\n"
             )
         out.write("</ul></nav>\n")
 
 
-def _html_block(out: IO[str], block: dict[str, Any], zone: Any = None) -> None:
+def _time(stamp: str | None, zone: Any, fallback: str = "") -> str:
+    """A time for people, isolated left to right (`2026-06-13 10:01 UTC` keeps its order in
+    a right-to-left line, and is not what decides a `dir="auto"` post's direction)."""
+    shown = _when(stamp, zone)
+    if not shown:
+        return f'<span dir="ltr">{_h(fallback)}</span>' if fallback else ""
+    return f'<time dir="ltr" datetime="{_h(stamp)}">{_h(shown)}</time>'
+
+
+def _html_block(
+    out: IO[str], block: dict[str, Any], zone: Any = None, direction: str = ' dir="auto"'
+) -> None:
     flags = [
         (css, label)
         for css, label, on in (
@@ -397,14 +432,15 @@ def _html_block(out: IO[str], block: dict[str, Any], zone: Any = None) -> None:
         if on
     ]
     classes = ["block"] + [css for css, _ in flags]
-    out.write(f'<article id="block-{_h(block["id"])}" class="{" ".join(classes)}" dir="auto">\n')
-    meta = [_h(_when(block.get("published_at") or block.get("created_at"), zone) or "undated")]
+    out.write(f'<article id="block-{_h(block["id"])}" class="{" ".join(classes)}"{direction}>\n')
+    # The line above the post: our own words and times, each isolated (see `_direction`).
+    meta = [_time(block.get("published_at") or block.get("created_at"), zone, "undated")]
     if block.get("updated_at") and block["updated_at"] != block.get("published_at"):
-        meta.append(f"updated {_h(_when(block['updated_at'], zone))}")
+        meta.append(f'<span dir="ltr">updated {_time(block["updated_at"], zone)}</span>')
     if block.get("authors"):
-        meta.append(_h(", ".join(block["authors"])))
-    badges = "".join(f' <span class="badge">{label}</span>' for _, label in flags)
-    out.write(f'<p class="meta"><time>{" · ".join(meta)}</time>{badges}</p>\n')
+        meta.append(f"<bdi>{_h(', '.join(block['authors']))}</bdi>")
+    badges = "".join(f' <span class="badge" dir="ltr">{label}</span>' for _, label in flags)
+    out.write(f'<p class="meta">{" · ".join(meta)}{badges}</p>\n')
     if block.get("title"):
         out.write(f"<h2>{_h(block['title'])}</h2>\n")
     out.write(_block_body(block))

@@ -9,6 +9,7 @@ logins, and Datasette runs any read-only SQL it is sent.
 from __future__ import annotations
 
 import codecs
+import html as htmllib
 import socket
 import sqlite3
 import sys
@@ -19,6 +20,7 @@ from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.plugins import pm
 from datasette.version import __version__ as datasette_version
+from markupsafe import Markup, escape
 
 from liveblog_cli.bounds import MAX_BYTES
 
@@ -72,6 +74,208 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
         conn.create_function("page_text", arity, page_text, deterministic=True)
 
 
+# --- the views' rows in Datasette's pages ----------------------------------------------------
+
+# A long text in a view's list is cut to about this many characters, at a word; the rest is
+# one click away: a link to the post's row, or the revision's, whose page shows it all.
+# (Only views: a table's cells are rendered the same way on its row pages, which must show
+# everything; tables keep Datasette's own cut, at 2,048 characters, and their row links.)
+CUT = 200
+_TEXT_COLUMNS = {
+    "posts": ("text",),
+    "key_events": ("text",),
+    "post_deletions": ("text",),
+    "edits": ("text_before", "text_after"),
+}
+# A column of text squeezed between a dozen others wraps a word a line: a row a screen tall.
+# Texts and titles longer than WIDE characters get room (a minimum width, in em), so that a
+# row stays a few lines high; the table scrolls sideways instead, as Datasette's do.
+WIDE = 60
+_TITLES = ("title", "title_before", "title_after")
+_ROOM = Markup('<div style="min-width:{}em">{}</div>')
+# Around each change in `edits`, this many words of what stayed the same.
+CONTEXT_WORDS = 8
+# Inputs longer than this many words are compared by their common start and end only
+# (difflib is quadratic at worst; a post is rarely a tenth of this).
+DIFF_WORDS = 4000
+
+
+@hookimpl
+def render_cell(
+    row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any
+) -> Markup | None:
+    """A long text cut short with a link to all of it, texts and titles given room, an
+    edit's change shown as the words struck out and added. Everything archived is escaped
+    (markupsafe): this is the only HTML liveblog puts in Datasette's pages. None: Datasette's
+    own rendering (every table, other column and query)."""
+    texts = _TEXT_COLUMNS.get(table or "")
+    if texts is None:
+        return None
+    if table == "edits" and column == "change":
+        change = _change(row)
+        return _ROOM.format(24, change) if change else None
+    if not isinstance(value, str) or len(value) <= WIDE:
+        return None
+    if column in texts:
+        whole = _whole(row, column, database, datasette)
+        return _ROOM.format(24, _cut(value, whole) if len(value) > CUT else value)
+    if column in _TITLES:
+        return _ROOM.format(14, value)
+    return None
+
+
+def _field(row: Any, name: str) -> Any:
+    """A column of a row Datasette renders, or None where the page left it out (`_col`)."""
+    try:
+        return row[name]
+    except (IndexError, KeyError):
+        return None
+
+
+def _whole(row: Any, column: str, database: str, datasette: Any) -> str | None:
+    """Where a cut text is shown whole: the row page of the post (blocks) or, for an edit's
+    text before or after, of that revision (its row keeps an earlier version's text)."""
+    from datasette.utils import tilde_encode
+
+    blog_id, post_id = _field(row, "blog_id"), _field(row, "post_id")
+    if blog_id is None or post_id is None:
+        return None
+    keys = [blog_id, post_id]
+    table = "blocks"
+    if column in ("text_before", "text_after"):
+        revision, latest = _field(row, "revision"), _field(row, "latest")
+        if not isinstance(revision, int):
+            return None
+        if column == "text_before" or not latest:
+            table = "block_revisions"
+            keys.append(revision - 1 if column == "text_before" else revision)
+    path = ",".join(tilde_encode(str(key)) for key in keys)
+    return str(datasette.urls.row(database, table, path))
+
+
+def _cut(text: str, whole: str | None) -> Markup:
+    cut = text[:CUT]
+    space = cut.rfind(" ")
+    if space > CUT // 2:
+        cut = cut[:space]
+    more = Markup(' <a href="{}">(all of it)</a>').format(whole) if whole else Markup("")
+    return escape(cut.rstrip()) + Markup("…") + more
+
+
+_DEL = Markup('<del style="background:#fdd">{}</del>')
+_INS = Markup('<ins style="background:#dfd;text-decoration:none">{}</ins>')
+
+
+def _change(row: Any) -> Markup | None:
+    parts = []
+    for field in ("title", "text"):
+        before = _field(row, f"{field}_before") or ""
+        after = _field(row, f"{field}_after") or ""
+        if isinstance(before, str) and isinstance(after, str) and before != after:
+            parts.append(Markup("<strong>{}:</strong> ").format(field) + word_diff(before, after))
+    return Markup("<br>").join(parts) if parts else None
+
+
+def word_diff(before: str, after: str) -> Markup:
+    """The words of `after` that are not in `before`, and those of `before` gone from it,
+    marked (<del>, <ins>) among a few words of what stayed; long unchanged runs elided."""
+    import difflib
+    import re
+
+    # Words with the space after them: a change is whole words, never split at the spaces
+    # that two different sentences share.
+    old, new = re.findall(r"^\s+|\S+\s*", before), re.findall(r"^\s+|\S+\s*", after)
+    start = 0
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    middle_old, middle_new = old[start : len(old) - end], new[start : len(new) - end]
+    pieces: list[tuple[str, list[str]]] = [("same", old[:start])]
+    if max(len(middle_old), len(middle_new)) <= DIFF_WORDS:
+        matcher = difflib.SequenceMatcher(None, middle_old, middle_new, autojunk=False)
+        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+            if op == "equal":
+                pieces.append(("same", middle_old[i1:i2]))
+                continue
+            pieces += [("del", middle_old[i1:i2]), ("ins", middle_new[j1:j2])]
+    else:
+        pieces += [("del", middle_old), ("ins", middle_new)]
+    pieces.append(("same", old[len(old) - end :]))
+    out = Markup("")
+    previous = ""
+    for n, (kind, words) in enumerate(pieces):
+        text = "".join(words)
+        if not text:
+            continue
+        if kind == "same":
+            out += escape(_context(words, first=n == 0, last=n == len(pieces) - 1))
+        else:
+            if kind == "ins" and previous[-1:] not in ("", " ", "\n"):
+                out += " "  # words replaced: the old and the new apart
+            shown = text if len(text) <= 4 * CUT else text[: 4 * CUT] + "…"
+            out += (_DEL if kind == "del" else _INS).format(shown)
+        previous = text if kind == "del" else ""
+    return out
+
+
+def _context(words: list[str], *, first: bool, last: bool) -> str:
+    """An unchanged run: whole when short, else its ends beside the changes."""
+    keep = CONTEXT_WORDS
+    if len(words) <= 2 * keep:
+        return "".join(words)
+    head = "" if first else "".join(words[:keep])
+    tail = "" if last else "".join(words[-keep:])
+    return f"{head}… {tail}" if head else f"…{tail}"
+
+
+# Counting a view's rows walks all of them: through the views that keep an order and cover
+# the whole archive, that is seconds at a million posts (SQLite materializes an ordered
+# view before counting it, reading every row), against milliseconds for a page of rows.
+# Their pages are served uncounted (Datasette's own `_nocount`) unless filtered to one blog.
+UNCOUNTED = frozenset({"posts", "key_events", "polls"})
+_ONE_BLOG = frozenset({"blog_id", "blog_id__exact"})
+
+
+def uncounted(query_string: bytes, path: str, databases: Any) -> bytes:
+    """The query string of a request, with `_nocount=1` added for a big view's page."""
+    from urllib.parse import parse_qsl
+
+    from datasette.utils import tilde_decode
+
+    parts = path.strip("/").split("/")
+    if len(parts) != 2 or tilde_decode(parts[0]) not in databases:
+        return query_string
+    if parts[1].rsplit(".", 1)[0] not in UNCOUNTED:
+        return query_string
+    given = {key for key, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)}
+    if "_nocount" in given or given & _ONE_BLOG:
+        return query_string
+    return query_string + b"&_nocount=1" if query_string else b"_nocount=1"
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Any:
+    def wrap(app: Any) -> Any:
+        async def without_big_counts(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                query = uncounted(
+                    scope.get("query_string", b""), scope["path"], datasette.databases
+                )
+                scope = dict(scope, query_string=query)
+            await app(scope, receive, send)
+
+        return without_big_counts
+
+    return wrap
+
+
+# Facet suggestions run a query per column on every page of a table or view: seconds on a
+# big archive's views. Facets asked for (`_facet=`) still work.
+SETTINGS = {"suggest_facets": False}
+
+
 def register_functions() -> None:
     """This module as a Datasette plugin, once per process (Datasette's plugin manager is
     global, and registering twice is an error)."""
@@ -81,154 +285,89 @@ def register_functions() -> None:
 
 # --- what Datasette shows ---------------------------------------------------------------------
 
-_READABLE = "as people read it, in UTC (YYYY-MM-DD HH:MM UTC)"
-_ISO = "the same time in ISO 8601, UTC, with Z (sorts as a time)"
-_BLOG = "the blog's title"
+# Descriptions are shown above each table's rows, column descriptions as a list under it:
+# kept to a line or two and a few columns each, so that the first screen shows rows. A
+# readable time column (`published`) says what it is; the ISO twin (`published_at`) beside
+# it is explained once, in the description.
+_TIMES = "Times are UTC; each *_at column is the same time in ISO 8601 (it sorts)."
 
-# One description per table and view; column descriptions for those people read.
+# One description per table and view; column descriptions only where a name is not enough.
 TABLES: dict[str, dict[str, Any]] = {
     "posts": {
-        "description": "Every post as it stands now, deleted ones too (see deleted_at), with "
-        "its blog's title and readable times. Full-text search searches titles and text.",
+        "description": "Every post as it stands now, newest first, deleted ones too. Search "
+        "searches titles and text; a long text is cut, with a link to all of it. " + _TIMES,
         "columns": {
-            "blog": _BLOG,
-            "post_id": "the publisher's id of the post (h- and a hash where it has none)",
-            "published": "when it was published, " + _READABLE,
-            "updated": "when the publisher last updated it, " + _READABLE,
-            "first_seen": "when the archive first saw it, " + _READABLE,
-            "key_event": "1 if the publisher marked it a key event",
-            "pinned": "1 if pinned to the top of the blog",
-            "summary": "1 if a summary post",
-            "edits": "how many times the publisher edited it (see the edits view)",
-            "deleted_at": "when the publisher deleted it (ISO, UTC); empty if it is there",
-            "published_at": _ISO,
-            "updated_at": _ISO,
-            "first_seen_at": _ISO,
-            "rowid": "the post's row in blocks (what full-text search matches on)",
+            "edits": "edits by the publisher (see edits)",
+            "deleted_at": "when the publisher deleted it",
+            "rowid": "its row in blocks",
         },
     },
     "key_events": {
-        "description": "The key events of every blog, newest first.",
-        "columns": {
-            "blog": _BLOG,
-            "time": "when it was published (else first known), " + _READABLE,
-            "time_at": _ISO,
-        },
+        "description": "The key events of every blog, newest first. " + _TIMES,
+        "columns": {"time": "published, else first known"},
     },
     "edits": {
-        "description": "Every edit by a publisher, newest first: the post's title and text "
-        "before (the previous revision) and after. Re-reads by liveblog and differences "
-        "between kinds of source are not edits.",
+        "description": "Every edit by a publisher, newest first; change shows the words "
+        "that changed. Re-reads and other kinds of source are not edits. " + _TIMES,
         "columns": {
-            "blog": _BLOG,
-            "revision": "the revision this edit made (2 is the first edit)",
-            "edited": "when the archive saw the edit, " + _READABLE,
-            "edited_at": _ISO,
-            "title_before": "the title in the previous revision",
-            "title_after": "the title after the edit",
-            "text_before": "the text in the previous revision",
-            "text_after": "the text after the edit",
-            "fetch_id": "the poll that saw it (id in polls and fetches)",
+            "change": "what changed: title, text, both, or other",
+            "revision": "the version it made (2: the first edit)",
+            "latest": "1 if it made the post as it stands now",
         },
     },
     "post_deletions": {
-        "description": "Every deletion of a post by its publisher, newest first, with the "
-        "post's last title and text, and when it came back if it did.",
-        "columns": {
-            "blog": _BLOG,
-            "deleted": "when the archive found it gone, " + _READABLE,
-            "restored": "when it came back, " + _READABLE + "; empty if it has not",
-        },
+        "description": "Every deletion of a post by its publisher, newest first, and when it "
+        "came back if it did. " + _TIMES,
     },
     "polls": {
-        "description": "Every poll of every blog, newest first, whatever its outcome.",
+        "description": "Every poll of every blog, newest first, whatever its outcome; new, "
+        "updated and deleted count posts over the walk so far. " + _TIMES,
         "columns": {
-            "blog": _BLOG + " (empty when the page never became a blog)",
-            "time": "when it was fetched, " + _READABLE,
-            "kind": "fetch (over HTTP), file (parse --save) or import (a web archive)",
-            "outcome": "changed, unchanged, not modified (304), or failed: and why",
-            "new": "posts first seen (counted over the walk this page belongs to)",
-            "updated": "posts edited",
-            "deleted": "posts found deleted",
-            "bytes": "size of the page read",
-            "snapshot_hash": "the raw page in snapshots (see the query 'page of a poll')",
+            "kind": "fetch, fallback, file (parse --save) or import",
+            "outcome": "changed, unchanged, not modified, fell back or failed",
         },
     },
     "blogs": {
-        "description": "One row per blog, with its latest metadata.",
+        "description": "One row per blog, with its latest metadata; id is its URL's path on "
+        "its host (a Guardian blog: its pageId).",
         "columns": {
-            "id": "the blog's id: its URL's path on its host (a Guardian blog: its pageId)",
-            "is_live": "1 still live, 0 closed, empty unknown",
-            "authors": "JSON list",
-            "tags": "JSON list",
-            "source_format": "the kind of source it was last read from",
-            "pages": "JSON: the blog's other pages by relation (older, newer, ...)",
-            "richness": "how much its source format carries (a thinner one never overwrites)",
+            "richness": "how much its source carries (a thinner one never overwrites)",
             "walk_next": "where an unfinished walk of its pages resumes",
         },
     },
     "blocks": {
-        "description": "The current state of every post ('block') ever seen. "
-        "The posts view reads it with titles and readable times.",
+        "description": "The current state of every post ('block') ever seen; the posts view "
+        "reads it with titles and readable times. body: the rest of the post, compressed.",
         "columns": {
-            "blog_id": "the blog (labelled with its title)",
-            "id": "the publisher's id of the post",
-            "text": "plain text, paragraphs separated by a blank line",
-            "html": "the body as published (untrusted)",
-            "elements": "JSON list of the post's parts: text, images, tweets, embeds ...",
-            "content_hash": "SHA-256 of everything the post says",
             "revision": "how many versions the archive holds",
             "edits": "how many of those were edits by the publisher",
-            "first_seen_at": "when the archive first saw it",
-            "deleted_at": "when the publisher deleted it; empty if it is there",
         },
     },
     "block_revisions": {
-        "description": "Every distinct version of every post, and why it exists.",
-        "columns": {
-            "revision": "1 for the first version, counting up",
-            "seen_at": "when the archive saw this version",
-            "data": "the post as JSON (the shape `liveblog parse` prints)",
-            "cause": "first, edit (by the publisher), source (another kind of source), "
-            "reparse (liveblog re-read the page) or import (from a web archive)",
-            "parser_version": "the liveblog version that read it",
-            "fetch_id": "the poll that saw it",
-        },
+        "description": "Every distinct version of every post, and why it exists (cause: "
+        "first, edit, source, reparse or import); an earlier version's title and text are "
+        "in its row, the current one's in blocks.",
     },
     "fetches": {
         "description": "One row per poll; the polls view reads it with an outcome in words.",
-        "columns": {
-            "status": "HTTP status (empty for a file)",
-            "error": "why the poll failed; empty if it did not",
-            "snapshot_hash": "the raw page, in snapshots",
-            "new": "posts first seen (counted over the walk)",
-            "updated": "posts edited",
-            "deleted": "posts found deleted",
-            "walk_id": "the walk of the blog's pages this poll belongs to",
-        },
+        "columns": {"walk_id": "the walk of the blog's pages it belongs to"},
     },
     "deletions": {
         "description": "Every deletion of a post, and its restoration if it came back "
         "(the post_deletions view adds the post and readable times).",
     },
     "dictionaries": {
-        "description": "The zstd dictionary posts' bodies are compressed with, trained on the "
-        "archive's own posts (a body's frame names the dictionary it needs).",
+        "description": "The zstd dictionaries posts' bodies are compressed with, trained on "
+        "the archive's own posts.",
     },
     "page_refs": {
         "description": "For each blog and address, the page later polls are stored as deltas "
-        "against (a snapshot stored whole).",
+        "against.",
     },
     "snapshots": {
         "description": "The raw bytes of every distinct page and payload by SHA-256, "
         "compressed (codec: zlib, zstd, or zstd-ref, a delta against the page named by ref). "
         "The query 'page of a poll' shows one as text.",
-        "columns": {
-            "hash": "SHA-256 of the bytes",
-            "size": "bytes before compression",
-            "compressed": "the bytes, compressed: SQL page_text(compressed, charset, codec, the "
-            "reference's compressed) gives text",
-        },
     },
     "block_seen": {"description": "When each post was last seen on a page."},
     "schedule": {
@@ -242,6 +381,15 @@ TABLES: dict[str, dict[str, Any]] = {
         "description": "Each request and response of a poll as it crossed the wire "
         "(kept for WARC export); payloads in snapshots by hash.",
     },
+}
+
+# The views, in the order the database page lists them first (before the tables).
+VIEWS: dict[str, str] = {
+    "posts": "every post, newest first",
+    "key_events": "the key events of every blog",
+    "edits": "every edit, with the words that changed",
+    "post_deletions": "every post its publisher deleted",
+    "polls": "every poll, and how it went",
 }
 
 # Canned queries. Times are compared as the archive's ISO strings (UTC, with Z).
@@ -299,14 +447,25 @@ _BROWSING: dict[str, dict[str, Any]] = {
 
 
 def metadata(name: str) -> dict[str, Any]:
-    """What Datasette says about the archive: titles, descriptions, column descriptions."""
+    """What Datasette says about the archive: titles, descriptions, column descriptions.
+
+    The database page lists its tables, all their columns each, before its views: its
+    description lists the views first, linked (our own words; no archived text)."""
+    from datasette.utils import tilde_encode
+
+    base = "/" + tilde_encode(name)
+    views = "".join(
+        f'<li><a href="{htmllib.escape(base)}/{view}">{view}</a>: {about}</li>'
+        for view, about in VIEWS.items()
+    )
     return {
         "title": TITLE,
         "description": "Live blogs archived by liveblog: every post, every edit, every poll.",
         "databases": {
             name: {
-                "description": "Start with the views: posts, key_events, edits, "
-                "post_deletions, polls. Times are UTC.",
+                "description_html": f"<p>Start with the views (times are UTC):</p>"
+                f'<ul class="bullets">{views}</ul><p>The tables below hold the archive as '
+                "it is stored.</p>",
                 "tables": {table: dict(about) for table, about in TABLES.items()},
             }
         },
@@ -360,10 +519,10 @@ def build(path: Path, *, immutable: bool = False) -> Datasette:
     path = path.absolute()
     name = database_name(path)
     files = {"immutables": [str(path)]} if immutable else {"files": [str(path)]}
-    ds = Datasette(**files, **_options(name))
+    ds = Datasette(**files, settings=SETTINGS, **_options(name))
     actual = served_name(ds, path)
     if actual != name:  # a file named like Datasette's own databases (_internal.db) is renamed
-        ds = Datasette(**files, **_options(actual))
+        ds = Datasette(**files, settings=SETTINGS, **_options(actual))
     return ds
 
 

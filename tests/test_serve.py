@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -172,6 +173,7 @@ def test_polls_say_each_outcome_in_words_newest_first(archive: Path) -> None:
 def test_views_read_through_indexes_not_whole_tables(archive: Path) -> None:
     """On a big archive the first page of a view costs what it does on a small one."""
     plans = {
+        "SELECT * FROM posts LIMIT 100": "blocks_newest",
         "SELECT * FROM key_events LIMIT 100": "blocks_key_events",
         "SELECT * FROM edits LIMIT 100": "revisions_edits",
         site.QUERIES["changed_in_the_last_hour"]["sql"]: "revisions_by_time",
@@ -522,3 +524,205 @@ def test_cookies_and_credentials_are_never_kept(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         (headers,) = conn.execute("SELECT response_headers FROM exchanges").fetchone()
     assert "SECRET" not in headers and "ETag" in headers
+
+
+# --- reading the views in Datasette (migration 017, serve's settings) --------------------------
+
+WORDS = " ".join(f"word{n}" for n in range(60))  # a long post: ~500 characters
+LONG_BEFORE = f"{WORDS} The ferry leaves at ten. {WORDS}"
+LONG_AFTER = f"{WORDS} The ferry leaves at <script>alert(1)</script> noon. {WORDS}"
+
+
+@pytest.fixture
+def long_archive(archive: Path) -> Path:
+    add_long_edit(archive)
+    return archive
+
+
+def add_long_edit(archive: Path) -> None:
+    """A long post (5) edited in one place, with markup in its new words, and a fallback
+    poll (the publisher's endpoint failed, the page answered)."""
+    now = now_utc()
+    with Archive(archive) as kept:
+        kept.save(blog(make_block(5, text=LONG_BEFORE)), now=now - timedelta(minutes=4))
+        edited = blog(make_block(5, text=LONG_AFTER, title="Ferry <b>times</b>"))
+        kept.save(edited, now=now - timedelta(minutes=3))
+        fallback = FetchInfo(url=URL + ".json", status=404, error="HTTP 404", kind="fallback")
+        kept.record_poll(fallback, blog_id=BLOG_ID, now=now - timedelta(minutes=2))
+
+
+def html_of(page: str, path: str) -> Any:
+    import lxml.html
+
+    return lxml.html.fromstring(page).xpath(path)
+
+
+def test_the_database_page_lists_the_views_before_the_tables(archive: Path) -> None:
+    (page,) = get(site.build(archive), "/archive")
+    links = [a.get("href") for a in html_of(page, "//a[@href]")]
+    views = [links.index(f"/archive/{view}") for view in site.VIEWS]
+    tables = [links.index(f"/archive/{table}") for table in ("blogs", "blocks", "fetches")]
+    assert views == sorted(views) and max(views) < min(tables)
+    assert list(site.VIEWS) == [*VIEWS]  # every view, in the README's order
+
+
+def test_posts_are_newest_first(archive: Path) -> None:
+    ds = site.build(archive)
+    assert [r["post_id"] for r in rows(ds, "posts.json")] == ["b0004", "b0003", "b0002", "b0001"]
+    page = get(ds, "/archive/posts")[0]
+    shown = [td.text_content() for td in html_of(page, "//td[contains(@class,'col-post_id')]")]
+    assert shown == ["b0004", "b0003", "b0002", "b0001"]
+
+
+def test_descriptions_leave_the_first_screen_to_the_rows(archive: Path) -> None:
+    """Above each view's rows: a description of a line or two and a few column notes."""
+    ds = site.build(archive)
+    for view in VIEWS:
+        (page,) = get(ds, f"/archive/{view}")
+        description = html_of(page, "string(//div[@class='metadata-description'])").strip()
+        notes = html_of(page, "//dl[@class='column-descriptions']/dd")
+        assert 0 < len(description) <= 260, (view, description)
+        assert len(notes) <= 3 and all(len(n.text_content()) <= 60 for n in notes), view
+    for table, about in site.TABLES.items():
+        assert len(about["description"]) <= 260, table
+        assert len(about.get("columns", {})) <= 3, table
+
+
+def test_long_texts_are_cut_with_all_of_it_one_click_away(long_archive: Path) -> None:
+    ds = site.build(long_archive)
+    (page,) = get(ds, "/archive/posts")
+    (cell,) = [
+        td
+        for td in html_of(page, "//td[contains(@class,'col-text')]")
+        if "word0" in td.text_content()
+    ]
+    assert len(cell.text_content()) <= site.CUT + 20 and "…" in cell.text_content()
+    (link,) = cell.xpath(".//a/@href")
+    assert link == "/archive/blocks/world~2Flive~2F2024~2Fmay~2F01~2Fharbour,b0005"
+    (whole,) = get(ds, link)
+    assert LONG_AFTER.replace("<", "&lt;").replace(">", "&gt;") in whole
+    # The text before the edit: on the earlier revision's own row.
+    (page,) = get(ds, "/archive/edits")
+    befores = [a.get("href") for a in html_of(page, "//td[contains(@class,'col-text_before')]//a")]
+    assert befores == ["/archive/block_revisions/world~2Flive~2F2024~2Fmay~2F01~2Fharbour,b0005,1"]
+    (earlier,) = get(ds, befores[0])
+    assert "The ferry leaves at ten." in earlier
+    # JSON keeps every text whole.
+    (post,) = [p for p in rows(ds, "posts.json") if p["post_id"] == "b0005"]
+    assert post["text"] == LONG_AFTER
+
+
+def test_edits_show_the_words_that_changed_escaped(long_archive: Path) -> None:
+    ds = site.build(long_archive)
+    edits = rows(ds, "edits.json")
+    assert [(e["post_id"], e["change"], e["latest"]) for e in edits] == [
+        ("b0005", "title and text", 1),
+        ("b0001", "text", 1),
+    ]
+    (page,) = get(ds, "/archive/edits")
+    (cell,) = html_of(page, "//td[contains(@class,'col-change')]")[:1]
+    assert [d.text_content().strip() for d in cell.xpath(".//del")] == ["Title 5", "ten."]
+    assert [i.text_content().strip() for i in cell.xpath(".//ins")] == [
+        "Ferry <b>times</b>",
+        "<script>alert(1)</script> noon.",
+    ]
+    shown = cell.text_content()
+    assert "word59 The ferry leaves at" in shown and "word7" in shown  # the words around it
+    assert "word30" not in shown  # and no more
+    assert len(shown) < 250
+    assert "<script>alert" not in page and "<b>times" not in page  # escaped, never markup
+    assert not html_of(page, "//td//script | //td//b")
+
+
+def test_a_fallback_poll_fell_back_and_did_not_fail(long_archive: Path) -> None:
+    ds = site.build(long_archive)
+    (poll,) = [p for p in rows(ds, "polls.json") if p["kind"] == "fallback"]
+    assert poll["outcome"] == "fell back: HTTP 404"
+    failed = rows(ds, "failed_polls_today.json")
+    assert [r["outcome"] for r in failed] == ["failed: HTTP 500"]
+
+
+def test_big_views_are_neither_counted_nor_given_facet_suggestions(archive: Path) -> None:
+    """At a million posts a count through an ordered view, or a facet suggestion per column,
+    costs seconds (benchmarks/scale.py): the pages of posts, key_events and polls are not
+    counted unless filtered to one blog, and no page suggests facets."""
+    ds = site.build(archive)
+    assert ds.setting("suggest_facets") is False
+    for view in VIEWS:
+        (data,) = get(ds, f"/archive/{view}.json")
+        assert data["suggested_facets"] == [], view
+        counted = data["filtered_table_rows_count"] is not None
+        assert counted is (view not in site.UNCOUNTED), view
+    (one,) = get(ds, f"/archive/posts.json?blog_id={BLOG_ID}")
+    assert one["filtered_table_rows_count"] == 4
+    (asked,) = get(ds, "/archive/posts.json?_facet=key_event")
+    assert {f["value"] for f in asked["facet_results"]["key_event"]["results"]} == {0, 1}
+    assert site.uncounted(b"_search=x", "/archive/posts.json", ds.databases) == (
+        b"_search=x&_nocount=1"
+    )
+    assert site.uncounted(b"", "/other/posts", ds.databases) == b""
+
+
+# Per view, in a real browser window of 1280x800: where its first row starts and how tall
+# its rows are (what "a row a screen tall" means), in CSS pixels.
+_ROWS = """(() => {
+  const rows = [...document.querySelectorAll("table.rows-and-columns tbody tr")];
+  const heights = rows.map(r => r.getBoundingClientRect().height);
+  return {screen: innerHeight, rows: rows.length, tallest: Math.max(...heights),
+          first: rows.length ? rows[0].getBoundingClientRect().top : null};
+})()"""
+
+
+def test_each_views_first_screen_shows_rows_in_chromium(long_archive: Path, tmp_path: Path) -> None:
+    """`liveblog serve` for real, each view opened in headless Chromium (skipped without
+    it): the first row starts within the first screen, and no row is a third of it tall
+    (before 017: the posts view's first row at 1,062 px, its long post 2,721 px tall)."""
+    from chromium import BINARY, Browser
+
+    if BINARY is None:
+        pytest.skip("no Chromium (make check-html)")
+    from conftest import start_cli
+
+    server = start_cli("serve", "--db", str(long_archive), "--port", "0")
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline().decode()
+        base = re.search(r"http://127\.0\.0\.1:\d+/archive", line)[0]  # type: ignore[index]
+        port = int(base.rsplit(":", 1)[1].split("/")[0])
+        for _ in range(100):  # the line comes when the port is bound, just before it listens
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except ConnectionRefusedError:
+                time.sleep(0.05)
+        with Browser(tmp_path / "profile") as browser:
+            for view in VIEWS:
+                seen = browser.evaluate(f"{base}/{view}", _ROWS)
+                assert seen["rows"] > 0, view
+                assert seen["first"] < seen["screen"], (view, seen)
+                assert seen["tallest"] < seen["screen"] / 3, (view, seen)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_the_bench_times_every_views_page(long_archive: Path, tmp_path: Path) -> None:
+    """benchmarks/scale.py's serve rows (run at a million posts by `make bench`), here on the
+    small archive: a row for the database page and each view, each within its target."""
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import common
+    import scale
+
+    empty = tmp_path / "empty.db"
+    Archive(empty).close()
+    before = len(common.ROWS)
+    scale.serve_pages(long_archive, empty, 5, budget=0.2)
+    rows_added = common.ROWS[before:]
+    assert [r[1].split(" page")[0] for r in rows_added] == [
+        "serve: database",
+        *(f"serve: {view}" for view in VIEWS),
+    ]
+    assert all(r[4] == "pass" for r in rows_added), rows_added
+    assert tuple(scale.SERVE_VIEWS) == VIEWS

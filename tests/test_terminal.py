@@ -414,8 +414,10 @@ def test_html_export_says_the_blogs_language_and_direction(
     opening = page.split("<head>", 1)[0]
     assert f'lang="{lang}"' in opening
     assert ('dir="rtl"' in opening) is rtl
+    # Each post says its direction: its blog's when that is right to left, else its own
+    # text's (tests/test_html_render.py checks what a browser computes from it).
     articles = page.count("<article ")
-    assert articles > 0 and page.count('dir="auto"') >= articles
+    assert articles > 0 and page.count('dir="rtl"' if rtl else 'dir="auto"') >= articles
 
 
 @pytest.mark.parametrize(

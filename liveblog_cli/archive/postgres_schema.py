@@ -17,10 +17,13 @@ from liveblog_cli.archive.schema import (
     GAP_COLUMNS,
     HOSTS_TABLE,
     LINKS_TABLE,
+    NEWEST_INDEX,
     POST_TIME,
+    POSTGRES_AT,
     SCHEDULE_DUE_INDEX,
     SCHEDULE_TABLES,
     STEPS,
+    views_017,
 )
 
 SEARCH_CONFIG = "liveblog_search"
@@ -119,19 +122,15 @@ INDEXES = [
     "CREATE INDEX revisions_edits ON block_revisions (seen_at) WHERE cause = 'edit'",
     "CREATE INDEX exchanges_by_fetch ON exchanges (fetch_id, seq)",
     SCHEDULE_DUE_INDEX,
+    NEWEST_INDEX,  # 017
 ]
 
 _POST_TIME_B = "coalesce(b.published_at, b.created_at, b.updated_at, b.first_seen_at)"
 
-# The views people query (in psql, or any client), as on SQLite (migration 007).
-_AT = "to_char(({})::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"')".format
+# The views people query (in psql, or any client), as on SQLite: key_events and
+# post_deletions as migration 007 made them; posts, edits and polls as 017 remade them.
+_AT = POSTGRES_AT
 VIEWS = [
-    f"""CREATE VIEW posts AS
-        SELECT b.blog_id, g.title AS blog, b.id AS post_id, {_AT("b.published_at")} AS published,
-          {_AT("b.updated_at")} AS updated, {_AT("b.first_seen_at")} AS first_seen,
-          b.key_event, b.pinned, b.summary, b.edits, b.deleted_at, b.title, b.text,
-          b.published_at, b.updated_at, b.first_seen_at, b.rowid AS rowid
-        FROM blocks b LEFT JOIN blogs g ON g.id = b.blog_id""",
     f"""CREATE VIEW key_events AS
         SELECT b.blog_id, g.title AS blog, b.id AS post_id,
           {_AT(_POST_TIME_B)} AS time, b.title, b.text, b.pinned, b.summary,
@@ -139,21 +138,6 @@ VIEWS = [
         FROM blocks b LEFT JOIN blogs g ON g.id = b.blog_id
         WHERE b.key_event = 1
         ORDER BY {_POST_TIME_B} DESC""",
-    f"""CREATE VIEW edits AS
-        SELECT r.blog_id, g.title AS blog, r.block_id AS post_id, r.revision,
-          {_AT("r.seen_at")} AS edited, r.seen_at AS edited_at,
-          p.title AS title_before,
-          CASE WHEN r.revision = b.revision THEN b.title ELSE r.title END AS title_after,
-          p.text AS text_before,
-          CASE WHEN r.revision = b.revision THEN b.text ELSE r.text END AS text_after,
-          r.source_format, r.fetch_id
-        FROM block_revisions r
-        LEFT JOIN block_revisions p
-          ON p.blog_id = r.blog_id AND p.block_id = r.block_id AND p.revision = r.revision - 1
-        LEFT JOIN blocks b ON b.blog_id = r.blog_id AND b.id = r.block_id
-        LEFT JOIN blogs g ON g.id = r.blog_id
-        WHERE r.cause = 'edit'
-        ORDER BY r.seen_at DESC""",
     f"""CREATE VIEW post_deletions AS
         SELECT d.blog_id, g.title AS blog, d.block_id AS post_id, b.title, b.text,
           {_AT("d.deleted_at")} AS deleted, {_AT("d.restored_at")} AS restored,
@@ -162,18 +146,7 @@ VIEWS = [
         LEFT JOIN blocks b ON b.blog_id = d.blog_id AND b.id = d.block_id
         LEFT JOIN blogs g ON g.id = d.blog_id
         ORDER BY d.deleted_at DESC""",
-    f"""CREATE VIEW polls AS
-        SELECT f.id, f.blog_id, g.title AS blog, f.url, {_AT("f.fetched_at")} AS time, f.kind,
-          f.status, CASE
-            WHEN f.error IS NOT NULL THEN 'failed: ' || f.error
-            WHEN f.status >= 400 THEN 'failed: HTTP ' || f.status
-            WHEN f.status = 304 THEN 'not modified'
-            WHEN coalesce(f.new, 0) + coalesce(f.updated, 0) + coalesce(f.deleted, 0) > 0
-              THEN 'changed'
-            ELSE 'unchanged' END AS outcome,
-          f.new, f.updated, f.deleted, f.bytes, f.fetched_at, f.elapsed, f.snapshot_hash
-        FROM fetches f LEFT JOIN blogs g ON g.id = f.blog_id
-        ORDER BY f.id DESC""",
+    *views_017(_AT),
 ]
 
 

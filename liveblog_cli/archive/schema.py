@@ -598,6 +598,98 @@ def _schedule_due_url_postgres(conn: Any) -> None:
     conn.execute(SCHEDULE_DUE_INDEX)
 
 
+# --- 017: the views as people read them ---------------------------------------------------
+
+# A time as people read it, in UTC, in each engine's SQL (the ISO strings stay beside it).
+SQLITE_AT = "strftime('%Y-%m-%d %H:%M UTC', {})".format
+POSTGRES_AT = "to_char(({})::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"')".format
+# Every post newest first across all blogs, as `posts` lists them: one index walk for the
+# first page, where a sort would read all the posts (one blog's: blocks_order).
+NEWEST_INDEX = f"CREATE INDEX blocks_newest ON blocks (({POST_TIME}))"
+_POST_TIME_OF_B = "coalesce(b.published_at, b.created_at, b.updated_at, b.first_seen_at)"
+# An edit's version of the title and text: the revision's own columns, or the post's while
+# it is the current one (an earlier version keeps its content in its revision row).
+_AFTER = "CASE WHEN r.revision = b.revision THEN b.{0} ELSE r.{0} END".format
+
+
+def views_017(at: Callable[[str], str]) -> list[str]:
+    """`posts`, `edits` and `polls` as of migration 017, one text for both engines (`at`
+    writes the engine's readable time). posts: newest first, as every other view. edits:
+    which part changed (`change`; Datasette shows the words that changed, see serve.py), and
+    whether the edit made the post as it stands now (`latest`). polls: an address that
+    failed before another answered for the same blog 'fell back', not failed."""
+    title_changed = f"coalesce(p.title, '') <> coalesce({_AFTER('title')}, '')"
+    text_changed = f"coalesce(p.text, '') <> coalesce({_AFTER('text')}, '')"
+    return [
+        f"""CREATE VIEW posts AS
+        SELECT b.blog_id, g.title AS blog, b.id AS post_id,
+          {at("b.published_at")} AS published, {at("b.updated_at")} AS updated,
+          {at("b.first_seen_at")} AS first_seen,
+          b.key_event, b.pinned, b.summary, b.edits, b.deleted_at, b.title, b.text,
+          b.published_at, b.updated_at, b.first_seen_at, b.rowid AS rowid
+        FROM blocks b LEFT JOIN blogs g ON g.id = b.blog_id
+        ORDER BY {_POST_TIME_OF_B} DESC""",
+        f"""CREATE VIEW edits AS
+        SELECT r.blog_id, g.title AS blog, r.block_id AS post_id, r.revision,
+          {at("r.seen_at")} AS edited, r.seen_at AS edited_at,
+          CASE WHEN {title_changed} AND {text_changed} THEN 'title and text'
+            WHEN {title_changed} THEN 'title'
+            WHEN {text_changed} THEN 'text'
+            ELSE 'other (flags, times, media)' END AS change,
+          p.title AS title_before, {_AFTER("title")} AS title_after,
+          p.text AS text_before, {_AFTER("text")} AS text_after,
+          r.source_format, r.fetch_id,
+          CASE WHEN r.revision = b.revision THEN 1 ELSE 0 END AS latest
+        FROM block_revisions r
+        LEFT JOIN block_revisions p
+          ON p.blog_id = r.blog_id AND p.block_id = r.block_id AND p.revision = r.revision - 1
+        LEFT JOIN blocks b ON b.blog_id = r.blog_id AND b.id = r.block_id
+        LEFT JOIN blogs g ON g.id = r.blog_id
+        WHERE r.cause = 'edit'
+        ORDER BY r.seen_at DESC""",
+        # A failure is a row with an error, as `list` counts them (an HTTP error status
+        # without one is a failure too), except a fallback: its blog was read from the next
+        # address (sync.py), so `list` does not count it either. Counts are the walk's so far.
+        f"""CREATE VIEW polls AS
+        SELECT f.id, f.blog_id, g.title AS blog, f.url, {at("f.fetched_at")} AS time, f.kind,
+          f.status, CASE
+            WHEN f.kind = 'fallback'
+              THEN 'fell back: ' || coalesce(f.error, 'HTTP ' || f.status, 'no page')
+            WHEN f.error IS NOT NULL THEN 'failed: ' || f.error
+            WHEN f.status >= 400 THEN 'failed: HTTP ' || f.status
+            WHEN f.status = 304 THEN 'not modified'
+            WHEN coalesce(f.new, 0) + coalesce(f.updated, 0) + coalesce(f.deleted, 0) > 0
+              THEN 'changed'
+            ELSE 'unchanged' END AS outcome,
+          f.new, f.updated, f.deleted, f.bytes, f.fetched_at, f.elapsed, f.snapshot_hash
+        FROM fetches f LEFT JOIN blogs g ON g.id = f.blog_id
+        ORDER BY f.id DESC""",
+    ]
+
+
+VIEWS_017 = ("posts", "edits", "polls")
+
+
+@migration("017_views_for_reading")
+def _views_for_reading(db: Database) -> None:
+    """posts newest first (through a new index), edits with what changed, polls saying
+    'fell back' (see views_017)."""
+    for view in VIEWS_017:
+        db.execute(f"DROP VIEW IF EXISTS {view}")
+    db.execute(NEWEST_INDEX)
+    for statement in views_017(SQLITE_AT):
+        db.execute(statement)
+
+
+@postgres_migration("017_views_for_reading")
+def _views_for_reading_postgres(conn: Any) -> None:
+    for view in VIEWS_017:
+        conn.execute(f"DROP VIEW IF EXISTS {view}")
+    conn.execute(NEWEST_INDEX)
+    for statement in views_017(POSTGRES_AT):
+        conn.execute(statement)
+
+
 def recount(conn: sqlite3.Connection, blog_id: str) -> int:
     """A blog's counts and first and last post, on its row, from the indexes; its posts."""
     conn.execute(
