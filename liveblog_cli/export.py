@@ -467,6 +467,7 @@ def export_atom(
     blog_id: str | None = None,
     updated: str | None = None,
     now: str = "",
+    feed_url: str | None = None,
     **_: Any,
 ) -> int:
     """An RFC 4287 feed: one entry per block, content as escaped, sanitized HTML.
@@ -493,6 +494,9 @@ def export_atom(
     out.write(f"<author><name>{_x(blog.get('publisher') or 'liveblog')}</name></author>\n")
     if safe_url(blog.get("url")):
         out.write(f'<link rel="alternate" href={quoteattr(xml_legal(blog["url"]))}/>\n')
+    if safe_url(feed_url):
+        # Only the user knows where the file will be served; feed readers want it to re-poll.
+        out.write(f'<link rel="self" href={quoteattr(xml_legal(feed_url or ""))}/>\n')
     out.write(f'<generator version="{__version__}">liveblog</generator>\n')
     count = 0
     for block in blocks:

@@ -274,3 +274,24 @@ def test_unwritable_archive_exits_74(tmp_path: Path) -> None:
     )
     assert result.returncode == 74
     assert result.stderr.decode().count("\n") == 1
+
+
+def test_an_atom_feed_says_its_language_and_where_it_lives(tmp_path: Path) -> None:
+    """xml:lang from the blog's language; rel="self" only from --feed-url (only the user knows
+    where the file will be served), which other formats and non-http addresses refuse."""
+    import dataclasses
+
+    path = archive_db(tmp_path)
+    with Archive(path) as archive:
+        archive.save(dataclasses.replace(make_blog([make_block(1)]), language="ar"))
+    feed = ["export", "test", "-f", "atom", "--db", str(path)]
+    plain = ElementTree.fromstring(run_cli(*feed).stdout)
+    assert plain.get("{http://www.w3.org/XML/1998/namespace}lang") == "ar"
+    assert not [link for link in plain.findall(f"{ATOM}link") if link.get("rel") == "self"]
+    url = "https://example.org/feeds/tall-ships.atom"
+    links = ElementTree.fromstring(run_cli(*feed, "--feed-url", url).stdout).findall(f"{ATOM}link")
+    assert [e.get("href") for e in links if e.get("rel") == "self"] == [url]
+    for args in ([*feed, "--feed-url", "javascript:alert(1)"], [*feed[:2], "--feed-url", url]):
+        refused = run_cli(*args)
+        assert refused.returncode == 2 and refused.stdout == b"", args
+        assert b"--feed-url" in refused.stderr

@@ -64,6 +64,14 @@ def export(
             help="md/html: show times in this zone (IANA name or +05:30; default UTC).",
         ),
     ] = None,
+    feed_url: Annotated[
+        str | None,
+        typer.Option(
+            "--feed-url",
+            metavar="URL",
+            help='atom: the address the feed will be published at (its rel="self" link).',
+        ),
+    ] = None,
 ) -> None:
     """Export archived posts as jsonl (default, streamed), json, csv, md, html or atom, or
     every capture as a web archive (warc, wacz).
@@ -73,9 +81,17 @@ def export(
       liveblog export mars | jq -r '.title'
       liveblog export mars -f html -o mars.html
       liveblog export --all -f wacz -o everything.wacz
+      liveblog export mars -f atom --feed-url https://example.org/mars.atom -o mars.atom
     """
     if (blog is None) == (not all_blogs):
         raise UsageError("give one BLOG, or --all")
+    if feed_url is not None:
+        if export_format is not ExportFormat.atom:
+            raise UsageError("--feed-url is for --format atom")
+        from liveblog_cli.export import safe_url
+
+        if not safe_url(feed_url):
+            raise UsageError(f"--feed-url: not an http(s) URL: {feed_url!r}")
     from liveblog_cli.archive import now_utc
     from liveblog_cli.export import WRITERS
     from liveblog_cli.model import iso_z
@@ -132,6 +148,7 @@ def export(
             context["title"] = context["title"] or (blog_id or f"{len(blogs)} live blogs")
         if export_format is ExportFormat.atom:
             context["updated"] = archive.newest_update(blog_id, **filters)
+            context["feed_url"] = feed_url
         if output_path is None:
             from liveblog_cli.output import widen_pipe
 
