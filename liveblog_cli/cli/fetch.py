@@ -294,7 +294,9 @@ def _fetch_with_progress(addresses: list[Address], run: _Setup, quiet: bool) -> 
             status.update(one_line(f"fetching {url} (page {page})"))
 
         run.sync.on_page = on_page
-        done = _reporter(run.log, quiet, say=lambda line: err.print(Text(line)))
+        # soft_wrap: the terminal wraps a long line, not Rich with newlines of its own, so a
+        # summary copied from the screen (or tmux's joined history) is one line, URL whole.
+        done = _reporter(run.log, quiet, say=lambda line: err.print(Text(line), soft_wrap=True))
         return run.sync.many(addresses, on_done=done)
 
 
