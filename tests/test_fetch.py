@@ -318,19 +318,33 @@ def test_log_file_gets_a_line_per_fetch(
 
 def test_overlapping_runs_wait_or_exit_75(server: LiveServer, tmp_path: Path) -> None:
     page = (SAMPLES / "guardian-tallships-page2.dcr.json").read_bytes()
-    server.routes["/slow"] = Reply(200, page, delay=2)
+    gate = threading.Event()  # the first run's page is held until the test lets it go
+
+    def slow(target: str, headers: dict[str, str]) -> Reply:
+        gate.wait(90)
+        return Reply(200, page)
+
+    server.routes["/slow"] = slow
     db = archive_db(tmp_path, "a")
     # All three runs are told 127.0.0.1 is a Guardian host (a page elsewhere earns no pageId).
     first = start_cli("fetch", server.url("/slow"), "--db", str(db), "--delay", "0", env=ENV)
-    deadline = time.monotonic() + 20
-    while not server.hits("/slow") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    second = fetch(db, server.url("/slow"))
-    assert second.returncode == 75, second.stderr
-    assert b"--wait" in second.stderr
-    third = fetch(db, server.url("/slow"), "--wait", "30")
-    first.communicate(timeout=60)
-    assert first.returncode == 0 and third.returncode == 0, third.stderr
+    try:
+        deadline = time.monotonic() + 60
+        while not server.hits("/slow") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # The first run holds the blog's lock for as long as its page is held, however slow
+        # the machine is: no race between the runs' start-ups.
+        second = fetch(db, server.url("/slow"))
+        assert second.returncode == 75, second.stderr
+        assert b"--wait" in second.stderr
+        third = start_cli(
+            "fetch", server.url("/slow"), "--db", str(db), *FAST, "--wait", "60", env=ENV
+        )
+    finally:
+        gate.set()
+    first.communicate(timeout=90)
+    _, third_err = third.communicate(timeout=90)
+    assert first.returncode == 0 and third.returncode == 0, third_err
     if not on_postgres(db):  # SQLite's own check of its file
         assert rows(db, "PRAGMA integrity_check") == [("ok",)]
     assert rows(db, "SELECT count(*), count(DISTINCT blog_id || id) FROM blocks") == [(3, 3)]
