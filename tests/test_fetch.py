@@ -409,6 +409,9 @@ def test_follow_prints_each_new_block_once_and_stops_when_closed(
         seen = len(server.requests)
         g.blocks[1]["elements"][0]["html"] = "<p>An edit.</p>"
         polled_after(seen)
+        seen = len(server.requests)
+        g.blocks.pop()  # the publisher deletes the oldest post
+        polled_after(seen)
         g.live = False
 
     threading.Thread(target=grow, daemon=True).start()
@@ -430,6 +433,10 @@ def test_follow_prints_each_new_block_once_and_stops_when_closed(
     assert sorted(new) == sorted(f"{n:024x}" for n in range(1, 8))
     assert len(new) == len(set(new))
     assert [r["text"] for r in lines if r["change"] == "edited"] == ["An edit."]
+    # A deletion is a line of its own: the post's id and its last text, as archived.
+    deleted = [r for r in lines if r["change"] == "deleted"]
+    assert [(r["id"], r["text"]) for r in deleted] == [(f"{1:024x}", "Post 1: something happened.")]
+    assert deleted[0]["deleted_at"]
     assert b"stopped following (closed)" in result.stderr
 
 

@@ -267,6 +267,11 @@ def test_follow_marks_edits_and_keeps_quiet_polls_quiet(tmp_path: Path) -> None:
     row = {"blog_id": "b", "change": "edited", **make_block(1).to_dict()}
     timeline({"id": "b"}, [row], view, key_panel=False, header=False)
     assert "edited" in view.file.getvalue()  # type: ignore[attr-defined]
+    gone = {"blog_id": "b", "change": "deleted", **make_block(2).to_dict()}
+    gone["deleted_at"] = "2024-05-01T12:00:00Z"
+    view = _terminal()
+    timeline({"id": "b"}, [gone], view, key_panel=False, header=False)
+    assert "✗ deleted" in view.file.getvalue()  # type: ignore[attr-defined]
     blog = GuardianBlog(PATH, [dcr_block(n) for n in range(2, 0, -1)], per_page=50)
     with LiveServer() as server:
         server.routes[PATH + ".json"] = blog.route
