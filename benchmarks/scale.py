@@ -167,6 +167,45 @@ def export_run(db: Path, limit: int | None) -> tuple[float, int, int]:
     cmd = _cli("export", "--all", "--format", "jsonl", "--db", str(db))
     if limit:
         cmd += ["--limit", str(limit)]
+    return _piped(cmd)
+
+
+# The export's floor: the same rows in the same order (the export's own query, with its
+# join and ORDER BY), read by Python's sqlite3 and written to stdout as the bytes they are
+# stored as (bodies still compressed, nothing quoted), a few hundred rows a write.
+FLOOR_COLUMNS = ", ".join(
+    f"CAST(coalesce({c}, '') AS BLOB)"
+    for c in (
+        *("b.blog_id", "b.id", "b.title", "b.text", "b.body", "b.revision", "b.edits"),
+        *("b.first_seen_at", "s.last_seen_at", "b.deleted_at"),
+    )
+)
+FLOOR = """
+import sqlite3, sys
+conn = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+cursor = conn.execute(sys.argv[2], [int(n) for n in sys.argv[3:]])
+write = sys.stdout.buffer.write
+while rows := cursor.fetchmany(256):
+    parts = []
+    for row in rows:
+        parts += row
+        parts.append(b"\\n")
+    write(b"".join(parts))
+"""
+
+
+def floor_run(db: Path, limit: int | None) -> tuple[float, int, int]:
+    """(seconds, newlines, peak memory in KB) of the export's floor (see FLOOR; its bytes
+    are the stored ones: a post's text holds newlines of its own)."""
+    from liveblog_cli.archive import Archive
+
+    with Archive(db) as archive:
+        sql, params = archive._blocks_sql(None, columns=FLOOR_COLUMNS, limit=limit)
+    return _piped([sys.executable, "-c", FLOOR, str(db), sql, *map(str, params)])
+
+
+def _piped(cmd: list[str]) -> tuple[float, int, int]:
+    """(seconds, lines, peak memory in KB) of a command whose output is read and counted."""
     t0 = time.perf_counter()
     proc, timer = _start(cmd)
     assert proc.stdout is not None
@@ -234,24 +273,39 @@ def _list(db: Path, empty: Path, label: str) -> None:
 
 
 def _export(db: Path, posts: int) -> None:
+    """The jsonl export's posts/s beside its floor's (FLOOR), the two run in turn, each with
+    its start-up (a one-post run) taken out."""
     what = "export jsonl: posts/s (start-up taken out)"
+    target = "≥ 100,000 or ≤ 1.2x floor"
     try:
         start = median_of(lambda: export_run(db, 1)[0], reps=3)
-        runs = [export_run(db, None) for _ in range(3)]
+        floor_start = median_of(lambda: floor_run(db, 1)[0], reps=3)
+        runs, floors = [], []
+        for _ in range(3):
+            runs.append(export_run(db, None))
+            floors.append(floor_run(db, None))
         small_rss = statistics.median(export_run(db, posts // 10)[2] for _ in range(3))
     except Stopped as why:
-        _missed(what, "≥ 100,000", why)
+        _missed(what, target, why)
         return
     whole = statistics.median(r[0] for r in runs)
     lines = runs[0][1]
     big_rss = statistics.median(r[2] for r in runs)
     rate = lines / max(whole - start, 1e-9)
+    floor = lines / max(statistics.median(f[0] for f in floors) - floor_start, 1e-9)
+    # The target is 100,000 posts/s, or within 1.2x of the floor where the floor itself
+    # is slower than that (a slow or busy machine).
     row(
         "scale",
         f"export jsonl, {lines:,} posts: posts/s (start-up of {ms(start)} taken out)",
-        f"{rate:,.0f}",
-        "≥ 100,000",
-        rate >= 100_000,
+        f"{rate:,.0f} ({floor / rate:.2f}x floor)",
+        target,
+        rate >= min(100_000, floor / 1.2),
+    )
+    row(
+        "scale",
+        "export floor: sqlite3 reads the same rows, writes bytes: posts/s",
+        f"{floor:,.0f}",
     )
     row("scale", "export jsonl: posts/s, whole command", f"{lines / whole:,.0f}")
     grow = (big_rss - small_rss) / 1024

@@ -18,7 +18,7 @@ from xml.sax.saxutils import quoteattr
 from liveblog_cli import __version__
 from liveblog_cli.model import is_rtl
 from liveblog_cli.output import dumps, write_jsonl
-from liveblog_cli.untrusted import csv_cell, is_xml_legal, json_inert_line, stripped, xml_legal
+from liveblog_cli.untrusted import csv_cell, is_xml_legal, json_inert_lines, stripped, xml_legal
 from liveblog_cli.words import gap_note
 
 CSV_COLUMNS = (
@@ -128,32 +128,22 @@ def export_jsonl(blocks: Iterable[dict[str, Any]], out: IO[str], **_: Any) -> in
     return write_jsonl(blocks, out)
 
 
-def export_jsonl_lines(lines: Iterable[bytes], out: IO[str], **_: Any) -> int:
-    """JSON lines already encoded (UTF-8 bytes from SQLite), made inert, written in batches."""
+def export_jsonl_chunks(chunks: Iterable[tuple[int, bytes]], out: IO[str], **_: Any) -> int:
+    """JSON lines already encoded (UTF-8 bytes from the archive, a chunk of whole lines at a
+    time: see `Archive.jsonl_chunks`), made inert, written a chunk at a time."""
     raw = getattr(out, "buffer", None)
     out.flush()
     count = 0
-    batch: list[bytes] = []
-    for line in lines:
-        batch.append(json_inert_line(line))
-        count += 1
-        if len(batch) >= 256:
-            _write_batch(batch, out, raw)
-    if batch:
-        _write_batch(batch, out, raw)
+    for lines, chunk in chunks:
+        data = json_inert_lines(chunk)
+        if raw is not None:
+            raw.write(data)
+        else:
+            out.write(data.decode("utf-8"))
+        count += lines
     if raw is not None:
         raw.flush()
     return count
-
-
-def _write_batch(batch: list[bytes], out: IO[str], raw: Any) -> None:
-    batch.append(b"")
-    data = b"\n".join(batch)
-    if raw is not None:
-        raw.write(data)
-    else:
-        out.write(data.decode("utf-8"))
-    batch.clear()
 
 
 def export_json(blocks: Iterable[dict[str, Any]], out: IO[str], **_: Any) -> int:
@@ -538,7 +528,7 @@ def export_atom(
 
 WRITERS: dict[str, Callable[..., int]] = {
     "jsonl": export_jsonl,
-    "jsonl-lines": export_jsonl_lines,
+    "jsonl-chunks": export_jsonl_chunks,
     "json": export_json,
     "csv": export_csv,
     "md": export_md,

@@ -42,6 +42,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udff
 _NOT_LXML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029]")
 _JSON_RAW_BYTES = re.compile(rb"\xc2[\x80-\x9f]|\x7f")  # the same, as UTF-8 bytes
+_C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]")  # a literal first byte: searched at memchr speed
 # Every character `spaces_plain` changes: controls (tab too) and odd spaces.
 _ODD = re.compile(f"(?P<c>[{_CONTROLS}])|[\t{_ODD_SPACES}]")
 _SEARCH_MARKS = "\x02\x03"  # set by search around matched words, never present in text
@@ -124,6 +125,17 @@ def json_inert_line(line: bytes) -> bytes:
     return line
 
 
+def json_inert_lines(chunk: bytes) -> bytes:
+    """`json_inert_line` over each line of a chunk of them. A memchr for DEL and for 0xC2
+    settles most chunks; a chunk with 0xC2 (a pound sign, a no-break space) is searched for
+    a C1 control without the alternation of `_JSON_RAW_BYTES` (0.3 ms a megabyte, not 2.5).
+    Only a chunk with something to escape is taken line by line, so each line is changed
+    exactly as it would be alone."""
+    if b"\x7f" in chunk or (b"\xc2" in chunk and _C1_BYTES.search(chunk)):
+        return b"\n".join(json_inert_line(line) for line in chunk.split(b"\n"))
+    return chunk
+
+
 def _odd(m: re.Match[str]) -> str:
     return "" if m.group("c") else " "
 
@@ -142,6 +154,7 @@ __all__ = [
     "is_xml_legal",
     "json_inert",
     "json_inert_line",
+    "json_inert_lines",
     "lxml_legal",
     "one_line",
     "spaces_plain",

@@ -106,15 +106,26 @@ class Packer:
     def unpack(self, blob: bytes) -> bytes:
         import zstandard as zstd
 
-        dict_id = zstd.get_frame_parameters(blob).dict_id
+        return self._decompressor(zstd.get_frame_parameters(blob).dict_id).decompress(blob)
+
+    def unpack_many(self, blobs: list[bytes]) -> list[bytes]:
+        """Bodies in bulk (an export): one decompressor a dictionary, kept."""
+        import zstandard as zstd
+
+        frame = zstd.get_frame_parameters
+        return [self._decompressor(frame(b).dict_id).decompress(b) for b in blobs]
+
+    def _decompressor(self, dict_id: int) -> Any:
         decompressor = self._decompressors.get(dict_id)
         if decompressor is None:
+            import zstandard as zstd
+
             if dict_id:
                 decompressor = zstd.ZstdDecompressor(dict_data=self._dictionary(dict_id))
             else:
                 decompressor = zstd.ZstdDecompressor()
             self._decompressors[dict_id] = decompressor
-        return decompressor.decompress(blob)
+        return decompressor
 
     def train(self, bodies: list[bytes]) -> bool:
         """Train the archive's body dictionary from these (once: the first save with enough

@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from liveblog_cli.archive.as_of import counts as as_of_counts
@@ -200,59 +201,43 @@ class Reading(Database):
         return newest
 
     def blocks_jsonl(self, blog_id: str | None, **filters: Any) -> Iterator[bytes]:
-        """The same rows as `blocks()`, as JSON lines of UTF-8 bytes, never decoded.
+        """The same rows as `blocks()`, as JSON lines of UTF-8 bytes, never decoded (one a
+        post, without its newline; see `jsonl_chunks`)."""
+        for _, chunk in self.jsonl_chunks(blog_id, **filters):
+            # No line holds a raw newline (JSON escapes it): the chunk splits into its lines.
+            yield from chunk[:-1].split(b"\n")
 
-        SQLite quotes the text a publisher wrote (id, title, text) as JSON; a post's body
-        holds the rest of its JSON as text already; times are ours, ISO strings that need no
-        escaping, and one blog's id is quoted once: each line is those pieces put together
-        (the export's hot path, a few microseconds a post). An engine without SQLite's
-        json_quote has them quoted here, the same way.
+    def jsonl_chunks(self, blog_id: str | None, **filters: Any) -> Iterator[tuple[int, bytes]]:
+        """The same rows as `blocks()`, as JSON lines of UTF-8 bytes (each ending in a
+        newline), about a megabyte of whole lines at a time: (lines, bytes). The export's hot
+        path, a few microseconds a post.
+
+        SQLite quotes the text a publisher wrote (id, title, text) as JSON, and puts each
+        line's pieces around the body together (its blog and id before, its text between,
+        the archive's bookkeeping after: times are ours, ISO strings). A post's body holds
+        the rest of its JSON as text already: it is decompressed a batch at a time and
+        spliced in, and each chunk is joined once, not each line. An engine without
+        SQLite's json_quote has the pieces made here, the same way.
         """
         in_sql = self.engine.name == "sqlite"
-        quote = "CAST(json_quote({}) AS BLOB)".format if in_sql else "{}".format
-        raw = "CAST({} AS BLOB)".format if in_sql else "{}".format
-        columns = ", ".join(
-            ["b.blog_id"]
-            + [quote(c) for c in ("b.id", "b.title", "coalesce(b.text, '')")]
-            + ["b.body", "b.revision", "coalesce(b.edits, 0)"]
-            + [raw(c) for c in ("b.first_seen_at", "s.last_seen_at", "b.deleted_at")]
+        sql, params = self._blocks_sql(
+            blog_id, columns=_JSONL_PIECES if in_sql else _JSONL_COLUMNS, **filters
         )
-        sql, params = self._blocks_sql(blog_id, columns=columns, **filters)
-        unpack, when, plain = self.packer.unpack, json_quote_bytes, not in_sql
-        blogs: dict[str, bytes] = {}
+        unpack_many = self.packer.unpack_many
+        rows = self.engine.tuples(sql, params)
+        if not in_sql:
+            rows = map(_jsonl_pieces, rows)
         try:
-            for row in self.engine.tuples(sql, params):
-                blog, ident, title, text, body, revision, edits, first, last, gone = row
-                if plain:
-                    ident, title, text = when(ident), when(title), when(text or "")
-                quoted = blogs.get(blog)
-                if quoted is None:
-                    quoted = blogs[blog] = b'{"blog_id":' + json_quote_bytes(blog)
-                head, _, rest = unpack(bytes(body)).partition(SEP)
-                yield b"".join(
-                    (
-                        quoted,
-                        b',"id":',
-                        ident,
-                        b',"title":',
-                        title,
-                        b",",
-                        head,
-                        b',"text":',
-                        text,
-                        b",",
-                        rest,
-                        b',"revision":%d,"edits":%d,"first_seen_at":%s,"last_seen_at":%s'
-                        b',"deleted_at":%s}'
-                        % (
-                            revision,
-                            edits,
-                            when(first),
-                            when(last),
-                            when(gone),
-                        ),
-                    )
-                )
+            while batch := list(islice(rows, _JSONL_BATCH)):
+                parts: list[bytes] = []
+                add, append = parts.extend, parts.append
+                bodies = unpack_many([bytes(row[1]) for row in batch])
+                for (head, _, text, tail), body in zip(batch, bodies, strict=True):
+                    first, _, rest = body.partition(SEP)
+                    # {head} and {tail}, opened: one line of the block's keys in order.
+                    add((head[:-1], b",", first, b',"text":', text, b",", rest, b",", tail[1:]))
+                    append(b"\n")
+                yield len(batch), b"".join(parts)
         except self.engine.errors as exc:
             raise self.engine.error(exc) from None
 
@@ -332,6 +317,39 @@ def json_quote_bytes(value: bytes | str | None) -> bytes:
             return b'"' + value + b'"'
         value = value.decode("utf-8", "surrogateescape")
     return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+# The export's lines, in pieces quoted by SQLite around each post's body (see
+# `jsonl_chunks`): its blog, id and title, and the archive's bookkeeping, each as a JSON
+# object (one function call a piece: cheaper in SQLite than `||` and json_quote), and
+# its text as a JSON string.
+_JSONL_PIECES = """
+    CAST(json_object('blog_id', b.blog_id, 'id', b.id, 'title', b.title) AS BLOB),
+    b.body,
+    CAST(json_quote(coalesce(b.text, '')) AS BLOB),
+    CAST(json_object('revision', b.revision, 'edits', coalesce(b.edits, 0),
+        'first_seen_at', b.first_seen_at, 'last_seen_at', s.last_seen_at,
+        'deleted_at', b.deleted_at) AS BLOB)
+"""
+# The same columns plain, for an engine that has the pieces made in Python.
+_JSONL_COLUMNS = (
+    "b.blog_id, b.id, b.title, coalesce(b.text, ''), b.body, b.revision, coalesce(b.edits, 0), "
+    "b.first_seen_at, s.last_seen_at, b.deleted_at"
+)
+_JSONL_BATCH = 256  # posts a chunk: about a megabyte of lines
+
+
+def _jsonl_pieces(row: tuple[Any, ...]) -> tuple[bytes, bytes, bytes, bytes]:
+    """A row of `_JSONL_COLUMNS` as the pieces `_JSONL_PIECES` makes in SQLite."""
+    blog, ident, title, text, body, revision, edits, first, last, gone = row
+    q = json_quote_bytes
+    return (
+        b'{"blog_id":%s,"id":%s,"title":%s}' % (q(blog), q(ident), q(title)),
+        body,
+        q(text),
+        b'{"revision":%d,"edits":%d,"first_seen_at":%s,"last_seen_at":%s,"deleted_at":%s}'
+        % (revision, edits, q(first), q(last), q(gone)),
+    )
 
 
 def _blog_dict(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -127,8 +127,8 @@ def export(
             filters["as_of"] = moment
         if export_format is ExportFormat.jsonl and moment is None:
             # Lines assembled by SQLite: the fast path for the format used on big archives.
-            rows: Any = archive.blocks_jsonl(blog_id, **filters)
-            writer = WRITERS["jsonl-lines"]
+            rows: Any = archive.jsonl_chunks(blog_id, **filters)
+            writer = WRITERS["jsonl-chunks"]
         else:
             rows = archive.blocks(blog_id, **filters)
             writer = WRITERS[export_format.value]
