@@ -41,7 +41,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udff
 # What lxml refuses to put in a tree (it keeps C1 controls: they are the text's business).
 _NOT_LXML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029]")
-_JSON_RAW_BYTES = re.compile(rb"\xc2[\x80-\x9f]|\x7f")  # the same, as UTF-8 bytes
+_JSON_RAW_BYTES = re.compile(rb"\xc2[\x80-\x9f]|\x7f|\xe2\x80[\xa8\xa9]")  # the same, as UTF-8
 _C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]")  # a literal first byte: searched at memchr speed
 # Every character `spaces_plain` changes: controls (tab too) and odd spaces.
 _ODD = re.compile(f"(?P<c>[{_CONTROLS}])|[\t{_ODD_SPACES}]")
@@ -117,10 +117,10 @@ def json_inert(text: str) -> str:
 
 
 def json_inert_line(line: bytes) -> bytes:
-    """`json_inert` over a UTF-8 JSON line. Every C1 control is encoded as 0xC2 0x80-0x9F:
-    one memchr-speed test settles almost every line, and only lines that hold a 0xC2 or a
-    DEL are searched further."""
-    if (b"\xc2" in line or b"\x7f" in line) and _JSON_RAW_BYTES.search(line):
+    """`json_inert` over a UTF-8 JSON line. Every C1 control is encoded as 0xC2 0x80-0x9F,
+    U+2028/U+2029 as 0xE2 0x80 0xA8/0xA9: memchr-speed tests settle almost every line, and
+    only lines that hold one of those first bytes or a DEL are searched further."""
+    if (b"\xc2" in line or b"\x7f" in line or b"\xe2\x80" in line) and _JSON_RAW_BYTES.search(line):
         return json_inert(line.decode("utf-8")).encode("utf-8")
     return line
 
@@ -131,7 +131,12 @@ def json_inert_lines(chunk: bytes) -> bytes:
     a C1 control without the alternation of `_JSON_RAW_BYTES` (0.3 ms a megabyte, not 2.5).
     Only a chunk with something to escape is taken line by line, so each line is changed
     exactly as it would be alone."""
-    if b"\x7f" in chunk or (b"\xc2" in chunk and _C1_BYTES.search(chunk)):
+    if (
+        b"\x7f" in chunk
+        or b"\xe2\x80\xa8" in chunk
+        or b"\xe2\x80\xa9" in chunk
+        or (b"\xc2" in chunk and _C1_BYTES.search(chunk))
+    ):
         return b"\n".join(json_inert_line(line) for line in chunk.split(b"\n"))
     return chunk
 

@@ -20,12 +20,11 @@ from liveblog_cli.output import write_jsonl
 from liveblog_cli.untrusted import json_inert_line, json_inert_lines
 
 # Text a publisher could write: quotes, backslashes, controls, DEL and C1 controls (which the
-# export escapes), pound signs and no-break spaces (0xC2 in UTF-8, not to be escaped). Not
-# U+2028/2029: the plain path escapes them and the fast path, as before it was chunked,
-# escapes them only in a line that also holds a C1 control or DEL (json_inert_line).
-# No NUL: a PostgreSQL archive cannot hold one in text (`make test-postgres` runs this too).
-ODD = '"\\\x01\x08\t\n\x1f\x7f\x80\x85\x9f\xa0\xa3é€😀</'
-NEITHER = "\x00\u2028\u2029"
+# export escapes), U+2028/2029 (escaped too: a JavaScript reader ends a line there), pound
+# signs and no-break spaces (0xC2 in UTF-8, not to be escaped). No NUL: a PostgreSQL archive
+# cannot hold one in text (`make test-postgres` runs this too).
+ODD = '"\\\x01\x08\t\n\x1f\x7f\x80\x85\x9f\xa0\xa3é€😀</\u2028\u2029\u2027'
+NEITHER = "\x00"
 characters = st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters=NEITHER)
 text = st.text(st.sampled_from(ODD) | characters)
 
@@ -80,6 +79,7 @@ def test_many_chunks_of_many_blogs_are_the_plain_lines(tmp_path: Path) -> None:
         for n in range(3):
             blocks = [make_block(i, text=f"Post {i} £5\u00a0— “quoted”") for i in range(300)]
             blocks[7 * n] = make_block(7 * n, text="a C1 \x85 control, a DEL \x7f")
+            blocks[100 + n] = make_block(100 + n, text="a line\u2028separator alone")
             archive.save(make_blog(blocks, blog_id=f"b/{n}"))
             blocks[3] = make_block(3, text="edited")
             archive.save(make_blog(blocks[1:], blog_id=f"b/{n}"), complete=True)
@@ -89,6 +89,7 @@ def test_many_chunks_of_many_blogs_are_the_plain_lines(tmp_path: Path) -> None:
     fast, plain = _both(db)
     assert fast == plain
     assert b"\\u0085" in fast and b"\\u007f" in fast and b"\xc2\xa3" in fast
+    assert b"\\u2028" in fast and "\u2028".encode() not in fast
     fast, plain = _both(db, "b/1")
     assert fast == plain and fast.count(b"\n") == 300
 
