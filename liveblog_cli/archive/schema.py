@@ -524,23 +524,25 @@ def _no_secret_headers(db: Database) -> None:
     (an archive is shared, exported and served)."""
     import json
 
+    from liveblog_cli.archive.migrating import by_rowid
     from liveblog_cli.exchange import kept_headers
 
-    rows = db.execute(
-        "SELECT id, request_headers, response_headers FROM exchanges WHERE "
+    secret = (
         "lower(request_headers) LIKE '%cookie%' OR lower(response_headers) LIKE '%cookie%' "
         "OR lower(request_headers) LIKE '%authorization%' "
         "OR lower(response_headers) LIKE '%authorization%'"
-    ).fetchall()
-    for row_id, sent, received in rows:
-        db.execute(
-            "UPDATE exchanges SET request_headers = ?, response_headers = ? WHERE id = ?",
-            [
-                json.dumps(kept_headers(map(tuple, json.loads(sent))), ensure_ascii=False),
-                json.dumps(kept_headers(map(tuple, json.loads(received))), ensure_ascii=False),
-                row_id,
-            ],
-        )
+    )
+    select = "SELECT id, request_headers, response_headers FROM exchanges"
+    for rows in by_rowid(db.conn, select, where=secret):
+        for row_id, sent, received in rows:
+            db.execute(
+                "UPDATE exchanges SET request_headers = ?, response_headers = ? WHERE id = ?",
+                [
+                    json.dumps(kept_headers(map(tuple, json.loads(sent))), ensure_ascii=False),
+                    json.dumps(kept_headers(map(tuple, json.loads(received))), ensure_ascii=False),
+                    row_id,
+                ],
+            )
 
 
 @migration("013_schedule")
