@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 BATCH = 2000  # rows read, repacked and written at a time
@@ -38,7 +38,9 @@ def upgrade(conn: sqlite3.Connection) -> None:
     the upgrade left much of it empty."""
     from liveblog_cli.archive import schema
 
-    with _terminal_progress() as on_rows:
+    # A new file (every step pending, nothing to move) shows no bar: a scratch archive is
+    # made while a command's own bar is on the screen (reparse).
+    with _terminal_progress(bool(schema.applied(conn))) as on_rows:
         if on_rows is not None:
             _watching.append(on_rows)
         try:
@@ -75,13 +77,19 @@ def compact(conn: sqlite3.Connection, *, share: float = COMPACT_SHARE) -> bool:
 
 
 @contextmanager
-def _terminal_progress() -> Iterator[Progress | None]:
-    if not sys.stderr.isatty():
+def _terminal_progress(wanted: bool) -> Iterator[Progress | None]:
+    if not wanted or not sys.stderr.isatty():
         yield None
         return
+    from rich.errors import LiveError
+
     from liveblog_cli.cli.common import progress
 
-    with progress("upgrading the archive") as on_rows:
+    with ExitStack() as stack:
+        try:
+            on_rows: Progress | None = stack.enter_context(progress("upgrading the archive"))
+        except LiveError:  # another bar is on the screen: the upgrade goes unshown
+            on_rows = None
         yield on_rows
 
 
