@@ -509,6 +509,74 @@ def bench_scale(tmp: Path, posts: int, blogs: int, plain_posts: int) -> None:
     polls(tmp)
 
 
+def old_archive(path: Path, blogs: int, per_blog: int) -> None:
+    """An archive as liveblog left it before migration 009 (each post's html and elements
+    as columns, every revision's JSON): the layout the upgrade rewrites post by post."""
+    from sqlite_utils import Database
+
+    from liveblog_cli.archive.schema import migrations
+    from liveblog_cli.parse import parse_page
+
+    old = Database(path)
+    migrations().apply(old, stop_before="009_compact_storage")
+    for n in range(blogs):
+        blog = parse_page(blog_page(n, per_blog))
+        old.execute("BEGIN")
+        old.execute(
+            "INSERT INTO blogs (id, url, title, source_format) VALUES (?, ?, ?, ?)",
+            [blog.id, blog.url, blog.title, blog.source_format],
+        )
+        for block in blog.blocks:
+            data = block.to_dict()
+            values = [data[k] for k in ("title", "created_at", "published_at", "updated_at")]
+            flags = [int(data[k]) for k in ("key_event", "pinned", "summary")]
+            content = [json.dumps(data["authors"]), data["text"], data["html"]]
+            content.append(json.dumps(data["elements"]))
+            digest = f"{zlib.crc32(json.dumps(data).encode()):064x}"
+            old.execute(
+                "INSERT INTO blocks (blog_id, id, title, created_at, published_at, updated_at, "
+                "key_event, pinned, summary, authors, text, html, elements, content_hash, "
+                "revision, first_seen_at, source_format) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,'2026-01-01T00:00:00Z',?)",
+                [blog.id, block.id, *values, *flags, *content, digest, blog.source_format],
+            )
+            old.execute(
+                "INSERT INTO block_revisions (blog_id, block_id, revision, content_hash, "
+                "seen_at, data, cause) VALUES (?, ?, 1, ?, '2026-01-01T00:00:00Z', ?, 'first')",
+                [blog.id, block.id, digest, json.dumps(data)],
+            )
+        old.execute("COMMIT")
+    old.close()
+
+
+def bench_upgrade(tmp: Path, posts: int, blogs: int) -> None:
+    """`list` on an archive from before migration 009: the first open upgrades it (every
+    post repacked, then the file compacted). Its peak memory, time, and the file's size."""
+    per_blog = max(1, posts // blogs)
+    posts = per_blog * blogs
+    print(f"\n3. upgrade: an archive from before 009 of {posts:,} posts", flush=True)
+    db = tmp / "old.db"
+    old_archive(db, blogs, per_blog)
+    before = file_bytes(db)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        _cli("list", "--db", str(db)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    peak = _PeakMemory(proc.pid)
+    status = proc.wait()
+    peak.stop()
+    took = time.perf_counter() - t0
+    if status != 0:
+        _missed("upgrade: peak memory", "≤ 200 MB", Stopped(f"failed (exit {status})"))
+        return
+    mb = peak.kb / 1024
+    row("scale", f"upgrade from before 009: peak memory ({posts:,} posts)", f"{mb:.0f} MB")
+    row("scale", "upgrade from before 009: seconds (VACUUM included)", f"{took:.1f} s")
+    after = file_bytes(db)
+    row("scale", "upgrade from before 009: file after / before", f"{after / before:.2f}")
+    db.unlink()
+
+
 def settings() -> tuple[int, int, int]:
     posts = int(os.environ.get("LIVEBLOG_BENCH_POSTS", "1000000"))
     blogs = int(os.environ.get("LIVEBLOG_BENCH_BLOGS", "1000"))
@@ -519,6 +587,8 @@ def settings() -> tuple[int, int, int]:
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="liveblog-scale-") as tmp:
         bench_scale(Path(tmp), *settings())
+        _, blogs, plain = settings()
+        bench_upgrade(Path(tmp), plain, max(1, blogs // 10))
     return 0
 
 

@@ -171,6 +171,9 @@ def _compare(
         Archive(Path(tmp) / "replay.db") as scratch,
     ):
         with scratch.transaction():
+            # The archive's own dictionary: the replayed posts are packed as the archive
+            # packs them (and unpacked just after), none is trained for each blog.
+            scratch.packer.adopt(archive.packer.dictionary())
             for page in _replayed(archive, blog_id, report, on_page):
                 scratch.derive_page(
                     page.walk,

@@ -308,6 +308,61 @@ def test_reparse_of_an_intact_archive_changes_nothing_and_mends_a_damaged_row(
     assert json.loads(found.stdout) == []  # the search index follows the mended row
 
 
+def test_a_reparse_packs_with_the_archive_dictionary_and_trains_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reparse replays each blog into a scratch archive with its archive's dictionary:
+    no dictionary is trained per blog, and what it writes is byte for byte what a reparse
+    that trained one wrote (every stored body decodes)."""
+    import sqlite3
+    import sys
+
+    import zstandard
+
+    from liveblog_cli.archive.packing import TRAIN_AFTER, Packer
+    from liveblog_cli.reparse import reparse_blog
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from generate import guardian_dcr_bytes
+
+    page = guardian_dcr_bytes(TRAIN_AFTER + 100, seed=5)
+    db = archive_db(tmp_path, "a")
+    sqlite_only(db)
+    with Archive(db) as archive:
+        blog = parse_page(page)
+        archive.save(blog, raw=page)
+    damaged = [b.id for b in blog.blocks[::50]]
+    for block_id in damaged:
+        sql_write(db, "UPDATE blocks SET text = 'damaged by hand' WHERE id = ?", block_id)
+    trained_again = tmp_path / "trained.db"
+    with sqlite3.connect(db) as src, sqlite3.connect(trained_again) as dst:
+        src.backup(dst)
+    trained = []
+    train = zstandard.train_dictionary
+    monkeypatch.setattr(zstandard, "train_dictionary", lambda *a: trained.append(1) or train(*a))
+    with Archive(db) as archive:
+        report = reparse_blog(archive, blog.id)
+    assert trained == []
+    assert sorted(c.block_id for c in report.corrections) == sorted(damaged)
+    with monkeypatch.context() as before:  # as reparse was: each scratch archive trains
+        before.setattr(Packer, "adopt", lambda self, dictionary: None)
+        with Archive(trained_again) as archive:
+            reparse_blog(archive, blog.id)
+    assert trained == [1]
+    stored = (
+        "SELECT id, title, text, body, content_hash, revision FROM blocks ORDER BY id",
+        "SELECT block_id, revision, cause, title, text, body FROM block_revisions "
+        "ORDER BY block_id, revision",
+    )
+    for query in stored:
+        assert rows(db, query) == rows(trained_again, query)
+    with Archive(db) as archive:
+        mended = {b["id"]: b for b in archive.blocks(blog.id)}
+    assert {k: mended[k]["text"] for k in damaged} == {
+        b.id: b.text for b in blog.blocks if b.id in damaged
+    }
+
+
 def test_a_reparse_keeps_the_blog_counts_that_list_shows(tmp_path: Path) -> None:
     """Posts a reparse adds, or makes key events, are counted on the blog's row, where `list`
     reads its counts: the same numbers as counting the posts themselves."""

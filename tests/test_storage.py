@@ -5,6 +5,7 @@ pages."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -340,3 +341,188 @@ def test_search_ranks_the_recent_matches_best_first(tmp_path: Path) -> None:
     assert set(order) == {"b0001", "b0002", "b0003", "b0005"}
     assert "b0005" not in without and len(without) == 3
     assert both == ["b0005"]
+
+
+def _archive_before_009(db: str, posts: int, *, edited_every: int = 5) -> dict[str, list[Block]]:
+    """An SQLite archive as liveblog left it before migration 009 (content in blocks'
+    html/elements and in every revision's JSON): `posts` posts in two blogs, every
+    `edited_every`th edited once. Each post's versions, oldest first, by id."""
+    from sqlite_utils import Database
+
+    from liveblog_cli.archive.schema import migrations
+
+    old = Database(db)
+    migrations().apply(old, stop_before="009_compact_storage")
+    old.execute("BEGIN")
+    versions: dict[str, list[Block]] = {}
+    blogs = ("test/live/2024/may/01/one", "test/live/2024/may/01/two")
+    for blog in blogs:
+        old.execute(
+            "INSERT INTO blogs (id, url, title, source_format) VALUES (?, ?, 'A blog', 'test')",
+            [blog, f"https://news.example.org/{blog}"],
+        )
+    for n in range(posts):
+        blog = blogs[n % 2]
+        words = " ".join(f"word{(n * 7 + k) % 97}" for k in range(60))
+        first = make_block(n, text=f"Post {n} first says {words}.")
+        # As a real post's: its html and typed elements several times its text's size.
+        first.html = "".join(f'<p class="para" data-n="{k}">{words}</p>' for k in range(4))
+        first.elements *= 4
+        chain = [first]
+        if n % edited_every == 0:
+            later = make_block(n, text=f"Post {n} now says {words}.")
+            later.html = first.html + "<p>Update.</p>"
+            later.elements = [*first.elements, Element("image", url=f"https://m.example/{n}")]
+            chain.append(later)
+        versions[f"{blog}/{first.id}"] = chain
+        data = chain[-1].to_dict()
+        old.execute(
+            "INSERT INTO blocks (blog_id, id, title, created_at, published_at, updated_at, "
+            "key_event, pinned, summary, authors, text, html, elements, content_hash, revision, "
+            "edits, richness, source_format, first_seen_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                blog,
+                first.id,
+                data["title"],
+                data["created_at"],
+                data["published_at"],
+                data["updated_at"],
+                0,
+                0,
+                0,
+                "[]",
+                data["text"],
+                data["html"],
+                json.dumps(data["elements"]),
+                f"{n:064x}",
+                len(chain),
+                len(chain) - 1,
+                1,
+                "test",
+                "2024-05-01T09:00:00Z",
+            ],
+        )
+        for revision, block in enumerate(chain, 1):
+            old.execute(
+                "INSERT INTO block_revisions (blog_id, block_id, revision, content_hash, "
+                "seen_at, data, cause) VALUES (?,?,?,?,?,?,?)",
+                [
+                    blog,
+                    block.id,
+                    revision,
+                    f"{n:063x}{revision}",
+                    "2024-05-01T09:00:00Z",
+                    json.dumps(block.to_dict()),
+                    "first" if revision == 1 else "edit",
+                ],
+            )
+    old.execute("COMMIT")
+    old.close()
+    return versions
+
+
+def _copy(source: str | Path, target: str | Path) -> None:
+    with (
+        contextlib.closing(sqlite3.connect(source)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+
+
+def _holds_exactly(archive: Archive, versions: dict[str, list[Block]]) -> None:
+    """Every post as it stands, and every revision of it, as the versions say."""
+    seen = 0
+    for blog in ("test/live/2024/may/01/one", "test/live/2024/may/01/two"):
+        for post in archive.blocks(blog):
+            chain = versions[f"{blog}/{post['id']}"]
+            want = chain[-1].to_dict()
+            assert {k: post[k] for k in want} == want
+            revisions = archive.revisions(blog, post["id"])
+            assert [r["data"] for r in revisions] == [b.to_dict() for b in chain]
+            seen += 1
+    assert seen == len(versions)
+
+
+def test_an_old_archive_migrates_in_batches_and_is_compacted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 009 repacks posts and revisions a batch at a time (memory flat at any size;
+    here batches of 50 and a dictionary sample of 300 among 1,200 posts): every post and
+    revision comes through, the export is byte for byte the one a single batch gives, and
+    the file, left a third empty by the rewrite, is compacted (VACUUM) afterwards."""
+    from conftest import run_cli
+
+    from liveblog_cli.archive import migrating
+
+    whole = str(tmp_path / "whole.db")
+    sqlite_only(whole)
+    versions = _archive_before_009(whole, 1200)
+    batched = str(tmp_path / "batched.db")
+    _copy(whole, batched)
+    with Archive(whole):  # one batch, every post a sample (as before batches)
+        pass
+    monkeypatch.setattr(migrating, "BATCH", 50)
+    monkeypatch.setattr(migrating, "SAMPLE", 300)
+    old_size = Path(batched).stat().st_size
+    with Archive(batched) as archive:
+        _holds_exactly(archive, versions)
+    with contextlib.closing(sqlite3.connect(batched)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        pages, free = (
+            conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "freelist_count")
+        )
+        assert free < pages / 20, (pages, free)
+        assert conn.execute("SELECT count(*) FROM dictionaries").fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM block_revisions WHERE body IS NULL").fetchone()[
+            0
+        ] == len(versions)  # the current revision's content is its post's
+    assert Path(batched).stat().st_size < old_size / 2
+    exports = [run_cli("export", "--all", "--db", db) for db in (whole, batched)]
+    assert [e.returncode for e in exports] == [0, 0]
+    assert exports[0].stdout == exports[1].stdout
+    assert exports[0].stdout.count(b"\n") == len(versions)
+
+
+def test_sigkill_during_a_migration_leaves_before_or_after(tmp_path: Path) -> None:
+    """Kill `liveblog list` while it upgrades a 2,000-post archive from before migration
+    009 (the repacking, then the VACUUM): the file is whole every time, and either not
+    upgraded at all or upgraded with every post; the next open finishes the work."""
+    import random
+    import signal
+    import time
+
+    from conftest import start_cli
+
+    from liveblog_cli.archive.schema import STEPS, applied
+
+    db = str(tmp_path / "old.db")
+    sqlite_only(db)
+    versions = _archive_before_009(db, 2000)
+    pristine = tmp_path / "pristine.db"
+    _copy(db, pristine)
+    names = [name for name, _ in STEPS]
+    before = names[: names.index("009_compact_storage")]
+    # How long an upgrade takes, to aim the kills inside it.
+    t0 = time.monotonic()
+    start_cli("list", "--db", db, quiet=True).wait(timeout=120)
+    span = time.monotonic() - t0
+    rng = random.Random(3)
+    outcomes = []
+    for _ in range(3):
+        Path(db).unlink()
+        for extra in ("-wal", "-shm"):
+            Path(db + extra).unlink(missing_ok=True)
+        _copy(pristine, db)
+        proc = start_cli("list", "--db", db, quiet=True)
+        time.sleep(rng.uniform(0.1, span))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        with contextlib.closing(sqlite3.connect(db)) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            done = applied(conn)
+        assert done in (before, names), f"a mix of before and after: {done}"
+        outcomes.append(done == names)
+        with Archive(db) as archive:  # upgrades what was not, compacts what was not
+            _holds_exactly(archive, versions)
+    assert not all(outcomes), "a kill should land inside the upgrade at least once"

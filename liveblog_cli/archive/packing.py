@@ -70,6 +70,7 @@ class Packer:
         self._decompressors: dict[int, Any] = {}
         self._compressor: Any = None
         self._pages: dict[str, bytes] = {}  # reference hash -> page bytes (a few, the last)
+        self._learns = True  # trains a dictionary of its own (see `adopt`)
 
     # --- bodies -----------------------------------------------------------------------------
 
@@ -99,6 +100,27 @@ class Packer:
                     level=LEVEL, dict_data=self._dictionary(row[0])
                 )
         return self._compressor
+
+    def dictionary(self) -> tuple[int, bytes] | None:
+        """The archive's body dictionary, the one bodies are packed with now: (id, bytes)."""
+        row = self.conn.execute(
+            "SELECT id, data FROM dictionaries WHERE kind = 'body' ORDER BY rowid DESC LIMIT 1"
+        ).fetchone()
+        return (int(row[0]), bytes(row[1])) if row else None
+
+    def adopt(self, dictionary: tuple[int, bytes] | None) -> None:
+        """Pack bodies with another archive's dictionary (`dictionary()` of its packer), or
+        with none, and never train one: a scratch archive that replays a blog to compare it
+        with its archive (reparse) would otherwise learn a dictionary per blog, to be thrown
+        away with it."""
+        self._learns = False
+        if dictionary is not None:
+            self.conn.execute(
+                "INSERT INTO dictionaries (id, kind, data) VALUES (?, 'body', ?) "
+                "ON CONFLICT (id) DO NOTHING",
+                [dictionary[0], dictionary[1]],
+            )
+        self._compressor = None
 
     def pack(self, body: bytes) -> bytes:
         return self._body_compressor().compress(body)
@@ -131,7 +153,7 @@ class Packer:
         """Train the archive's body dictionary from these (once: the first save with enough
         posts); later bodies compress against it. False when there is not enough to learn
         from, or a dictionary exists."""
-        if len(bodies) < TRAIN_AFTER:
+        if len(bodies) < TRAIN_AFTER or not self._learns:
             return False
         if self.conn.execute("SELECT 1 FROM dictionaries WHERE kind = 'body'").fetchone():
             return False

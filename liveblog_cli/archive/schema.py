@@ -355,38 +355,36 @@ def _compact(db: Database) -> None:
     run("ALTER TABLE blocks ADD COLUMN body BLOB")
     for column in ("title TEXT", "text TEXT", "body BLOB"):
         run(f"ALTER TABLE block_revisions ADD COLUMN {column}")
+    # Read, packed and written a batch at a time (memory stays flat at any size): the
+    # dictionary is trained on a sample spread over the posts, then every post is packed.
+    from liveblog_cli.archive.migrating import by_rowid, done_of, spread
+
     packer = Packer(conn)
-    current = conn.execute(
-        "SELECT rowid, id, created_at, published_at, updated_at, key_event, pinned, summary, "
-        "authors, html, elements FROM blocks"
-    ).fetchall()
-    bodies = []
-    for row in current:
-        data = {
-            "created_at": row[2],
-            "published_at": row[3],
-            "updated_at": row[4],
-            "key_event": bool(row[5]),
-            "pinned": bool(row[6]),
-            "summary": bool(row[7]),
-            "authors": json.loads(row[8] or "[]"),
-            "html": row[9],
-            "elements": json.loads(row[10] or "[]"),
-        }
-        bodies.append((row[0], body_of(data)))
-    packer.train([b for _, b in bodies])
-    for rowid, body in bodies:
-        run("UPDATE blocks SET body = ? WHERE rowid = ?", [packer.pack(body), rowid])
-    older = conn.execute(
-        "SELECT r.rowid, r.data FROM block_revisions r JOIN blocks b "
-        "ON b.blog_id = r.blog_id AND b.id = r.block_id WHERE r.revision < b.revision"
-    ).fetchall()
-    for rowid, raw in older:
-        data = json.loads(raw)
-        run(
-            "UPDATE block_revisions SET title = ?, text = ?, body = ? WHERE rowid = ?",
-            [data.get("title"), data.get("text") or "", packer.pack(body_of(data)), rowid],
+    columns = "id, created_at, published_at, updated_at, key_event, pinned, summary, authors"
+    current_sql = f"SELECT rowid, {columns}, html, elements FROM blocks"
+    packer.train([_body_of_row(row) for row in spread(conn, "blocks", current_sql)])
+    posts = done_of(conn, "blocks")
+    for rows in by_rowid(conn, current_sql):
+        conn.executemany(
+            "UPDATE blocks SET body = ? WHERE rowid = ?",
+            [(packer.pack(_body_of_row(row)), row[0]) for row in rows],
         )
+        posts(rows[-1][0])
+    revisions = done_of(conn, "block_revisions")
+    older_sql = (
+        "SELECT r.rowid, r.data FROM block_revisions r JOIN blocks b "
+        "ON b.blog_id = r.blog_id AND b.id = r.block_id"
+    )
+    for rows in by_rowid(conn, older_sql, alias="r", where="r.revision < b.revision"):
+        updates = []
+        for rowid, raw in rows:
+            data = json.loads(raw)
+            title, text = data.get("title"), data.get("text") or ""
+            updates.append((title, text, packer.pack(body_of(data)), rowid))
+        conn.executemany(
+            "UPDATE block_revisions SET title = ?, text = ?, body = ? WHERE rowid = ?", updates
+        )
+        revisions(rows[-1][0])
     run("DROP VIEW edits")
     run("ALTER TABLE block_revisions DROP COLUMN data")
     _edits_view(db)
@@ -401,6 +399,24 @@ def _compact(db: Database) -> None:
         "CREATE INDEX blocks_state ON blocks (blog_id, id, content_hash, revision, deleted_at, "
         "richness, source_format, edits)"
     )
+
+
+def _body_of_row(row: tuple[Any, ...]) -> bytes:
+    """A post's body from its columns before migration 009 (rowid and id first)."""
+    from liveblog_cli.archive.packing import body_of
+
+    data = {
+        "created_at": row[2],
+        "published_at": row[3],
+        "updated_at": row[4],
+        "key_event": bool(row[5]),
+        "pinned": bool(row[6]),
+        "summary": bool(row[7]),
+        "authors": json.loads(row[8] or "[]"),
+        "html": row[9],
+        "elements": json.loads(row[10] or "[]"),
+    }
+    return body_of(data)
 
 
 def _edits_view(db: Database) -> None:
@@ -508,23 +524,25 @@ def _no_secret_headers(db: Database) -> None:
     (an archive is shared, exported and served)."""
     import json
 
+    from liveblog_cli.archive.migrating import by_rowid
     from liveblog_cli.exchange import kept_headers
 
-    rows = db.execute(
-        "SELECT id, request_headers, response_headers FROM exchanges WHERE "
+    secret = (
         "lower(request_headers) LIKE '%cookie%' OR lower(response_headers) LIKE '%cookie%' "
         "OR lower(request_headers) LIKE '%authorization%' "
         "OR lower(response_headers) LIKE '%authorization%'"
-    ).fetchall()
-    for row_id, sent, received in rows:
-        db.execute(
-            "UPDATE exchanges SET request_headers = ?, response_headers = ? WHERE id = ?",
-            [
-                json.dumps(kept_headers(map(tuple, json.loads(sent))), ensure_ascii=False),
-                json.dumps(kept_headers(map(tuple, json.loads(received))), ensure_ascii=False),
-                row_id,
-            ],
-        )
+    )
+    select = "SELECT id, request_headers, response_headers FROM exchanges"
+    for rows in by_rowid(db.conn, select, where=secret):
+        for row_id, sent, received in rows:
+            db.execute(
+                "UPDATE exchanges SET request_headers = ?, response_headers = ? WHERE id = ?",
+                [
+                    json.dumps(kept_headers(map(tuple, json.loads(sent))), ensure_ascii=False),
+                    json.dumps(kept_headers(map(tuple, json.loads(received))), ensure_ascii=False),
+                    row_id,
+                ],
+            )
 
 
 @migration("013_schedule")

@@ -4,7 +4,7 @@ What is SQLite's own: opening (WAL, a busy timeout, read-only media reopened imm
 `BEGIN IMMEDIATE` (writers queue instead of failing; one writer at a time, so a blog needs
 no lock of its own inside a transaction), FTS5 search, JSON lines built by SQLite for the
 export's hot path, file locks beside the archive for a blog being fetched, and the schema's
-migrations (archive/schema.py).
+migrations (archive/schema.py, run by archive/migrating.py).
 """
 
 from __future__ import annotations
@@ -116,14 +116,9 @@ class SQLite:
             self.newer = newer[-1]
             return
         if schema.pending(self.conn):
-            self.begin()
-            try:
-                schema.apply(self.conn)
-                self.conn.execute("COMMIT")
-            except BaseException:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                raise
+            from liveblog_cli.archive.migrating import upgrade
+
+            upgrade(self.conn)
 
     # --- statements --------------------------------------------------------------------------
 
