@@ -34,7 +34,7 @@ from common import ROWS, machine, paired_commands, row, versions  # noqa: E402
 from engines import bench_engines  # noqa: E402
 from generate import guardian_dcr  # noqa: E402
 from parse_bench import bench_parse  # noqa: E402
-from scale import bench_scale, settings  # noqa: E402
+from scale import bench_scale, bench_upgrade, settings  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PYTHON_PASS = [sys.executable, "-c", "pass"]
@@ -181,6 +181,7 @@ def main() -> int:
             bench_parse(quick=args.quick)
         if "scale" in chosen:
             bench_scale(Path(tmp), posts, blogs, plain)
+            bench_upgrade(Path(tmp), plain, max(1, blogs // 10))
         if "startup" in chosen:
             bench_startup(Path(tmp))
         if "fetch" in chosen:
