@@ -169,6 +169,10 @@ def test_typed_reading_as_the_readers(
         lambda t: t.replace('"elements":', '"elements": null, "elements":', 1),
         lambda t: t.replace('"html":', '"html": "\\ud83d", "html":', 1),
         lambda t: t.replace('"blockCreatedOn":', '"blockCreatedOn": 1e400, "blockCreatedOn":', 1),
+        lambda t: t.replace('{"', '{"data": {"language": "fr"}, "', 1),
+        lambda t: t.replace('{"', '{"data": 5, "', 1),
+        lambda t: t.replace('"keyEvents"', '"key\\u0045vents"'),  # read the long way
+        lambda t: t.replace('"keyEvents"', '"keyEventsX"'),
     ],
 )
 def test_typed_reading_of_edited_pages(edit: Any) -> None:

@@ -216,14 +216,18 @@ def _bounded(blog: LiveBlog) -> LiveBlog:
     return blog
 
 
+_TypedReader = tuple[bytes, Callable[[bytes], Any], Callable[[Any, str | None], Any]]
+
+
 @functools.cache
-def _typed_readers() -> tuple[tuple[Callable[[bytes], Any], Callable[[Any, str | None], Any]], ...]:
-    """The JSON readers' typed readings (`Source.typed`), in the registry's order: a decoder
-    of the page's bytes into the reader's Struct, and the reader of that Struct."""
+def _typed_readers() -> tuple[_TypedReader, ...]:
+    """The JSON readers' typed readings (`Source.typed`), in the registry's order: the bytes
+    a page must hold, a decoder of its bytes into the reader's Struct, and the reader of
+    that Struct."""
     import msgspec
 
     return tuple(
-        (msgspec.json.Decoder(s.typed[0]).decode, s.typed[1])
+        (s.typed[0], msgspec.json.Decoder(s.typed[1]).decode, s.typed[2])
         for s in _readers("json")
         if s.typed is not None
     )
@@ -235,7 +239,9 @@ def _read_typed(doc: Doc) -> LiveBlog | None:
     the UTF-8 the decoder reads."""
     if doc.raw is None:
         return None
-    for decoder, read in _typed_readers():
+    for marker, decoder, read in _typed_readers():
+        if doc.raw.find(marker) < 0:
+            continue
         try:
             value = decoder(doc.raw)
         except Exception:  # msgspec.ValidationError or DecodeError: the readers decide

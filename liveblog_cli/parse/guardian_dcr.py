@@ -627,6 +627,14 @@ def _typed_ids(raw_blocks: list[TypedBlock]) -> frozenset[str]:
     return frozenset(i for i in (as_str(b.id) for b in raw_blocks) if i)
 
 
+class TypedLanguage(msgspec.Struct):
+    """A JSON object's keys that may say the page's language (parse/language.py)."""
+
+    lang: Any = None
+    language: Any = None
+    inLanguage: Any = None
+
+
 class TypedPayload(msgspec.Struct):
     """The keys of a DCR payload the readers read, and those that would make another reader
     (the Content API's, before this one) claim the page."""
@@ -655,7 +663,7 @@ class TypedPayload(msgspec.Struct):
     lang: Any = None
     language: Any = None
     inLanguage: Any = None
-    data: Any = None
+    data: TypedLanguage | None = None
 
 
 def _typed_live(doc: TypedPayload) -> bool:
@@ -733,9 +741,12 @@ def parse_typed(doc: TypedPayload, url: str | None) -> LiveBlog | None:
         body_ids=[i for i in (as_str(b.id) for b in body) if i],
     )
     if blog.language is None:
+        data = doc.data
         blog.language = json_language(
             {"lang": doc.lang, "language": doc.language, "inLanguage": doc.inLanguage},
-            doc.data,
+            None
+            if data is None
+            else {"lang": data.lang, "language": data.language, "inLanguage": data.inLanguage},
         )
     return blog
 
@@ -790,7 +801,9 @@ DCR = Source(
     # what the payload says it is rather than as unknown JSON.
     sniff=lambda doc: dcr_verdict(doc.json) is not None,
     read=lambda doc: parse_dcr(doc.json, doc.url),
-    typed=(TypedPayload, parse_typed),
+    # Live-blog payloads list their key events; the rest are read as before. (A page
+    # without the key's name is not decoded twice: that would cost the other JSON pages.)
+    typed=(b'"keyEvents"', TypedPayload, parse_typed),
     plan=plan,
     hosts=Reach.guardian_aliases,
 )
