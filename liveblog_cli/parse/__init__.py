@@ -13,6 +13,8 @@ posts embeds (named in its error) in embeds.py, and one module per publisher or 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 from liveblog_cli.errors import ParseError
 from liveblog_cli.model import LiveBlog, qualified_blog_id
@@ -214,9 +216,48 @@ def _bounded(blog: LiveBlog) -> LiveBlog:
     return blog
 
 
+_TypedReader = tuple[bytes, Callable[[bytes], Any], Callable[[Any, str | None], Any]]
+
+
+@functools.cache
+def _typed_readers() -> tuple[_TypedReader, ...]:
+    """The JSON readers' typed readings (`Source.typed`), in the registry's order: the bytes
+    a page must hold, a decoder of its bytes into the reader's Struct, and the reader of
+    that Struct."""
+    import msgspec
+
+    return tuple(
+        (s.typed[0], msgspec.json.Decoder(s.typed[1]).decode, s.typed[2])
+        for s in _readers("json")
+        if s.typed is not None
+    )
+
+
+def _read_typed(doc: Doc) -> LiveBlog | None:
+    """The blog a typed reading gives (the one the readers would give from the decoded
+    value, for less: see `Source.typed`); None when none is sure, or the page's bytes are not
+    the UTF-8 the decoder reads."""
+    if doc.raw is None:
+        return None
+    for marker, decoder, read in _typed_readers():
+        if doc.raw.find(marker) < 0:
+            continue
+        try:
+            value = decoder(doc.raw)
+        except Exception:  # msgspec.ValidationError or DecodeError: the readers decide
+            continue
+        blog = read(value, doc.url)
+        if blog is not None:
+            return blog
+    return None
+
+
 def _parse_json(doc: Doc) -> LiveBlog:
     from json import JSONDecodeError
 
+    blog = _read_typed(doc)
+    if blog is not None:
+        return blog
     try:
         doc.json  # noqa: B018 (decoded here so that invalid JSON says why)
     except JSONDecodeError as exc:

@@ -18,7 +18,7 @@ from liveblog_cli.model import Block, Element, LiveBlog, merge_blocks, newest_fi
 from liveblog_cli.parse import guardian_dcr
 from liveblog_cli.parse.guardian_dcr import PUBLISHER, block_html, block_text, flag
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.page import html_fragment
+from liveblog_cli.parse.page import html_fragment, html_fragments
 from liveblog_cli.parse.source import Plan, Reach, Source
 from liveblog_cli.parse.text import clean_line, html_to_text
 from liveblog_cli.parse.typed import as_dict, as_int, as_list, as_str
@@ -143,29 +143,37 @@ def capi_element(raw: Any) -> Element:
     return Element(kind, text=html_to_text(html) or None, html=html, url=url, extra=extra)
 
 
-def _body(raw: dict[str, Any]) -> tuple[list[Element], str, str | None]:
+def _body(raw: dict[str, Any], root: Any = None) -> tuple[list[Element], str, str | None]:
     """A block's elements, text and HTML.
 
     The typed `elements` when the API gives them, else the published `bodyHtml` read as a
     rendered body. The text is the post's prose either way (image captions are the image's).
+    `root`: the `bodyHtml` parsed already (see `_parsed_bodies`).
     """
     html = as_str(raw.get("bodyHtml"))
     rendered: list[Element] = []
     if html:
-        rendered = body_elements(html_fragment(html))
+        rendered = body_elements(html_fragment(html) if root is None else root)
     typed = [capi_element(e) for e in as_list(raw.get("elements"))]
     text = block_text(rendered if html else typed)
     return typed or rendered, text, html or block_html(typed)
 
 
-def capi_block(raw: Any, contributors: dict[str, str]) -> Block | None:
-    """One body block; None without an id, or when the API says it is not published."""
+def _wanted(raw: Any) -> bool:
+    """A body block that is a post: it has an id, and the API does not say it is unpublished."""
     raw = as_dict(raw)
-    ident = as_str(raw.get("id"))
-    if not ident or flag(raw.get("published")) is False:
+    return bool(as_str(raw.get("id"))) and flag(raw.get("published")) is not False
+
+
+def capi_block(raw: Any, contributors: dict[str, str], root: Any = None) -> Block | None:
+    """One body block; None without an id, or when the API says it is not published.
+    `root`: its `bodyHtml` parsed already."""
+    if not _wanted(raw):
         return None
+    raw = as_dict(raw)
+    ident = raw["id"]
     attributes = as_dict(raw.get("attributes"))
-    elements, text, html = _body(raw)
+    elements, text, html = _body(raw, root)
     authors = [
         contributors[c]
         for c in as_list(raw.get("contributors"))
@@ -205,14 +213,37 @@ def _contributors(content: dict[str, Any]) -> dict[str, str]:
     return names
 
 
-def _standfirst(content: dict[str, Any]) -> str | None:
+def _given_standfirst(content: dict[str, Any]) -> str | None:
     fields = as_dict(content.get("fields"))
-    given = as_str(fields.get("standfirst")) or as_str(fields.get("trailText"))
+    return as_str(fields.get("standfirst")) or as_str(fields.get("trailText"))
+
+
+def _standfirst(content: dict[str, Any], root: Any = None) -> str | None:
+    given = _given_standfirst(content)
     if given:
         return html_to_text(given) or None
     main = as_dict(as_dict(content.get("blocks")).get("main"))
-    _, text, _ = _body(main) if main else ([], "", None)
+    _, text, _ = _body(main, root) if main else ([], "", None)
     return text or None
+
+
+def _parsed_bodies(raw_body: list[Any], content: dict[str, Any]) -> tuple[list[Any], Any]:
+    """The `bodyHtml` of every post (None for a block that is none or has no HTML) and of the
+    main block when the standfirst is read from it, parsed at once (`html_fragments`: the
+    trees each would be parsed into alone, for one parse instead of one per post)."""
+    markups: list[str] = []
+    where: list[int | None] = []
+    for raw in raw_body:
+        html = as_str(as_dict(raw).get("bodyHtml")) if _wanted(raw) else None
+        where.append(len(markups) if html else None)
+        if html:
+            markups.append(html)
+    main = as_dict(as_dict(content.get("blocks")).get("main"))
+    main_html = None if _given_standfirst(content) else as_str(main.get("bodyHtml"))
+    if main_html:
+        markups.append(main_html)
+    roots = html_fragments(markups)
+    return [None if i is None else roots[i] for i in where], roots[-1] if main_html else None
 
 
 def parse_capi(doc: Any, url: str | None = None) -> LiveBlog:
@@ -236,7 +267,10 @@ def parse_capi(doc: Any, url: str | None = None) -> LiveBlog:
     for selection in as_dict(blocks_doc.get("requestedBodyBlocks")).values():
         raw_body = raw_body + as_list(selection)
     names = _contributors(content)
-    blocks = merge_blocks([b for b in (capi_block(r, names) for r in raw_body) if b])
+    roots, main_root = _parsed_bodies(raw_body, content)
+    blocks = merge_blocks(
+        [b for b in (capi_block(r, names, t) for r, t in zip(raw_body, roots, strict=True)) if b]
+    )
     updated = [b.updated_at for b in blocks if b.updated_at]
     total = as_int(blocks_doc.get("totalBodyBlocks"))
     authors = list(names.values())
@@ -247,7 +281,7 @@ def parse_capi(doc: Any, url: str | None = None) -> LiveBlog:
         id=path,
         url=f"{SITE}/{path}",
         title=clean_line(as_str(fields.get("headline")) or as_str(content.get("webTitle"))) or None,
-        standfirst=_standfirst(content),
+        standfirst=_standfirst(content, main_root),
         publisher=PUBLISHER,
         is_live=flag(fields.get("liveBloggingNow")),
         published_at=parse_iso(content.get("webPublicationDate")),

@@ -39,7 +39,13 @@ def _html_language(root: Any) -> str | None:
 def _json_language(value: Any) -> str | None:
     """A JSON page's own `lang`, `language` or `inLanguage`, at its top or under `data` (as
     the BBC gives it)."""
-    places: list[Any] = [value, value.get("data")] if isinstance(value, dict) else []
+    return json_language(value, value.get("data")) if isinstance(value, dict) else None
+
+
+def json_language(top: dict[str, Any], data: Any) -> str | None:
+    """`_json_language` of a page whose top is `top` (its language keys are enough) and whose
+    `data` is `data`."""
+    places: list[Any] = [top, data]
     for place in places:
         for key in ("lang", "language", "inLanguage") if isinstance(place, dict) else ():
             if tag := language_tag(place.get(key)):

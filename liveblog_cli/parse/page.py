@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -122,6 +124,86 @@ def html_fragment(markup: str) -> Any:
         return lxml_html.Element("div")
     body.tag = "div"
     return body
+
+
+# Markup whose parse reaches beyond its own `<div>`: the page's own tags, a doctype, a
+# processing instruction, a meta tag (which may name an encoding). Such a fragment is parsed
+# alone, as `html_fragment` parses it.
+_PAGE_LEVEL = re.compile(r"<(?:/?(?:html|head|body|frameset|meta)\b|!doctype|\?)", re.I)
+
+
+def html_fragments(markups: list[str]) -> list[Any]:
+    """`[html_fragment(m) for m in markups]`, the same trees from one lxml parse.
+
+    Each parse of a fragment pays for a parser, a document and its freeing, however short
+    the fragment; a post's body is mostly a few paragraphs. So the fragments are parsed as
+    one page, each in a `<div>` of its own marked with a number no page can know, and each
+    div is handed over as that fragment's. The page's structure is checked before any is:
+    exactly one marked div per fragment and one after them, in order, as the body's only
+    children and with nothing between them. A fragment that did not end where it was put
+    (an unclosed comment, script or attribute swallowing its neighbours, a table the
+    closing `</div>` cannot leave, a stray `</div>`) breaks that, and then every fragment is
+    parsed alone. Fragments that may act on the page itself (see `_PAGE_LEVEL`), or whose
+    leading text lxml would refuse to set, are parsed alone in any case.
+    """
+    if len(markups) < 2:
+        return [html_fragment(m) for m in markups]
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    alone = [bool(_PAGE_LEVEL.search(m)) for m in markups]
+    mark = os.urandom(8).hex()
+    parts = ["<html><body>"]
+    for i, markup in enumerate(markups):
+        if not alone[i]:
+            parts.append(f'<div data-part="{mark}-{i}">{markup}</div>')
+    parts.append(f'<div data-part="{mark}-end"></div></body></html>')
+    try:
+        page = lxml_html.document_fromstring("".join(parts), parser=html_parser())
+    except (ValueError, AssertionError, IndexError, etree.ParserError):
+        return [html_fragment(m) for m in markups]
+    body = page[0] if len(page) == 1 else None
+    wanted = [f"{mark}-{i}" for i in range(len(markups)) if not alone[i]]
+    wanted.append(f"{mark}-end")
+    if (
+        body is None
+        or body.tag != "body"
+        or body.text is not None
+        or len(body) != len(wanted)
+        or any(
+            div.tag != "div" or div.tail is not None or div.get("data-part") != name
+            for div, name in zip(body, wanted, strict=True)
+        )
+    ):
+        return [html_fragment(m) for m in markups]
+    divs = iter(body)
+    out = []
+    for i, markup in enumerate(markups):
+        if alone[i]:
+            out.append(html_fragment(markup))
+            continue
+        div = next(divs)
+        del div.attrib["data-part"]
+        text = div.text
+        if text is not None and not text.strip():
+            div.text = None  # as fragment_fromstring keeps it: not at all
+        elif text is not None and not _settable(text):
+            out.append(html_fragment(markup))  # the div it makes refuses this text
+            continue
+        out.append(div)
+    return out
+
+
+def _settable(text: str) -> bool:
+    """Whether lxml lets an element's text be set to `text` (the parser keeps characters,
+    controls among them, that lxml will not let be written back)."""
+    from lxml import etree
+
+    try:
+        etree.Element("div").text = text
+    except ValueError:
+        return False
+    return True
 
 
 @functools.cache
@@ -268,6 +350,7 @@ __all__ = [
     "canonical_link",
     "collector_paused",
     "html_fragment",
+    "html_fragments",
     "html_parser",
     "ld_scripts",
     "on_page",

@@ -121,6 +121,13 @@ class Source:
     # by another (a bbc.co.uk page whose canonical link is on bbc.com); any other page is
     # named by where it came from (parse/identity.py).
     hosts: Callable[[Reach], tuple[str, ...]] | None = None
+    # A faster reading of a JSON page, tried before any reader sees its decoded value: bytes
+    # the page must hold to be tried at all, the msgspec Struct its bytes are decoded into
+    # (only the keys it reads, containers typed), and what reads it. That reader gives
+    # exactly the blog (language included) the registry's readers would give, or None when
+    # it cannot be sure (then they read it); a page the Struct does not fit (a container of
+    # another type) is read by them too.
+    typed: tuple[bytes, type, Callable[[Any, str | None], LiveBlog | None]] | None = None
 
 
 __all__ = ["Enrich", "Kind", "Plan", "Reach", "Source", "rebase"]
