@@ -412,3 +412,102 @@ def test_parser_builds_the_trees_lxml_html_built(where: str) -> None:
     assert lxml_html.tostring(
         lxml_html.fragment_fromstring(fragment, create_parent="div", parser=source.html_parser())
     ) == lxml_html.tostring(lxml_html.fragment_fromstring(fragment, create_parent="div"))
+
+
+# --- an HTML page's tree from its UTF-8 bytes, and its scans in them (issue 26) ------------
+
+# Markup and text where a str and its UTF-8 could part: declared charsets (which neither
+# parse may read), an XML declaration, BOMs, controls, non-characters, every plane.
+_PAGE_PIECES = st.sampled_from(
+    [
+        "<html>",
+        "<head>",
+        '<meta charset="utf-16">',
+        '<meta charset="iso-8859-1">',
+        '<meta http-equiv="Content-Type" content="text/html; charset=shift_jis">',
+        '<?xml version="1.0" encoding="latin-1"?>',
+        "<body>",
+        "<p>",
+        "</p>",
+        "<script>“x”</script>",
+        "<!-- ” -->",
+        "&#8220;",
+        "&#822",
+        "\ufeff",
+        "\x00",
+        "\x0c",
+        "\x1b",
+        "\ufffe",
+        "\U0010ffff",
+        "”elementId”",
+        "“_type”",
+        "_type”",
+        "é",
+        "一",
+        "\U0001f600",
+        "\ud800",
+    ]
+)
+_PAGES = st.lists(st.one_of(_PAGE_PIECES, st.text(_CHARS, max_size=4)), max_size=30).map("".join)
+
+
+def _tree_or_error(doc: object) -> str:
+    from lxml import etree
+
+    try:
+        root = doc.root  # type: ignore[attr-defined]
+    except (etree.ParserError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return etree.tostring(root, encoding="unicode")
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PAGES)
+def test_tree_from_the_bytes_is_the_tree_of_the_text(page: str) -> None:
+    """Where the parse reads a page's UTF-8 bytes instead of its text (valid UTF-8, no XML
+    declaration), lxml builds the same tree from them (or fails the same way)."""
+    from liveblog_cli.parse import _exactly_decoded
+    from liveblog_cli.parse.page import Doc
+
+    raw = page.encode("utf-8", "surrogatepass")
+    decoded = raw.decode("utf-8", errors="replace")
+    if not _exactly_decoded(raw, decoded):
+        return
+    assert decoded == page
+    assert _tree_or_error(Doc(decoded, None, html_bytes=raw)) == _tree_or_error(Doc(decoded, None))
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PAGES, st.lists(st.binary(max_size=3), max_size=3))
+def test_scraped_scans_of_the_bytes_as_of_the_text(page: str, junk: list[bytes]) -> None:
+    """The scraped-copy sniff asked of a page's UTF-8 bytes (invalid ones among them)
+    answers as asked of their decoded text."""
+    from liveblog_cli.parse import guardian_scraped as scraped
+
+    raw = page.encode("utf-8", "surrogatepass")
+    for piece in junk:
+        raw = raw[: len(raw) // 2] + piece + raw[len(raw) // 2 :]
+    decoded = raw.decode("utf-8", errors="replace")
+    assert scraped._looks_scraped_bytes(raw) == scraped.looks_scraped(decoded)
+    assert (b"&#822" in raw) == ("&#822" in decoded)
+
+
+@pytest.mark.parametrize("where", [w for w, _ in PAGES if w.endswith(".html")])
+def test_serialised_as_lxml_html_serialised(where: str) -> None:
+    """A body's markup made by lxml's serialiser called directly is what lxml.html.tostring
+    made of every element of every page (and of one with the meta it takes out)."""
+    from lxml import html as lxml_html
+
+    from liveblog_cli.parse import htmlbody
+    from liveblog_cli.parse.page import html_parser
+
+    page = lxml_html.document_fromstring(
+        _path(where).read_bytes(), parser=html_parser(huge_tree=True)
+    )
+    extra = lxml_html.fragment_fromstring(
+        '<div><meta http-equiv="Content-Type" content="text/html"><p>a</p>'
+        '<meta http-equiv="content-type" content="x"></div>'
+    )
+    for element in [*page.iter(), *extra.iter()]:
+        expected = lxml_html.tostring(element, encoding="unicode", with_tail=False)
+        assert htmlbody._html(element) == expected

@@ -23,7 +23,12 @@ class Doc:
     built once, on first use, and shared by every reader that looks."""
 
     def __init__(
-        self, text: str | Callable[[], str], url: str | None, *, raw: bytes | None = None
+        self,
+        text: str | Callable[[], str],
+        url: str | None,
+        *,
+        raw: bytes | None = None,
+        html_bytes: bytes | None = None,
     ) -> None:
         # The text, or how to decode it when a reader first asks (a JSON page's readers
         # mostly read its decoded JSON value, never its text).
@@ -32,6 +37,9 @@ class Doc:
         # The UTF-8 bytes `text` was decoded from (leading whitespace and all), when it was:
         # a JSON decoder reads them as they are rather than the text encoded back to UTF-8.
         self.raw = raw
+        # The same for an HTML page, given only when `text` is exactly their decoding (valid
+        # UTF-8, nothing replaced): its tree is parsed from them (see `root`).
+        self.html_bytes = html_bytes
         self._made: dict[str, Any] = {}
 
     @property
@@ -57,6 +65,14 @@ class Doc:
         from lxml import html as lxml_html
 
         # huge_tree: deeply nested or very large pages are legitimate input, not an attack.
+        if self.html_bytes is not None:
+            # The tree of the text, parsed from its UTF-8 bytes: lxml hands a str to libxml2
+            # as UTF-16 or UCS-4 (anything beyond Latin-1), which converts it back to UTF-8
+            # first; with the encoding given, neither reads a `<meta charset>`, so the trees
+            # are the same (tests/test_parse_identical.py), made in half the time on big pages.
+            return lxml_html.document_fromstring(
+                self.html_bytes, parser=html_parser(huge_tree=True, utf8=True)
+            )
         return lxml_html.document_fromstring(self.text, parser=html_parser(huge_tree=True))
 
 
@@ -66,7 +82,7 @@ LIVEBLOG_SCOPES = "//*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]"
 _PARSERS = threading.local()
 
 
-def html_parser(*, huge_tree: bool = False) -> Any:
+def html_parser(*, huge_tree: bool = False, utf8: bool = False) -> Any:
     """lxml.html's parser (the same trees, elements of the same `HtmlElement` class), whose
     elements are made without a call into Python each.
 
@@ -74,16 +90,16 @@ def html_parser(*, huge_tree: bool = False) -> Any:
     element the readers touch (a quarter of a la Repubblica parse); its special classes
     (forms, inputs, labels) add only form helpers no reader uses. A C lookup of the one
     class does the rest. One parser per thread and kind: an lxml parser is not for two
-    threads at once."""
-    parsers: dict[bool, Any] | None = getattr(_PARSERS, "made", None)
+    threads at once. `utf8`: one for bytes known to be UTF-8 (its `<meta charset>` unread)."""
+    parsers: dict[tuple[bool, bool], Any] | None = getattr(_PARSERS, "made", None)
     if parsers is None:
         parsers = _PARSERS.made = {}
-    parser = parsers.get(huge_tree)
+    parser = parsers.get((huge_tree, utf8))
     if parser is None:
         from lxml import etree
         from lxml import html as lxml_html
 
-        parser = lxml_html.HTMLParser(huge_tree=huge_tree)
+        parser = lxml_html.HTMLParser(huge_tree=huge_tree, encoding="utf-8" if utf8 else None)
         parser.set_element_class_lookup(
             etree.ElementDefaultClassLookup(
                 element=lxml_html.HtmlElement,
@@ -92,7 +108,7 @@ def html_parser(*, huge_tree: bool = False) -> Any:
                 entity=lxml_html.HtmlEntity,
             )
         )
-        parsers[huge_tree] = parser
+        parsers[(huge_tree, utf8)] = parser
     return parser
 
 
