@@ -511,3 +511,55 @@ def test_serialised_as_lxml_html_serialised(where: str) -> None:
     for element in [*page.iter(), *extra.iter()]:
         expected = lxml_html.tostring(element, encoding="unicode", with_tail=False)
         assert htmlbody._html(element) == expected
+
+
+# The queries issue 26 rewrote, beside what they were: `//x[p]` as `/descendant::x[p]` and
+# `.//x` as `descendant::x` (no predicate asks for a position), unions as one step.
+_REWRITTEN_QUERIES = [
+    (
+        "//*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]",
+        "/descendant::*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]",
+    ),
+    (
+        "//div[@id][contains(@class, 'live-event-entry')]",
+        "/descendant::div[@id][contains(@class, 'live-event-entry')]",
+    ),
+    (
+        "//section[@id][contains(@class, 'liveblog__post')]",
+        "/descendant::section[@id][contains(@class, 'liveblog__post')]",
+    ),
+    (".//*[@itemprop]", "descendant::*[@itemprop]"),
+    ("string(.//mark)", "string(descendant::mark)"),
+    (".//*[contains(@class,'entry-content')]", "descendant::*[contains(@class,'entry-content')]"),
+    (".//*[contains(@class,'content')]", "descendant::*[contains(@class,'content')]"),
+    ("string(.//h3|.//h2)", "string(descendant::*[self::h3 or self::h2])"),
+    (".//h3|.//h2", "descendant::*[self::h3 or self::h2]"),
+    (".//p", "descendant::p"),
+]
+_REWRITE_PAGE = (
+    "<html><body><section id=s class='liveblog__post'><time>1</time><div class='content x'>"
+    "<h2>t<mark>m</mark></h2><h3>u</h3><p>a<h1>b</h1></p><!-- c --><p itemprop=x>d</p></div>"
+    "</section><div id=d class='live-event-entry'><div class=entry-content><h3>h</h3></div>"
+    "</div><div itemscope itemtype='https://schema.org/LiveBlogPosting'><span itemprop=y>"
+    "<mark>n</mark></span></div></body></html>"
+)
+
+
+@pytest.mark.parametrize("where", [*(w for w, _ in PAGES if w.endswith(".html")), "built"])
+def test_rewritten_queries_find_what_they_found(where: str) -> None:
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    data = _REWRITE_PAGE.encode() if where == "built" else _path(where).read_bytes()
+    page = lxml_html.document_fromstring(data, parser=lxml_html.HTMLParser(huge_tree=True))
+    elements = [e for e in page.iter() if isinstance(e.tag, str)]
+    contexts = [page, *elements[:: max(1, len(elements) // 400)]]
+    for old, new in _REWRITTEN_QUERIES:
+        before, after = etree.XPath(old), etree.XPath(new)
+        for node in contexts:
+            assert after(node) == before(node), (old, node.tag)
+    for node in contexts:
+        assert list(node.iterdescendants("time", "h1", "h2", "h3")) == node.xpath(
+            ".//time|.//h1|.//h2|.//h3"
+        )
+        assert next(node.iterdescendants("p"), None) == next(iter(node.xpath(".//p")), None)

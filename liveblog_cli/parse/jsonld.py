@@ -256,7 +256,7 @@ def microdata_item(scope: Any) -> dict[str, Any]:
     itemscope, then the items are assembled from the top down.
     """
     owned: dict[Any, list[Any]] = {}
-    for node in xpath(".//*[@itemprop]")(scope):
+    for node in xpath("descendant::*[@itemprop]")(scope):
         owned.setdefault(_scope_of(node), []).append(node)
 
     def build(item_scope: Any, depth: int) -> dict[str, Any]:

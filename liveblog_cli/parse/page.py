@@ -77,7 +77,10 @@ class Doc:
 
 
 # The microdata scopes of live blogs: one spelling, so a page's answer is found once (see on_page).
-LIVEBLOG_SCOPES = "//*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]"
+# Written `/descendant::*[...]`, not `//*[...]`: the same elements (no predicate asks for a
+# position), found by libxml2 without first gathering every node of the page as the
+# context of a child step (a third less time on the corpus pages).
+LIVEBLOG_SCOPES = "/descendant::*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]"
 
 _PARSERS = threading.local()
 
