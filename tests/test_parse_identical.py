@@ -550,6 +550,8 @@ def test_rewritten_queries_find_what_they_found(where: str) -> None:
     from lxml import etree
     from lxml import html as lxml_html
 
+    from liveblog_cli.parse import rendered as sites
+
     data = _REWRITE_PAGE.encode() if where == "built" else _path(where).read_bytes()
     page = lxml_html.document_fromstring(data, parser=lxml_html.HTMLParser(huge_tree=True))
     elements = [e for e in page.iter() if isinstance(e.tag, str)]
@@ -563,3 +565,8 @@ def test_rewritten_queries_find_what_they_found(where: str) -> None:
             ".//time|.//h1|.//h2|.//h3"
         )
         assert next(node.iterdescendants("p"), None) == next(iter(node.xpath(".//p")), None)
+        for word in ("content", "entry-content", "x"):
+            expected = next(iter(node.xpath(f".//*[contains(@class,'{word}')]")), None)
+            assert sites._first_classed(node, word) == expected
+        mark = next(node.iterdescendants("mark"), None)
+        assert (mark.text_content() if mark is not None else "") == node.xpath("string(.//mark)")

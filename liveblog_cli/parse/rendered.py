@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from liveblog_cli.model import Block, Element, LiveBlog, from_epoch_ms, newest_first
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.page import ld_scripts, on_page, tagged, xpath
+from liveblog_cli.parse.page import ld_scripts, on_page, tagged
 from liveblog_cli.parse.source import Enrich, Source
 from liveblog_cli.parse.text import clean_line
 from liveblog_cli.parse.typed import as_int
@@ -72,7 +72,8 @@ def reach_plc(root: Any, blog: LiveBlog) -> LiveBlog | None:
         kind = (entry.get("data-type") or "").lower()
         block.key_event = block.key_event or kind in ("key-event", "keyevent", "key_event")
         block.pinned = block.pinned or kind == "pinned"
-        author = clean_line(xpath("string(descendant::mark)")(entry))
+        mark = next(entry.iterdescendants("mark"), None)  # `string(.//mark)`
+        author = clean_line(mark.text_content() if mark is not None else "")
         # On flagged posts the <mark> holds the flag ("KEY EVENT"), not a byline.
         if author and not _LABEL.fullmatch(author):
             block.authors = [author]
@@ -84,12 +85,14 @@ def reach_plc(root: Any, blog: LiveBlog) -> LiveBlog | None:
 
 
 def _entry_block(entry: Any) -> Block | None:
-    content = next(iter(xpath("descendant::*[contains(@class,'entry-content')]")(entry)), None)
+    content = _first_classed(entry, "entry-content")
     if content is None:
         return None
     content = copy.deepcopy(content)  # the page itself stays as it was read
-    title = clean_line(xpath("string(descendant::*[self::h3 or self::h2])")(content)) or None
-    for heading in xpath("descendant::*[self::h3 or self::h2]")(content):
+    headings = list(content.iterdescendants("h3", "h2"))
+    # `string(.//h3|.//h2)`: the text of the first of them.
+    title = clean_line(headings[0].text_content() if headings else "") or None
+    for heading in headings:
         _remove(heading)
     elements = body_elements(content)
     text = "\n\n".join(e.text for e in elements if e.kind == "text" and e.text)
@@ -140,7 +143,7 @@ def _repair_title(block: Block, post: Any) -> None:
     # The cut can fall inside an HTML entity ("dissanguata&rdq…"): drop the fragment.
     stem = re.sub(r"&#?\w*$", "", stem).strip()
     folded = _fold(stem)
-    for p in xpath("descendant::p")(post):
+    for p in post.iterdescendants("p"):
         line = clean_line(p.text_content())
         # `_fold(line).startswith(folded)`, folding no more of the line than that needs.
         if line and (not stem or _folded_head(line, len(folded)) == folded):
@@ -152,7 +155,7 @@ def _repair_title(block: Block, post: Any) -> None:
 
 def _post_body(post: Any, title: str | None) -> Any | None:
     """A rendered post without its time, empty heading and headline paragraph."""
-    content = next(iter(xpath("descendant::*[contains(@class,'content')]")(post)), None)
+    content = _first_classed(post, "content")
     body = copy.deepcopy(content if content is not None else post)
     for node in list(body.iterdescendants("time", "h1", "h2", "h3")):
         _remove(node)
@@ -163,6 +166,14 @@ def _post_body(post: Any, title: str | None) -> Any | None:
         if _folded_head(first.text_content(), len(folded) + 1) == folded:
             _remove(first)
     return body
+
+
+def _first_classed(node: Any, word: str) -> Any | None:
+    """`.//*[contains(@class, word)][1]`, by a walk of the post in C rather than a query
+    (whose set-up costs ten times the walk of a post's few elements)."""
+    from lxml.etree import Element
+
+    return next((e for e in node.iterdescendants(Element) if word in (e.get("class") or "")), None)
 
 
 def _remove(node: Any) -> None:
