@@ -514,21 +514,26 @@ def test_serialised_as_lxml_html_serialised(where: str) -> None:
 
 
 # The queries issue 26 rewrote, beside what they were: `//x[p]` as `/descendant::x[p]` and
-# `.//x` as `descendant::x` (no predicate asks for a position), unions as one step.
+# `.//x` as `descendant::x` (no predicate asks for a position), `x[@a]` as `x/@a/parent::*`,
+# unions as one step.
 _REWRITTEN_QUERIES = [
     (
         "//*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]",
-        "/descendant::*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]",
+        "/descendant::*/@itemtype[contains(., 'LiveBlogPosting')]/parent::*[@itemscope]",
     ),
     (
-        "//div[@id][contains(@class, 'live-event-entry')]",
-        "/descendant::div[@id][contains(@class, 'live-event-entry')]",
+        "//div[@id][contains(@class, 'live-event-entry')]"
+        "[contains(concat(' ', normalize-space(@class), ' '), ' live-event-entry ')]",
+        "/descendant::div/@id/parent::*[contains(@class, 'live-event-entry')]"
+        "[contains(concat(' ', normalize-space(@class), ' '), ' live-event-entry ')]",
     ),
     (
-        "//section[@id][contains(@class, 'liveblog__post')]",
-        "/descendant::section[@id][contains(@class, 'liveblog__post')]",
+        "//section[@id][contains(@class, 'liveblog__post')]"
+        "[contains(concat(' ', normalize-space(@class), ' '), ' liveblog__post ')]",
+        "/descendant::section[@id][contains(@class, 'liveblog__post')]"
+        "[contains(concat(' ', normalize-space(@class), ' '), ' liveblog__post ')]",
     ),
-    (".//*[@itemprop]", "descendant::*[@itemprop]"),
+    (".//*[@itemprop]", "descendant::*/@itemprop/parent::*"),
     ("string(.//mark)", "string(descendant::mark)"),
     (".//*[contains(@class,'entry-content')]", "descendant::*[contains(@class,'entry-content')]"),
     (".//*[contains(@class,'content')]", "descendant::*[contains(@class,'content')]"),
@@ -541,7 +546,11 @@ _REWRITE_PAGE = (
     "<h2>t<mark>m</mark></h2><h3>u</h3><p>a<h1>b</h1></p><!-- c --><p itemprop=x>d</p></div>"
     "</section><div id=d class='live-event-entry'><div class=entry-content><h3>h</h3></div>"
     "</div><div itemscope itemtype='https://schema.org/LiveBlogPosting'><span itemprop=y>"
-    "<mark>n</mark></span></div></body></html>"
+    "<mark>n</mark></span><div itemscope itemprop=z itemtype='LiveBlogPosting'><i itemprop>"
+    "</i></div></div><p itemtype='LiveBlogPosting'><b itemscope itemtype=''></b></p>"
+    "<div id=e class='x\tlive-event-entry'></div><div id class=' live-event-entry'></div>"
+    "<div class='live-event-entry'></div><section id=f class='liveblog__post\n'></section>"
+    "</body></html>"
 )
 
 

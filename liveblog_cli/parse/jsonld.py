@@ -256,7 +256,8 @@ def microdata_item(scope: Any) -> dict[str, Any]:
     itemscope, then the items are assembled from the top down.
     """
     owned: dict[Any, list[Any]] = {}
-    for node in xpath("descendant::*[@itemprop]")(scope):
+    # `.//*[@itemprop]`, found by way of the attributes (see LIVEBLOG_SCOPES).
+    for node in xpath("descendant::*/@itemprop/parent::*")(scope):
         owned.setdefault(_scope_of(node), []).append(node)
 
     def build(item_scope: Any, depth: int) -> dict[str, Any]:

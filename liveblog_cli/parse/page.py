@@ -77,10 +77,11 @@ class Doc:
 
 
 # The microdata scopes of live blogs: one spelling, so a page's answer is found once (see on_page).
-# Written `/descendant::*[...]`, not `//*[...]`: the same elements (no predicate asks for a
-# position), found by libxml2 without first gathering every node of the page as the
-# context of a child step (a third less time on the corpus pages).
-LIVEBLOG_SCOPES = "/descendant::*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]"
+# `//*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]`, the same elements in the same
+# order, found by way of the `itemtype` attributes: libxml2 tests a step's attributes far
+# faster than it evaluates an `[@attr]` predicate for every element of the page (0.15 ms
+# rather than 4 ms on the NDTV page).
+LIVEBLOG_SCOPES = "/descendant::*/@itemtype[contains(., 'LiveBlogPosting')]/parent::*[@itemscope]"
 
 _PARSERS = threading.local()
 

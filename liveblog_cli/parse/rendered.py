@@ -34,9 +34,10 @@ from liveblog_cli.parse.text import clean_line
 from liveblog_cli.parse.typed import as_int
 from liveblog_cli.untrusted import lxml_legal
 
-# Queries are written `/descendant::x[...]` and `descendant::x`, not `//x[...]` and `.//x`:
-# the same elements where no predicate asks for a position, found by libxml2 without first
-# gathering every node as the context of a child step (tests/test_parse_identical.py).
+# Queries are written `/descendant::x[...]` and `descendant::x`, not `//x[...]` and `.//x`
+# (`x[@attr]` as `x/@attr/parent::*`): the same elements where no predicate asks for a
+# position, found by libxml2 without first gathering every node as the context of a child
+# step, or evaluating a predicate per element (tests/test_parse_identical.py).
 _ELLIPSIS = ("…", "...")
 _LABEL = re.compile(r"(?i)key ?events?|pinned|breaking( news)?|live|update|latest")
 
@@ -52,7 +53,7 @@ def reach_plc(root: Any, blog: LiveBlog) -> LiveBlog | None:
     entries = on_page(
         root,
         # The cheap tests first: a class naming the word holds it as a substring.
-        "/descendant::div[@id][contains(@class, 'live-event-entry')]"
+        "/descendant::div/@id/parent::*[contains(@class, 'live-event-entry')]"
         "[contains(concat(' ', normalize-space(@class), ' '), ' live-event-entry ')]",
     )
     if not entries:
