@@ -579,3 +579,37 @@ def test_rewritten_queries_find_what_they_found(where: str) -> None:
             assert sites._first_classed(node, word) == expected
         mark = next(node.iterdescendants("mark"), None)
         assert (mark.text_content() if mark is not None else "") == node.xpath("string(.//mark)")
+
+
+@settings(max_examples=500, deadline=None)
+@given(_MARKUP)
+def test_tags_to_breaks_as_the_substitution(markup: str) -> None:
+    """Tags made breaks from the split of the markup, as the substitution made them."""
+    assert text._tags_to_breaks(markup) == text._TAG.sub(text._tag, markup)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["\xa0", " ", "a", "\n", "\t", "\x85", "\u3000", "\x00"])))
+def test_clean_text_of_no_break_spaces_as_before(chars: list[str]) -> None:
+    value = "".join(chars)
+    assert text.clean_text(value) == _old_clean_text(value)
+
+
+@pytest.mark.parametrize("where", [w for w, _ in PAGES if w.endswith(".html")])
+def test_element_copy_as_deepcopy(where: str) -> None:
+    """A post copied by the element's `__copy__` is what `copy.deepcopy` made of it."""
+    import copy
+
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    from liveblog_cli.parse.page import html_parser
+
+    page = lxml_html.document_fromstring(
+        _path(where).read_bytes(), parser=html_parser(huge_tree=True)
+    )
+    elements = list(page.iter(etree.Element))
+    for element in elements[:: max(1, len(elements) // 400)]:
+        deep, direct = copy.deepcopy(element), element.__copy__()
+        assert type(deep) is type(direct)
+        assert etree.tostring(deep, with_tail=True) == etree.tostring(direct, with_tail=True)

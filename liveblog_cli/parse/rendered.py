@@ -16,7 +16,6 @@ whose structured data names no publisher is named by `og:site_name`.
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 import re
@@ -89,7 +88,9 @@ def _entry_block(entry: Any) -> Block | None:
     content = _first_classed(entry, "entry-content")
     if content is None:
         return None
-    content = copy.deepcopy(content)  # the page itself stays as it was read
+    # The page itself stays as it was read. (`copy.deepcopy` of an lxml element is its
+    # `__copy__`, a copy of the whole subtree: called directly, without the copy module.)
+    content = content.__copy__()
     headings = list(content.iterdescendants("h3", "h2"))
     # `string(.//h3|.//h2)`: the text of the first of them.
     title = clean_line(headings[0].text_content() if headings else "") or None
@@ -157,7 +158,7 @@ def _repair_title(block: Block, post: Any) -> None:
 def _post_body(post: Any, title: str | None) -> Any | None:
     """A rendered post without its time, empty heading and headline paragraph."""
     content = _first_classed(post, "content")
-    body = copy.deepcopy(content if content is not None else post)
+    body = (content if content is not None else post).__copy__()  # copy.deepcopy's copy
     for node in list(body.iterdescendants("time", "h1", "h2", "h3")):
         _remove(node)
     first = next(body.iterdescendants("p"), None)

@@ -44,7 +44,11 @@ def clean_text(value: str | None) -> str:
     # character spaces_plain changes is one str.isprintable() refuses (newlines aside), and
     # that test costs a tenth of the regex's.
     if not _printable(value):
-        value = spaces_plain(value)
+        # Often no-break spaces alone (`<p>&nbsp;</p>`): made spaces in C. Where that leaves
+        # the text printable, it is what spaces_plain gives, whose every change is to a
+        # character str.isprintable() refuses (never a newline) and to U+00A0 a space.
+        plain = value.replace("\xa0", " ")
+        value = plain if plain != value and _printable(plain) else spaces_plain(value)
     while "  " in value:  # each pass halves every run of spaces: ` {2,}` -> " ", in C
         value = value.replace("  ", " ")
     value = value.strip()
@@ -87,6 +91,22 @@ _BREAKS: dict[tuple[str, str], str] = {
     for name in (*_BLOCK_TAGS, *_LINE_TAGS, "td", "th", *_COMMON_INLINE)
     for slash in ("", "/")
 }
+
+
+def _tags_to_breaks(markup: str) -> str:
+    """`_TAG.sub(_tag, markup)`, from `_TAG.split`: the text between tags, and each tag's
+    (slash, name) groups looked up in turn, without a match object and a call per tag."""
+    parts = _TAG.split(markup)
+    if len(parts) == 1:
+        return markup
+    out = [parts[0]]
+    rest = iter(parts)
+    next(rest)
+    for slash, name, between in zip(rest, rest, rest, strict=True):
+        found = _BREAKS.get((slash, name))
+        out.append(found if found is not None else _break_of(slash or "", (name or "").lower()))
+        out.append(between)
+    return "".join(out)
 
 
 def _tag(m: re.Match[str]) -> str:
@@ -151,7 +171,7 @@ def html_to_text(markup: str | None) -> str:
         # In HTML, newlines in the source are spaces; only tags make lines.
         markup = markup.replace("\n", " ")
         markup, items = _dropped(markup)
-        markup = _with_bullets(markup) if items else _TAG.sub(_tag, markup)
+        markup = _with_bullets(markup) if items else _tags_to_breaks(markup)
     if "&" in markup:
         markup = htmllib.unescape(markup)
     return clean_text(markup)
