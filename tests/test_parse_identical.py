@@ -613,3 +613,24 @@ def test_element_copy_as_deepcopy(where: str) -> None:
         deep, direct = copy.deepcopy(element), element.__copy__()
         assert type(deep) is type(direct)
         assert etree.tostring(deep, with_tail=True) == etree.tostring(direct, with_tail=True)
+
+
+_REFS_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from([f"&{name};" for name in text._COMMON_REFS]),
+        st.sampled_from(
+            ["&", ";", "&amp", "&quot", "&#", "&#39", "&#x", "&notit;", "&AMP;", "&#0;", "#"]
+        ),
+        st.sampled_from(["&#128;", "&#xd800;", "&unknown;", "&lt;p&gt;", "&amp;quot;", " "]),
+        st.text(_CHARS, max_size=3),
+    ),
+    max_size=25,
+).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_REFS_TEXT)
+def test_unescape_as_html_unescape(value: str) -> None:
+    import html as htmllib
+
+    assert text.unescape(value) == htmllib.unescape(value)
