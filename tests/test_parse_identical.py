@@ -634,3 +634,65 @@ def test_unescape_as_html_unescape(value: str) -> None:
     import html as htmllib
 
     assert text.unescape(value) == htmllib.unescape(value)
+
+
+def _old_ld_scripts(root: object) -> list[object]:
+    from liveblog_cli.parse import page as source
+
+    found = []
+    for node in source.tagged(root, "script"):
+        if (node.get("type") or "").split(";")[0].strip().lower() != "application/ld+json":
+            continue
+        value = (node.text or "").strip()
+        if not value:
+            continue
+        try:
+            found.append(text.load_json(value))
+        except ValueError:
+            continue
+    return found
+
+
+_SCRIPT_EDGES = st.sampled_from(
+    [" ", "\n", "\t", "\x0b", "\x0c", "\x1c", "\x85", "\xa0", "\u2028", "\u3000", "", "x"]
+)
+_SCRIPT_BODIES = st.one_of(
+    _JSON_VALUES.map(lambda v: json.dumps(v, ensure_ascii=False)),
+    st.sampled_from(
+        ['{"a": 1} // c', '{"a": NaN}', '["\\ud83d"]', "{", "[1,]", '{"@type": "X"}', "]["]
+    ),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(_SCRIPT_EDGES, _SCRIPT_BODIES, _SCRIPT_EDGES), max_size=3))
+def test_jsonld_scripts_read_as_before(scripts: list[tuple[str, str, str]]) -> None:
+    """JSON-LD read from lxml's UTF-8 of a script is what was read from its text."""
+    import html as htmllib
+
+    from lxml import html as lxml_html
+
+    from liveblog_cli.parse import page as source
+
+    body = "".join(
+        f'<script type="application/ld+json">{before}{htmllib.escape(json_text, quote=False)}'
+        f"{after}</script>"
+        for before, json_text, after in scripts
+    )
+    root = lxml_html.document_fromstring(
+        f"<html><head>{body}</head><body><p>x</p></body></html>",
+        parser=source.html_parser(huge_tree=True),
+    )
+    assert repr(list(source._ld_scripts(root))) == repr(_old_ld_scripts(root))
+
+
+@pytest.mark.parametrize("where", [w for w, _ in PAGES if w.endswith(".html")])
+def test_jsonld_scripts_of_the_corpus_read_as_before(where: str) -> None:
+    from lxml import html as lxml_html
+
+    from liveblog_cli.parse import page as source
+
+    root = lxml_html.document_fromstring(
+        _path(where).read_bytes(), parser=source.html_parser(huge_tree=True)
+    )
+    assert repr(list(source._ld_scripts(root))) == repr(_old_ld_scripts(root))

@@ -198,13 +198,31 @@ def _ld_scripts(root: Any) -> Iterator[Any]:
     for node in tagged(root, "script"):
         if (node.get("type") or "").split(";")[0].strip().lower() != "application/ld+json":
             continue
-        text = (node.text or "").strip()
-        if not text:
-            continue
+        raw = _script_utf8(node)
         try:
-            yield load_json(text)
+            if raw is not None:
+                yield load_json(functools.partial(raw.decode, "utf-8"), raw)
+                continue
+            text = (node.text or "").strip()
+            if text:
+                yield load_json(text)
         except ValueError:
             continue
+
+
+def _script_utf8(node: Any) -> bytes | None:
+    """`(node.text or "").strip()` as UTF-8, from lxml's own UTF-8 (no str of a script of
+    megabytes made, and encoded again for the JSON decoder), when it is plainly that: a
+    script of text alone whose JSON opens and closes inside ASCII whitespace (which both
+    strips take; `str.strip` takes other spaces too, and such a script is read as text)."""
+    if len(node):
+        return None
+    from lxml.etree import tostring
+
+    raw: bytes = tostring(node, method="text", encoding="utf-8", with_tail=False).strip()
+    if raw[:1] in (b"{", b"[") and raw[-1:] in (b"}", b"]"):
+        return raw
+    return None
 
 
 def canonical_link(root: Any) -> str:
