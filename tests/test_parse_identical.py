@@ -412,3 +412,287 @@ def test_parser_builds_the_trees_lxml_html_built(where: str) -> None:
     assert lxml_html.tostring(
         lxml_html.fragment_fromstring(fragment, create_parent="div", parser=source.html_parser())
     ) == lxml_html.tostring(lxml_html.fragment_fromstring(fragment, create_parent="div"))
+
+
+# --- an HTML page's tree from its UTF-8 bytes, and its scans in them (issue 26) ------------
+
+# Markup and text where a str and its UTF-8 could part: declared charsets (which neither
+# parse may read), an XML declaration, BOMs, controls, non-characters, every plane.
+_PAGE_PIECES = st.sampled_from(
+    [
+        "<html>",
+        "<head>",
+        '<meta charset="utf-16">',
+        '<meta charset="iso-8859-1">',
+        '<meta http-equiv="Content-Type" content="text/html; charset=shift_jis">',
+        '<?xml version="1.0" encoding="latin-1"?>',
+        "<body>",
+        "<p>",
+        "</p>",
+        "<script>“x”</script>",
+        "<!-- ” -->",
+        "&#8220;",
+        "&#822",
+        "\ufeff",
+        "\x00",
+        "\x0c",
+        "\x1b",
+        "\ufffe",
+        "\U0010ffff",
+        "”elementId”",
+        "“_type”",
+        "_type”",
+        "é",
+        "一",
+        "\U0001f600",
+        "\ud800",
+    ]
+)
+_PAGES = st.lists(st.one_of(_PAGE_PIECES, st.text(_CHARS, max_size=4)), max_size=30).map("".join)
+
+
+def _tree_or_error(doc: object) -> str:
+    from lxml import etree
+
+    try:
+        root = doc.root  # type: ignore[attr-defined]
+    except (etree.ParserError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return etree.tostring(root, encoding="unicode")
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PAGES)
+def test_tree_from_the_bytes_is_the_tree_of_the_text(page: str) -> None:
+    """Where the parse reads a page's UTF-8 bytes instead of its text (valid UTF-8, no XML
+    declaration), lxml builds the same tree from them (or fails the same way)."""
+    from liveblog_cli.parse import _exactly_decoded
+    from liveblog_cli.parse.page import Doc
+
+    raw = page.encode("utf-8", "surrogatepass")
+    decoded = raw.decode("utf-8", errors="replace")
+    if not _exactly_decoded(raw, decoded):
+        return
+    assert decoded == page
+    assert _tree_or_error(Doc(decoded, None, html_bytes=raw)) == _tree_or_error(Doc(decoded, None))
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PAGES, st.lists(st.binary(max_size=3), max_size=3))
+def test_scraped_scans_of_the_bytes_as_of_the_text(page: str, junk: list[bytes]) -> None:
+    """The scraped-copy sniff asked of a page's UTF-8 bytes (invalid ones among them)
+    answers as asked of their decoded text."""
+    from liveblog_cli.parse import guardian_scraped as scraped
+
+    raw = page.encode("utf-8", "surrogatepass")
+    for piece in junk:
+        raw = raw[: len(raw) // 2] + piece + raw[len(raw) // 2 :]
+    decoded = raw.decode("utf-8", errors="replace")
+    assert scraped._looks_scraped_bytes(raw) == scraped.looks_scraped(decoded)
+    assert (b"&#822" in raw) == ("&#822" in decoded)
+
+
+@pytest.mark.parametrize("where", [w for w, _ in PAGES if w.endswith(".html")])
+def test_serialised_as_lxml_html_serialised(where: str) -> None:
+    """A body's markup made by lxml's serialiser called directly is what lxml.html.tostring
+    made of every element of every page (and of one with the meta it takes out)."""
+    from lxml import html as lxml_html
+
+    from liveblog_cli.parse import htmlbody
+    from liveblog_cli.parse.page import html_parser
+
+    page = lxml_html.document_fromstring(
+        _path(where).read_bytes(), parser=html_parser(huge_tree=True)
+    )
+    extra = lxml_html.fragment_fromstring(
+        '<div><meta http-equiv="Content-Type" content="text/html"><p>a</p>'
+        '<meta http-equiv="content-type" content="x"></div>'
+    )
+    for element in [*page.iter(), *extra.iter()]:
+        expected = lxml_html.tostring(element, encoding="unicode", with_tail=False)
+        assert htmlbody._html(element) == expected
+
+
+# The queries issue 26 rewrote, beside what they were: `//x[p]` as `/descendant::x[p]` and
+# `.//x` as `descendant::x` (no predicate asks for a position), `x[@a]` as `x/@a/parent::*`,
+# unions as one step.
+_REWRITTEN_QUERIES = [
+    (
+        "//*[@itemscope][contains(@itemtype, 'LiveBlogPosting')]",
+        "/descendant::*/@itemtype[contains(., 'LiveBlogPosting')]/parent::*[@itemscope]",
+    ),
+    (
+        "//div[@id][contains(@class, 'live-event-entry')]"
+        "[contains(concat(' ', normalize-space(@class), ' '), ' live-event-entry ')]",
+        "/descendant::div/@id/parent::*[contains(@class, 'live-event-entry')]"
+        "[contains(concat(' ', normalize-space(@class), ' '), ' live-event-entry ')]",
+    ),
+    (
+        "//section[@id][contains(@class, 'liveblog__post')]"
+        "[contains(concat(' ', normalize-space(@class), ' '), ' liveblog__post ')]",
+        "/descendant::section[@id][contains(@class, 'liveblog__post')]"
+        "[contains(concat(' ', normalize-space(@class), ' '), ' liveblog__post ')]",
+    ),
+    (".//*[@itemprop]", "descendant::*/@itemprop/parent::*"),
+    ("string(.//mark)", "string(descendant::mark)"),
+    (".//*[contains(@class,'entry-content')]", "descendant::*[contains(@class,'entry-content')]"),
+    (".//*[contains(@class,'content')]", "descendant::*[contains(@class,'content')]"),
+    ("string(.//h3|.//h2)", "string(descendant::*[self::h3 or self::h2])"),
+    (".//h3|.//h2", "descendant::*[self::h3 or self::h2]"),
+    (".//p", "descendant::p"),
+]
+_REWRITE_PAGE = (
+    "<html><body><section id=s class='liveblog__post'><time>1</time><div class='content x'>"
+    "<h2>t<mark>m</mark></h2><h3>u</h3><p>a<h1>b</h1></p><!-- c --><p itemprop=x>d</p></div>"
+    "</section><div id=d class='live-event-entry'><div class=entry-content><h3>h</h3></div>"
+    "</div><div itemscope itemtype='https://schema.org/LiveBlogPosting'><span itemprop=y>"
+    "<mark>n</mark></span><div itemscope itemprop=z itemtype='LiveBlogPosting'><i itemprop>"
+    "</i></div></div><p itemtype='LiveBlogPosting'><b itemscope itemtype=''></b></p>"
+    "<div id=e class='x\tlive-event-entry'></div><div id class=' live-event-entry'></div>"
+    "<div class='live-event-entry'></div><section id=f class='liveblog__post\n'></section>"
+    "</body></html>"
+)
+
+
+@pytest.mark.parametrize("where", [*(w for w, _ in PAGES if w.endswith(".html")), "built"])
+def test_rewritten_queries_find_what_they_found(where: str) -> None:
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    from liveblog_cli.parse import rendered as sites
+
+    data = _REWRITE_PAGE.encode() if where == "built" else _path(where).read_bytes()
+    page = lxml_html.document_fromstring(data, parser=lxml_html.HTMLParser(huge_tree=True))
+    elements = [e for e in page.iter() if isinstance(e.tag, str)]
+    contexts = [page, *elements[:: max(1, len(elements) // 400)]]
+    for old, new in _REWRITTEN_QUERIES:
+        before, after = etree.XPath(old), etree.XPath(new)
+        for node in contexts:
+            assert after(node) == before(node), (old, node.tag)
+    for node in contexts:
+        assert list(node.iterdescendants("time", "h1", "h2", "h3")) == node.xpath(
+            ".//time|.//h1|.//h2|.//h3"
+        )
+        assert next(node.iterdescendants("p"), None) == next(iter(node.xpath(".//p")), None)
+        for word in ("content", "entry-content", "x"):
+            expected = next(iter(node.xpath(f".//*[contains(@class,'{word}')]")), None)
+            assert sites._first_classed(node, word) == expected
+        mark = next(node.iterdescendants("mark"), None)
+        assert (mark.text_content() if mark is not None else "") == node.xpath("string(.//mark)")
+
+
+@settings(max_examples=500, deadline=None)
+@given(_MARKUP)
+def test_tags_to_breaks_as_the_substitution(markup: str) -> None:
+    """Tags made breaks from the split of the markup, as the substitution made them."""
+    assert text._tags_to_breaks(markup) == text._TAG.sub(text._tag, markup)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["\xa0", " ", "a", "\n", "\t", "\x85", "\u3000", "\x00"])))
+def test_clean_text_of_no_break_spaces_as_before(chars: list[str]) -> None:
+    value = "".join(chars)
+    assert text.clean_text(value) == _old_clean_text(value)
+
+
+@pytest.mark.parametrize("where", [w for w, _ in PAGES if w.endswith(".html")])
+def test_element_copy_as_deepcopy(where: str) -> None:
+    """A post copied by the element's `__copy__` is what `copy.deepcopy` made of it."""
+    import copy
+
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    from liveblog_cli.parse.page import html_parser
+
+    page = lxml_html.document_fromstring(
+        _path(where).read_bytes(), parser=html_parser(huge_tree=True)
+    )
+    elements = list(page.iter(etree.Element))
+    for element in elements[:: max(1, len(elements) // 400)]:
+        deep, direct = copy.deepcopy(element), element.__copy__()
+        assert type(deep) is type(direct)
+        assert etree.tostring(deep, with_tail=True) == etree.tostring(direct, with_tail=True)
+
+
+_REFS_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from([f"&{name};" for name in text._COMMON_REFS]),
+        st.sampled_from(
+            ["&", ";", "&amp", "&quot", "&#", "&#39", "&#x", "&notit;", "&AMP;", "&#0;", "#"]
+        ),
+        st.sampled_from(["&#128;", "&#xd800;", "&unknown;", "&lt;p&gt;", "&amp;quot;", " "]),
+        st.text(_CHARS, max_size=3),
+    ),
+    max_size=25,
+).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_REFS_TEXT)
+def test_unescape_as_html_unescape(value: str) -> None:
+    import html as htmllib
+
+    assert text.unescape(value) == htmllib.unescape(value)
+
+
+def _old_ld_scripts(root: object) -> list[object]:
+    from liveblog_cli.parse import page as source
+
+    found = []
+    for node in source.tagged(root, "script"):
+        if (node.get("type") or "").split(";")[0].strip().lower() != "application/ld+json":
+            continue
+        value = (node.text or "").strip()
+        if not value:
+            continue
+        try:
+            found.append(text.load_json(value))
+        except ValueError:
+            continue
+    return found
+
+
+_SCRIPT_EDGES = st.sampled_from(
+    [" ", "\n", "\t", "\x0b", "\x0c", "\x1c", "\x85", "\xa0", "\u2028", "\u3000", "", "x"]
+)
+_SCRIPT_BODIES = st.one_of(
+    _JSON_VALUES.map(lambda v: json.dumps(v, ensure_ascii=False)),
+    st.sampled_from(
+        ['{"a": 1} // c', '{"a": NaN}', '["\\ud83d"]', "{", "[1,]", '{"@type": "X"}', "]["]
+    ),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(_SCRIPT_EDGES, _SCRIPT_BODIES, _SCRIPT_EDGES), max_size=3))
+def test_jsonld_scripts_read_as_before(scripts: list[tuple[str, str, str]]) -> None:
+    """JSON-LD read from lxml's UTF-8 of a script is what was read from its text."""
+    import html as htmllib
+
+    from lxml import html as lxml_html
+
+    from liveblog_cli.parse import page as source
+
+    body = "".join(
+        f'<script type="application/ld+json">{before}{htmllib.escape(json_text, quote=False)}'
+        f"{after}</script>"
+        for before, json_text, after in scripts
+    )
+    root = lxml_html.document_fromstring(
+        f"<html><head>{body}</head><body><p>x</p></body></html>",
+        parser=source.html_parser(huge_tree=True),
+    )
+    assert repr(list(source._ld_scripts(root))) == repr(_old_ld_scripts(root))
+
+
+@pytest.mark.parametrize("where", [w for w, _ in PAGES if w.endswith(".html")])
+def test_jsonld_scripts_of_the_corpus_read_as_before(where: str) -> None:
+    from lxml import html as lxml_html
+
+    from liveblog_cli.parse import page as source
+
+    root = lxml_html.document_fromstring(
+        _path(where).read_bytes(), parser=source.html_parser(huge_tree=True)
+    )
+    assert repr(list(source._ld_scripts(root))) == repr(_old_ld_scripts(root))

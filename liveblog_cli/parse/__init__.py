@@ -183,13 +183,23 @@ def _parse_text(text: str, url: str | None, raw: bytes | None = None) -> LiveBlo
     head = Doc(stripped[:4096], url)
     if stripped[:1] in "{[" and not any(s.sniff(head) for s in _readers("text")):
         return _parse_json(Doc(stripped, url, raw=raw))
-    doc = Doc(text, url)
+    doc = Doc(text, url, raw=raw)
     for source in _readers("text"):
         if source.sniff(doc):
             return source.read(doc)
     if "<" in text:
+        if raw is not None and _exactly_decoded(raw, text):
+            doc.html_bytes = raw
         return _parse_html(doc)
     raise ParseError("not a live blog: plain text without live-blog structure")
+
+
+def _exactly_decoded(raw: bytes, text: str) -> bool:
+    """Whether `text`, decoded from the UTF-8 bytes `raw` (`Doc.raw`), is their decoding with
+    nothing replaced (no U+FFFD: the bytes are valid UTF-8), so that lxml reads the same
+    page from either; and `raw` opens with no XML declaration (lxml refuses a str that
+    declares an encoding, and would read the bytes)."""
+    return "\ufffd" not in text and not raw.startswith(b"<?xml")
 
 
 MAX_ID_LENGTH = 256

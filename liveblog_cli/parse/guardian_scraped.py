@@ -572,18 +572,36 @@ def _ordered(blocks: list[Block], sequence: list[Block]) -> list[Block]:
 __all__ = ["CurledJson", "looks_scraped", "parse_scraped", "resolve_clock"]
 
 
+def _bytes_say(raw: bytes, needles: tuple[str, ...]) -> bool:
+    """`any(n in text for n in needles)` for the text decoded from the UTF-8 bytes `raw`
+    (invalid bytes replaced by U+FFFD), asked of the bytes: a search of their UTF-8 is the
+    cheaper scan. The same answer for needles without U+FFFD: each character of the text
+    comes from its own encoding in the bytes (a replaced byte never from another's), and
+    the decoder starts afresh at every ASCII byte and lead byte, as the needles do."""
+    return any(n.encode("utf-8") in raw for n in needles)
+
+
+def _looks_scraped_bytes(raw: bytes) -> bool:
+    """`looks_scraped` of the text decoded from the UTF-8 bytes `raw` (see `_bytes_say`)."""
+    if not _bytes_say(raw, ("elementId”", "_type”")):
+        return False
+    return _bytes_say(raw, tuple(f"{q}{m}”" for m in MARKERS for q in "”“"))
+
+
 def _scraped_text(doc: Doc) -> str | None:
     """The page's text if it is a scraped copy (its curled quotes perhaps written as
-    entities, `&#8220;`), else None."""
+    entities, `&#8220;`), else None. Asked of the page's UTF-8 bytes where it has them."""
 
     def find() -> str | None:
-        if "&#822" in doc.text:
+        raw = doc.raw
+        if ("&#822" in doc.text) if raw is None else (b"&#822" in raw):
             import html as htmllib
 
             unescaped = htmllib.unescape(doc.text)
             if looks_scraped(unescaped):
                 return unescaped
-        return doc.text if looks_scraped(doc.text) else None
+        scraped = looks_scraped(doc.text) if raw is None else _looks_scraped_bytes(raw)
+        return doc.text if scraped else None
 
     return doc.once("scraped", find)
 

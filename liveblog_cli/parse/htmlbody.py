@@ -8,6 +8,7 @@ AMP requires of them kept in `extra`.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -22,9 +23,25 @@ _VIDEO_HOSTS = ("youtube.com", "youtube-nocookie.com", "youtu.be", "vimeo.com", 
 
 
 def _html(node: Any) -> str:
-    from lxml import html as lxml_html
+    """`lxml.html.tostring(node, encoding="unicode", with_tail=False)`: lxml's HTML
+    serialisation, called directly (the wrapper's Python cost more than the serialising of
+    a paragraph), and the wrapper's one change to it made where it can apply."""
+    markup: str = _tostring()(node, method="html", encoding="unicode", with_tail=False)
+    if _META_CONTENT_TYPE in markup:
+        markup = _drop_meta_content_type("", markup)
+    return markup
 
-    return lxml_html.tostring(node, encoding="unicode", with_tail=False)
+
+@functools.cache
+def _tostring() -> Any:
+    from lxml.etree import tostring  # on first use: lxml is not loaded at start-up
+
+    return tostring
+
+
+# What lxml.html.tostring takes out of what libxml2 serialises (lxml/html/__init__.py).
+_META_CONTENT_TYPE = '<meta http-equiv="Content-Type"'
+_drop_meta_content_type = re.compile(r'<meta http-equiv="Content-Type"[^>]*>').sub
 
 
 # Not addresses of a picture: an editor's in-browser `blob:`, an inline placeholder pixel.

@@ -7,7 +7,6 @@ in a list, or in one of several script tags, one of which may not even be valid 
 
 from __future__ import annotations
 
-import html as htmllib
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,7 +26,7 @@ from liveblog_cli.model import (
 )
 from liveblog_cli.parse.page import LIVEBLOG_SCOPES, Doc, ld_scripts, on_page, xpath
 from liveblog_cli.parse.source import Source
-from liveblog_cli.parse.text import clean_line, clean_text, html_to_text
+from liveblog_cli.parse.text import clean_line, clean_text, html_to_text, unescape
 from liveblog_cli.parse.typed import url_path
 
 
@@ -53,7 +52,7 @@ def _plain(value: Any) -> str | None:
     """A JSON-LD string as text: publishers often leave HTML entities or tags in it."""
     if not isinstance(value, str):
         return None
-    text = htmllib.unescape(value)
+    text = unescape(value)
     return html_to_text(text) if "<" in text else clean_text(text)
 
 
@@ -256,7 +255,8 @@ def microdata_item(scope: Any) -> dict[str, Any]:
     itemscope, then the items are assembled from the top down.
     """
     owned: dict[Any, list[Any]] = {}
-    for node in xpath(".//*[@itemprop]")(scope):
+    # `.//*[@itemprop]`, found by way of the attributes (see LIVEBLOG_SCOPES).
+    for node in xpath("descendant::*/@itemprop/parent::*")(scope):
         owned.setdefault(_scope_of(node), []).append(node)
 
     def build(item_scope: Any, depth: int) -> dict[str, Any]:

@@ -16,7 +16,6 @@ whose structured data names no publisher is named by `og:site_name`.
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 import re
@@ -28,12 +27,16 @@ from urllib.parse import urlsplit
 
 from liveblog_cli.model import Block, Element, LiveBlog, from_epoch_ms, newest_first
 from liveblog_cli.parse.htmlbody import body_elements
-from liveblog_cli.parse.page import ld_scripts, on_page, tagged, xpath
+from liveblog_cli.parse.page import ld_scripts, on_page, tagged
 from liveblog_cli.parse.source import Enrich, Source
 from liveblog_cli.parse.text import clean_line
 from liveblog_cli.parse.typed import as_int
 from liveblog_cli.untrusted import lxml_legal
 
+# Queries are written `/descendant::x[...]` and `descendant::x`, not `//x[...]` and `.//x`
+# (`x[@attr]` as `x/@attr/parent::*`): the same elements where no predicate asks for a
+# position, found by libxml2 without first gathering every node as the context of a child
+# step, or evaluating a predicate per element (tests/test_parse_identical.py).
 _ELLIPSIS = ("…", "...")
 _LABEL = re.compile(r"(?i)key ?events?|pinned|breaking( news)?|live|update|latest")
 
@@ -49,7 +52,7 @@ def reach_plc(root: Any, blog: LiveBlog) -> LiveBlog | None:
     entries = on_page(
         root,
         # The cheap tests first: a class naming the word holds it as a substring.
-        "//div[@id][contains(@class, 'live-event-entry')]"
+        "/descendant::div/@id/parent::*[contains(@class, 'live-event-entry')]"
         "[contains(concat(' ', normalize-space(@class), ' '), ' live-event-entry ')]",
     )
     if not entries:
@@ -69,7 +72,8 @@ def reach_plc(root: Any, blog: LiveBlog) -> LiveBlog | None:
         kind = (entry.get("data-type") or "").lower()
         block.key_event = block.key_event or kind in ("key-event", "keyevent", "key_event")
         block.pinned = block.pinned or kind == "pinned"
-        author = clean_line(xpath("string(.//mark)")(entry))
+        mark = next(entry.iterdescendants("mark"), None)  # `string(.//mark)`
+        author = clean_line(mark.text_content() if mark is not None else "")
         # On flagged posts the <mark> holds the flag ("KEY EVENT"), not a byline.
         if author and not _LABEL.fullmatch(author):
             block.authors = [author]
@@ -81,12 +85,16 @@ def reach_plc(root: Any, blog: LiveBlog) -> LiveBlog | None:
 
 
 def _entry_block(entry: Any) -> Block | None:
-    content = next(iter(xpath(".//*[contains(@class,'entry-content')]")(entry)), None)
+    content = _first_classed(entry, "entry-content")
     if content is None:
         return None
-    content = copy.deepcopy(content)  # the page itself stays as it was read
-    title = clean_line(xpath("string(.//h3|.//h2)")(content)) or None
-    for heading in xpath(".//h3|.//h2")(content):
+    # The page itself stays as it was read. (`copy.deepcopy` of an lxml element is its
+    # `__copy__`, a copy of the whole subtree: called directly, without the copy module.)
+    content = content.__copy__()
+    headings = list(content.iterdescendants("h3", "h2"))
+    # `string(.//h3|.//h2)`: the text of the first of them.
+    title = clean_line(headings[0].text_content() if headings else "") or None
+    for heading in headings:
         _remove(heading)
     elements = body_elements(content)
     text = "\n\n".join(e.text for e in elements if e.kind == "text" and e.text)
@@ -111,7 +119,7 @@ def paired_posts(root: Any, blog: LiveBlog) -> LiveBlog | None:
     """
     posts = on_page(
         root,
-        "//section[@id][contains(@class, 'liveblog__post')]"
+        "/descendant::section[@id][contains(@class, 'liveblog__post')]"
         "[contains(concat(' ', normalize-space(@class), ' '), ' liveblog__post ')]",
     )
     if not posts or len(posts) != len(blog.blocks):
@@ -137,7 +145,7 @@ def _repair_title(block: Block, post: Any) -> None:
     # The cut can fall inside an HTML entity ("dissanguata&rdq…"): drop the fragment.
     stem = re.sub(r"&#?\w*$", "", stem).strip()
     folded = _fold(stem)
-    for p in xpath(".//p")(post):
+    for p in post.iterdescendants("p"):
         line = clean_line(p.text_content())
         # `_fold(line).startswith(folded)`, folding no more of the line than that needs.
         if line and (not stem or _folded_head(line, len(folded)) == folded):
@@ -149,17 +157,25 @@ def _repair_title(block: Block, post: Any) -> None:
 
 def _post_body(post: Any, title: str | None) -> Any | None:
     """A rendered post without its time, empty heading and headline paragraph."""
-    content = next(iter(xpath(".//*[contains(@class,'content')]")(post)), None)
-    body = copy.deepcopy(content if content is not None else post)
-    for node in xpath(".//time|.//h1|.//h2|.//h3")(body):
+    content = _first_classed(post, "content")
+    body = (content if content is not None else post).__copy__()  # copy.deepcopy's copy
+    for node in list(body.iterdescendants("time", "h1", "h2", "h3")):
         _remove(node)
-    first = next(iter(xpath(".//p")(body)), None)
+    first = next(body.iterdescendants("p"), None)
     if first is not None and title:
         # `_fold(first's text) == _fold(title)`, folding one character past the title's.
         folded = _fold(title)
         if _folded_head(first.text_content(), len(folded) + 1) == folded:
             _remove(first)
     return body
+
+
+def _first_classed(node: Any, word: str) -> Any | None:
+    """`.//*[contains(@class, word)][1]`, by a walk of the post in C rather than a query
+    (whose set-up costs ten times the walk of a post's few elements)."""
+    from lxml.etree import Element
+
+    return next((e for e in node.iterdescendants(Element) if word in (e.get("class") or "")), None)
 
 
 def _remove(node: Any) -> None:

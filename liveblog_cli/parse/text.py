@@ -44,7 +44,11 @@ def clean_text(value: str | None) -> str:
     # character spaces_plain changes is one str.isprintable() refuses (newlines aside), and
     # that test costs a tenth of the regex's.
     if not _printable(value):
-        value = spaces_plain(value)
+        # Often no-break spaces alone (`<p>&nbsp;</p>`): made spaces in C. Where that leaves
+        # the text printable, it is what spaces_plain gives, whose every change is to a
+        # character str.isprintable() refuses (never a newline) and to U+00A0 a space.
+        plain = value.replace("\xa0", " ")
+        value = plain if plain != value and _printable(plain) else spaces_plain(value)
     while "  " in value:  # each pass halves every run of spaces: ` {2,}` -> " ", in C
         value = value.replace("  ", " ")
     value = value.strip()
@@ -87,6 +91,22 @@ _BREAKS: dict[tuple[str, str], str] = {
     for name in (*_BLOCK_TAGS, *_LINE_TAGS, "td", "th", *_COMMON_INLINE)
     for slash in ("", "/")
 }
+
+
+def _tags_to_breaks(markup: str) -> str:
+    """`_TAG.sub(_tag, markup)`, from `_TAG.split`: the text between tags, and each tag's
+    (slash, name) groups looked up in turn, without a match object and a call per tag."""
+    parts = _TAG.split(markup)
+    if len(parts) == 1:
+        return markup
+    out = [parts[0]]
+    rest = iter(parts)
+    next(rest)
+    for slash, name, between in zip(rest, rest, rest, strict=True):
+        found = _BREAKS.get((slash, name))
+        out.append(found if found is not None else _break_of(slash or "", (name or "").lower()))
+        out.append(between)
+    return "".join(out)
 
 
 def _tag(m: re.Match[str]) -> str:
@@ -143,6 +163,41 @@ def _dropped(markup: str) -> tuple[str, bool]:
     return markup, True
 
 
+# The character references pages write most, each as `html.unescape` reads it when it is
+# written in full ("&name;", "&#39;"): the whole of a reference that `html.unescape` matches
+# there, since a name it reads stops at ";" (and at "&", so each "&" is read on its own).
+_COMMON_REFS: dict[str, str] = {
+    name: htmllib.unescape(f"&{name};")
+    for name in (
+        "quot amp lt gt apos nbsp hellip ndash mdash lsquo rsquo ldquo rdquo sbquo bdquo "
+        "laquo raquo euro pound deg middot bull times copy reg trade shy "
+        "agrave aacute acirc atilde auml aring egrave eacute ecirc euml igrave iacute icirc "
+        "iuml ograve oacute ocirc otilde ouml ugrave uacute ucirc uuml ntilde ccedil szlig "
+        "Agrave Aacute Auml Egrave Eacute Igrave Iacute Ograve Oacute Ouml Ugrave Uacute Uuml "
+        "Ntilde Ccedil #39 #039 #34 #38 #60 #62 #160 #8211 #8212 #8216 #8217 #8220 #8221 "
+        "#8230 #x27 #x22"
+    ).split()
+}
+
+
+def unescape(text: str) -> str:
+    """`html.unescape(text)`, reading the common references (`_COMMON_REFS`) without a
+    Python call for each: the text is split at "&", and each piece opens with a whole
+    reference or the text goes to `html.unescape` as it is."""
+    if "&" not in text:
+        return text
+    pieces = text.split("&")
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        end = piece.find(";")
+        value = _COMMON_REFS.get(piece[:end]) if end > 0 else None
+        if value is None:
+            return htmllib.unescape(text)
+        out.append(value)
+        out.append(piece[end + 1 :])
+    return "".join(out)
+
+
 def html_to_text(markup: str | None) -> str:
     """Readable plain text of an HTML fragment: paragraphs separated by blank lines."""
     if not markup:
@@ -151,9 +206,9 @@ def html_to_text(markup: str | None) -> str:
         # In HTML, newlines in the source are spaces; only tags make lines.
         markup = markup.replace("\n", " ")
         markup, items = _dropped(markup)
-        markup = _with_bullets(markup) if items else _TAG.sub(_tag, markup)
+        markup = _with_bullets(markup) if items else _tags_to_breaks(markup)
     if "&" in markup:
-        markup = htmllib.unescape(markup)
+        markup = unescape(markup)
     return clean_text(markup)
 
 
