@@ -12,8 +12,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from liveblog_cli import __version__
@@ -69,7 +71,7 @@ def content_hash(block: Block) -> str:
     return digest.hexdigest()[:16]
 
 
-def fingerprint(block: Block, source_format: str | None) -> str | None:
+def fingerprint(block: Block, source_format: str | None, code: bytes | None = None) -> str | None:
     """What a post was read from, hashed, or None where its parser did not say (`source`).
 
     A post whose fingerprint is the one its row holds is unchanged, decided before
@@ -77,29 +79,22 @@ def fingerprint(block: Block, source_format: str | None) -> str | None:
     the parse depends on: the exact value the parser read the post from (MessagePack, which
     tells every JSON value from every other: NaN from null, 1 from 1.0 from true), its id and
     flags (a page's other lists can set those), the source format (which reader) and the
-    code that read it (`_code`: a new parser reads the same bytes afresh). SHA-256: a hash
-    nobody can make two pages agree on (it is also, with SHA extensions, faster here than
-    BLAKE2b; CRC or xxHash can be forged by whoever writes the page). A value MessagePack
-    cannot hold (a lone surrogate, an integer past 64 bits) gives None: the full comparison.
+    code that read it (`reading_code`, given by a caller that fingerprints many posts): a
+    new parser reads the same bytes afresh. SHA-256: nobody can make two versions of a post
+    agree on it (CRC or xxHash can be forged by whoever writes the page), and with SHA
+    extensions it is faster here than BLAKE2b. A value MessagePack cannot hold (a lone
+    surrogate, an integer past 64 bits) gives None: the full comparison.
     """
     if block.source is None:
         return None
     try:
         packed = _packer().encode(
-            (
-                _code(),
-                source_format,
-                block.id,
-                block.key_event,
-                block.pinned,
-                block.summary,
-                block.source,
-            )
+            (source_format, block.id, block.key_event, block.pinned, block.summary, block.source)
         )
     except (TypeError, ValueError, OverflowError):
         return None
     # 32 hex digits: two versions of a post agreeing by chance, or by design, is out of reach.
-    return hashlib.sha256(packed).hexdigest()[:32]
+    return hashlib.sha256((code or reading_code()) + packed).hexdigest()[:32]
 
 
 @functools.cache
@@ -109,25 +104,26 @@ def _packer() -> Any:
     return msgspec.msgpack.Encoder()
 
 
-@functools.cache
-def _code() -> bytes:
-    """The reading code, as one digest: every module of liveblog (its parsers, the model,
-    the text rules they use), the Python and libraries they run on, liveblog's version. Read
-    once a process, when the first fingerprint is taken."""
-    import platform
-    import sys
-    from pathlib import Path
+def reading_code() -> bytes:
+    """The code a post was read with, as a digest of 32 bytes (see `_code`)."""
+    return _code("lxml.etree" in sys.modules)
 
+
+@functools.cache
+def _code(lxml: bool) -> bytes:
+    """Every module of liveblog (its parsers, the model, the text rules they use), the Python
+    and the libraries they run on, and liveblog's version, as one digest: read once a
+    process. lxml counts once it is loaded (a page read without it, the Guardian's JSON, is
+    read the same by any lxml; one read with it was read after it was loaded)."""
     import msgspec
 
-    digest = hashlib.sha256(f"{__version__}\x1f{sys.version}\x1f{msgspec.__version__}".encode())
-    try:
+    digest = hashlib.sha256(
+        f"{__version__}\x1f{sys.version}\x1f{sys.implementation.name}\x1f{msgspec.__version__}".encode()
+    )
+    if lxml:
         from lxml import etree
 
         digest.update(repr((etree.LXML_VERSION, etree.LIBXML_VERSION)).encode())
-    except ImportError:
-        pass
-    digest.update(platform.python_implementation().encode())
     package = Path(__file__).resolve().parent.parent
     for path in sorted(package.rglob("*.py")):
         digest.update(str(path.relative_to(package)).encode("utf-8", "surrogateescape") + b"\0")
@@ -618,6 +614,7 @@ class Saving(Raw):
         }
         # A reparse reads every post afresh: no post is taken as unchanged by its source.
         shortcut = walk.cause != "reparse"
+        code = reading_code()
         seen: list[str] = []
         writes: list[tuple[Block, str, str | None, tuple[Any, ...] | None, str]] = []
         known: list[tuple[str | None, str, str]] = []  # fingerprints of unchanged posts
@@ -627,7 +624,7 @@ class Saving(Raw):
             walk.saved.add(block.id)
             seen.append(block.id)
             old = existing.get(block.id)
-            mark = fingerprint(block, blog.source_format)
+            mark = fingerprint(block, blog.source_format, code)
             if old is None:
                 writes.append((block, content_hash(block), mark, None, walk.cause))
                 continue
