@@ -91,7 +91,7 @@ def fingerprint(block: Block, source_format: str | None, code: bytes | None = No
         packed = _packer().encode(
             (source_format, block.id, block.key_event, block.pinned, block.summary, block.source)
         )
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, RecursionError):
         return None
     # 32 hex digits: two versions of a post agreeing by chance, or by design, is out of reach.
     return hashlib.sha256((code or reading_code()) + packed).hexdigest()[:32]
