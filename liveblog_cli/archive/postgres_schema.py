@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from liveblog_cli.archive.schema import (
     FEED_VALIDATORS,
-    FINGERPRINT_COLUMN,
     GAP_COLUMNS,
     HOSTS_TABLE,
     LINKS_TABLE,
     NEWEST_INDEX,
     POST_TIME,
     POSTGRES_AT,
+    POSTGRES_FINGERPRINT_COLUMN,
     SCHEDULE_DUE_INDEX,
     SCHEDULE_TABLES,
     STATE_INDEX,
@@ -163,9 +163,8 @@ def statements(unaccent_schema: str) -> list[str]:
         f"ALTER TEXT SEARCH CONFIGURATION {SEARCH_CONFIG} ALTER MAPPING FOR "
         f'hword, hword_part, word WITH "{unaccent_schema}".unaccent, simple',
     ]
-    later = [  # 014, 015, 018
-        _collated(statement) for statement in (*FEED_VALIDATORS, *GAP_COLUMNS, FINGERPRINT_COLUMN)
-    ]
+    later = [_collated(statement) for statement in (*FEED_VALIDATORS, *GAP_COLUMNS)]  # 014, 015
+    later.append(POSTGRES_FINGERPRINT_COLUMN)  # 018
     return config + [_collated(t) for t in TABLES] + later + INDEXES + VIEWS
 
 

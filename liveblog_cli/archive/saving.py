@@ -71,7 +71,7 @@ def content_hash(block: Block) -> str:
     return digest.hexdigest()[:16]
 
 
-def fingerprint(block: Block, source_format: str | None, code: bytes | None = None) -> str | None:
+def fingerprint(block: Block, source_format: str | None, code: bytes | None = None) -> bytes | None:
     """What a post was read from, hashed, or None where its parser did not say (`source`).
 
     A post whose fingerprint is the one its row holds is unchanged, decided before
@@ -93,8 +93,9 @@ def fingerprint(block: Block, source_format: str | None, code: bytes | None = No
         )
     except (TypeError, ValueError, OverflowError, RecursionError):
         return None
-    # 32 hex digits: two versions of a post agreeing by chance, or by design, is out of reach.
-    return hashlib.sha256((code or reading_code()) + packed).hexdigest()[:32]
+    # 128 bits, kept as they are (16 bytes a post, in its row and in the state index): two
+    # versions of a post agreeing by chance, or by design, is out of reach.
+    return hashlib.sha256((code or reading_code()) + packed).digest()[:16]
 
 
 @functools.cache
@@ -616,8 +617,8 @@ class Saving(Raw):
         shortcut = walk.cause != "reparse"
         code = reading_code()
         seen: list[str] = []
-        writes: list[tuple[Block, str, str | None, tuple[Any, ...] | None, str]] = []
-        known: list[tuple[str | None, str, str]] = []  # fingerprints of unchanged posts
+        writes: list[tuple[Block, str, bytes | None, tuple[Any, ...] | None, str]] = []
+        known: list[tuple[bytes, str, str]] = []  # fingerprints of unchanged posts
         for block in blog.blocks:
             if block.id in walk.saved:
                 continue  # met on an earlier page of this walk (a key event listed again)

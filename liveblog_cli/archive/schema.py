@@ -693,7 +693,8 @@ def _views_for_reading_postgres(conn: Any) -> None:
 # --- 018: a fingerprint of what each post was read from ---------------------------------------
 
 # The state index (what a save reads of every post it meets) holds the fingerprint too.
-FINGERPRINT_COLUMN = "ALTER TABLE blocks ADD COLUMN fingerprint TEXT"
+FINGERPRINT_COLUMN = "ALTER TABLE blocks ADD COLUMN fingerprint BLOB"  # 16 bytes
+POSTGRES_FINGERPRINT_COLUMN = FINGERPRINT_COLUMN.replace("BLOB", "BYTEA")
 STATE_INDEX = (
     "CREATE INDEX blocks_state ON blocks (blog_id, id, content_hash, revision, deleted_at, "
     "richness, source_format, edits, fingerprint)"
@@ -712,7 +713,7 @@ def _post_fingerprint(db: Database) -> None:
 
 @postgres_migration("018_post_fingerprint")
 def _post_fingerprint_postgres(conn: Any) -> None:
-    conn.execute(FINGERPRINT_COLUMN + ' COLLATE "C"')
+    conn.execute(POSTGRES_FINGERPRINT_COLUMN)
     conn.execute("DROP INDEX blocks_state")
     conn.execute(STATE_INDEX)
 
