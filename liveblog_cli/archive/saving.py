@@ -128,7 +128,10 @@ def _code(lxml: bool) -> bytes:
     package = Path(__file__).resolve().parent.parent
     for path in sorted(package.rglob("*.py")):
         digest.update(str(path.relative_to(package)).encode("utf-8", "surrogateescape") + b"\0")
-        digest.update(path.read_bytes())
+        try:
+            digest.update(path.read_bytes())
+        except OSError:  # a module that cannot be read: its name and the version vouch for it
+            digest.update(b"\0unreadable\0")
     return digest.digest()
 
 
