@@ -236,6 +236,12 @@ class Block:
     elements: list[Element] = field(default_factory=list)
     text: str = ""
     html: str | None = None
+    # What the parser read this post from, exactly (the publisher's JSON object for it, as
+    # decoded), when every field above but `id` and the flags follows from it alone: the
+    # archive fingerprints it to tell an unchanged post without hashing what it says (see
+    # archive/saving.py, `fingerprint`). None (the default): no shortcut, the full
+    # comparison. Whatever changes a block's content after its parser must set it to None.
+    source: Any = field(default=None, repr=False, compare=False)
 
     @property
     def sort_time(self) -> datetime | None:
@@ -342,6 +348,7 @@ def merge_block(into: Block, other: Block) -> Block:
     The same block is met on several pages, in the key-events list and in the body:
     flags are ORed, missing fields filled, and the fuller body kept.
     """
+    into.source = None  # no longer what one source said alone
     into.key_event = into.key_event or other.key_event
     into.pinned = into.pinned or other.pinned
     into.summary = into.summary or other.summary

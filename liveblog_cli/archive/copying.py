@@ -69,6 +69,7 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "source_format",
             "richness",
             "body",
+            "fingerprint",
         ),
     ),
     (

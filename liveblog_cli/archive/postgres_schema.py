@@ -20,8 +20,10 @@ from liveblog_cli.archive.schema import (
     NEWEST_INDEX,
     POST_TIME,
     POSTGRES_AT,
+    POSTGRES_FINGERPRINT_COLUMN,
     SCHEDULE_DUE_INDEX,
     SCHEDULE_TABLES,
+    STATE_INDEX,
     STEPS,
     views_017,
 )
@@ -111,8 +113,7 @@ INDEXES = [
     "CREATE INDEX fetches_by_url ON fetches (url, id)",
     "CREATE INDEX fetches_by_blog ON fetches (blog_id, fetched_at)",
     f"CREATE INDEX blocks_order ON blocks (blog_id, ({POST_TIME}))",
-    "CREATE INDEX blocks_state ON blocks (blog_id, id, content_hash, revision, deleted_at, "
-    "richness, source_format, edits)",
+    STATE_INDEX,  # 018
     f"CREATE INDEX blocks_key_events ON blocks (({POST_TIME})) WHERE key_event = 1",
     f"CREATE INDEX blocks_key_events_of_blog ON blocks (blog_id, ({POST_TIME})) "
     "WHERE key_event = 1",
@@ -163,6 +164,7 @@ def statements(unaccent_schema: str) -> list[str]:
         f'hword, hword_part, word WITH "{unaccent_schema}".unaccent, simple',
     ]
     later = [_collated(statement) for statement in (*FEED_VALIDATORS, *GAP_COLUMNS)]  # 014, 015
+    later.append(POSTGRES_FINGERPRINT_COLUMN)  # 018
     return config + [_collated(t) for t in TABLES] + later + INDEXES + VIEWS
 
 

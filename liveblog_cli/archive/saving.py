@@ -9,10 +9,13 @@ the whole blog), and the walk's record. `reparse` rewrites posts through `correc
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from liveblog_cli import __version__
@@ -66,6 +69,70 @@ def content_hash(block: Block) -> str:
     # Sixteen hex digits: enough to tell one version of a post from the next.
     digest = hashlib.sha256("\x1e".join(parts).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:16]
+
+
+def fingerprint(block: Block, source_format: str | None, code: bytes | None = None) -> bytes | None:
+    """What a post was read from, hashed, or None where its parser did not say (`source`).
+
+    A post whose fingerprint is the one its row holds is unchanged, decided before
+    `content_hash` reads what it says. That holds because the fingerprint is a hash of all
+    the parse depends on: the exact value the parser read the post from (MessagePack, which
+    tells every JSON value from every other: NaN from null, 1 from 1.0 from true), its id and
+    flags (a page's other lists can set those), the source format (which reader) and the
+    code that read it (`reading_code`, given by a caller that fingerprints many posts): a
+    new parser reads the same bytes afresh. SHA-256: nobody can make two versions of a post
+    agree on it (CRC or xxHash can be forged by whoever writes the page), and with SHA
+    extensions it is faster here than BLAKE2b. A value MessagePack cannot hold (a lone
+    surrogate, an integer past 64 bits) gives None: the full comparison.
+    """
+    if block.source is None:
+        return None
+    try:
+        packed = _packer().encode(
+            (source_format, block.id, block.key_event, block.pinned, block.summary, block.source)
+        )
+    except (TypeError, ValueError, OverflowError, RecursionError):
+        return None
+    # 128 bits, kept as they are (16 bytes a post, in its row and in the state index): two
+    # versions of a post agreeing by chance, or by design, is out of reach.
+    return hashlib.sha256((code or reading_code()) + packed).digest()[:16]
+
+
+@functools.cache
+def _packer() -> Any:
+    import msgspec
+
+    return msgspec.msgpack.Encoder()
+
+
+def reading_code() -> bytes:
+    """The code a post was read with, as a digest of 32 bytes (see `_code`)."""
+    return _code("lxml.etree" in sys.modules)
+
+
+@functools.cache
+def _code(lxml: bool) -> bytes:
+    """Every module of liveblog (its parsers, the model, the text rules they use), the Python
+    and the libraries they run on, and liveblog's version, as one digest: read once a
+    process. lxml counts once it is loaded (a page read without it, the Guardian's JSON, is
+    read the same by any lxml; one read with it was read after it was loaded)."""
+    import msgspec
+
+    digest = hashlib.sha256(
+        f"{__version__}\x1f{sys.version}\x1f{sys.implementation.name}\x1f{msgspec.__version__}".encode()
+    )
+    if lxml:
+        from lxml import etree
+
+        digest.update(repr((etree.LXML_VERSION, etree.LIBXML_VERSION)).encode())
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode("utf-8", "surrogateescape") + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError:  # a module that cannot be read: its name and the version vouch for it
+            digest.update(b"\0unreadable\0")
+    return digest.digest()
 
 
 @dataclass
@@ -544,31 +611,44 @@ class Saving(Raw):
         existing = {
             row[0]: row[1:]
             for row in self.conn.execute(
-                "SELECT id, content_hash, revision, deleted_at, richness, source_format, edits "
-                "FROM blocks INDEXED BY blocks_state WHERE blog_id = ?",
+                "SELECT id, content_hash, revision, deleted_at, richness, source_format, edits, "
+                "fingerprint FROM blocks INDEXED BY blocks_state WHERE blog_id = ?",
                 [blog.id],
             )
         }
+        # A reparse reads every post afresh: no post is taken as unchanged by its source.
+        shortcut = walk.cause != "reparse"
+        code = reading_code()
         seen: list[str] = []
-        writes: list[tuple[Block, str, tuple[Any, ...] | None, str]] = []
+        writes: list[tuple[Block, str, bytes | None, tuple[Any, ...] | None, str]] = []
+        known: list[tuple[bytes, str, str]] = []  # fingerprints of unchanged posts
         for block in blog.blocks:
             if block.id in walk.saved:
                 continue  # met on an earlier page of this walk (a key event listed again)
             walk.saved.add(block.id)
             seen.append(block.id)
             old = existing.get(block.id)
-            digest = content_hash(block)
+            mark = fingerprint(block, blog.source_format, code)
             if old is None:
-                writes.append((block, digest, None, walk.cause))
+                writes.append((block, content_hash(block), mark, None, walk.cause))
                 continue
-            _, _, deleted_at, old_rich, old_format, _ = old
+            _, _, deleted_at, old_rich, old_format, _, old_mark = old
             if deleted_at is not None:
                 self._restore(blog.id, block.id, moment)
                 report.restored.append(block.id)
+            if shortcut and mark is not None and mark == old_mark:
+                # Read from the very source its row was (by the same code): the same post.
+                if deleted_at is None:
+                    report.unchanged += 1
+                continue
+            digest = content_hash(block)
             if old[0] == digest or rich < old_rich:
                 # The same post, or a thinner sighting of it: present, nothing to write.
                 if deleted_at is None:
                     report.unchanged += 1
+                if old[0] == digest and mark is not None and mark != old_mark:
+                    # The row is what this source gives: the next sighting need not hash it.
+                    known.append((mark, blog.id, block.id))
                 continue
             if walk.cause == "reparse":
                 cause = "reparse"
@@ -576,12 +656,17 @@ class Saving(Raw):
                 cause = "edit"
             else:
                 cause = "source"  # another kind of source: a difference, not an edit
-            writes.append((block, digest, old, cause))
+            writes.append((block, digest, mark, old, cause))
+        if known:
+            self.engine.insert_many(
+                "UPDATE blocks SET fingerprint = ? WHERE blog_id = ? AND id = ?", known
+            )
         # Written in key order: B-tree pages filled in order stay full (newest-first inserts
         # leave the archive's indexes half empty).
         writes.sort(key=lambda w: w[0].id)
         prepared = [
-            (b, digest, old, cause, _block_values(b.to_dict())) for b, digest, old, cause in writes
+            (b, digest, mark, old, cause, _block_values(b.to_dict()))
+            for b, digest, mark, old, cause in writes
         ]
         # The first save big enough teaches the archive a dictionary for bodies.
         self.packer.train([values[-1] for *_, values in prepared])
@@ -589,11 +674,11 @@ class Saving(Raw):
         # round trip per row (a 50-post blog was 100 of them).
         new_blocks: list[tuple[Any, ...]] = []
         new_revisions: list[tuple[Any, ...]] = []
-        for block, digest, old, cause, values in prepared:
+        for block, digest, mark, old, cause, values in prepared:
             values[-1] = self.packer.pack(values[-1])
             key = (blog.id, block.id)
             if old is None:
-                new_blocks.append((*key, *values, digest, rich, blog.source_format, moment))
+                new_blocks.append((*key, *values, digest, rich, blog.source_format, moment, mark))
                 new_revisions.append(
                     self._revision_row(blog, block.id, 1, digest, moment, cause, fetch_id)
                 )
@@ -604,9 +689,9 @@ class Saving(Raw):
             sets = ", ".join(f"{c} = ?" for c in _BLOCK_COLUMNS)
             self.conn.execute(
                 f"UPDATE blocks SET {sets}, content_hash = ?, revision = ?, edits = ?, "
-                "richness = ?, source_format = ?, deleted_at = NULL "
+                "richness = ?, source_format = ?, deleted_at = NULL, fingerprint = ? "
                 "WHERE blog_id = ? AND id = ?",
-                [*values, digest, revision + 1, edits, rich, blog.source_format, *key],
+                [*values, digest, revision + 1, edits, rich, blog.source_format, mark, *key],
             )
             self._add_revision(blog, block.id, revision + 1, digest, moment, cause, fetch_id)
             (report.updated if cause == "edit" else report.rewritten).append(block.id)
@@ -614,8 +699,8 @@ class Saving(Raw):
             self.engine.insert_many(
                 f"INSERT INTO blocks (blog_id, id, {', '.join(_BLOCK_COLUMNS)}, "
                 "content_hash, revision, edits, richness, source_format, first_seen_at, "
-                f"deleted_at) VALUES (?, ?, {', '.join('?' * len(_BLOCK_COLUMNS))}, "
-                "?, 1, 0, ?, ?, ?, NULL)",
+                f"deleted_at, fingerprint) VALUES (?, ?, {', '.join('?' * len(_BLOCK_COLUMNS))}, "
+                "?, 1, 0, ?, ?, ?, NULL, ?)",
                 new_blocks,
             )
             self.engine.insert_many(_INSERT_REVISION, new_revisions)
@@ -770,9 +855,10 @@ class Saving(Raw):
                 revision = row[0] + 1
                 self._supersede(blog_id, block.id, row[0])
                 sets = ", ".join(f"{c} = ?" for c in _BLOCK_COLUMNS)
+                # Its fingerprint, if any, was of what the row held before: gone with it.
                 self.conn.execute(
-                    f"UPDATE blocks SET {sets}, content_hash = ?, revision = ? "
-                    "WHERE blog_id = ? AND id = ?",
+                    f"UPDATE blocks SET {sets}, content_hash = ?, revision = ?, "
+                    "fingerprint = NULL WHERE blog_id = ? AND id = ?",
                     [*values, digest, revision, blog_id, block.id],
                 )
             self._add_revision(blog, block.id, revision, digest, moment, "reparse", None)

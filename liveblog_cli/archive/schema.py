@@ -708,6 +708,34 @@ def _views_for_reading_postgres(conn: Any) -> None:
         conn.execute(statement)
 
 
+# --- 018: a fingerprint of what each post was read from ---------------------------------------
+
+# The state index (what a save reads of every post it meets) holds the fingerprint too.
+FINGERPRINT_COLUMN = "ALTER TABLE blocks ADD COLUMN fingerprint BLOB"  # 16 bytes
+POSTGRES_FINGERPRINT_COLUMN = FINGERPRINT_COLUMN.replace("BLOB", "BYTEA")
+STATE_INDEX = (
+    "CREATE INDEX blocks_state ON blocks (blog_id, id, content_hash, revision, deleted_at, "
+    "richness, source_format, edits, fingerprint)"
+)
+
+
+@migration("018_post_fingerprint")
+def _post_fingerprint(db: Database) -> None:
+    """Each post keeps a fingerprint of what it was read from (saving.fingerprint): a re-save
+    that meets the same one knows the post unchanged without hashing what it says. Rows of
+    older archives have none (NULL) and are compared in full, as before, until then."""
+    db.execute(FINGERPRINT_COLUMN)
+    db.execute("DROP INDEX blocks_state")
+    db.execute(STATE_INDEX)
+
+
+@postgres_migration("018_post_fingerprint")
+def _post_fingerprint_postgres(conn: Any) -> None:
+    conn.execute(POSTGRES_FINGERPRINT_COLUMN)
+    conn.execute("DROP INDEX blocks_state")
+    conn.execute(STATE_INDEX)
+
+
 def recount(conn: sqlite3.Connection, blog_id: str) -> int:
     """A blog's counts and first and last post, on its row, from the indexes; its posts."""
     conn.execute(

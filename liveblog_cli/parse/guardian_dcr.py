@@ -319,6 +319,7 @@ def dcr_blocks(
             block = dcr_block(raw)
             if block is None:
                 continue
+            block.source = raw  # all it says, but its flags (set below from every sighting)
             first[block.id] = block
             ident = block.id
         sightings.setdefault(ident, []).append(as_dict(as_dict(raw).get("attributes")))
