@@ -4,6 +4,7 @@
 
     database.py   opening (WAL, read-only media, newer archives read-only), transactions
     saving.py     the revision engine: a parsed page becomes rows (revisions, deletions)
+    hashing.py    what decides a post changed: its content hash, its source's fingerprint
     raw.py        pages and exchanges as they came (snapshots, WARC's raw material)
     reading.py    blogs, posts, revisions as people and scripts ask for them
     as_of.py      the archive as it stood at a past moment
@@ -11,7 +12,10 @@
     scheduling.py what is followed: due rows, leases, per-host turns, links found in feeds
     engine.py     what each engine provides: sqlite.py, postgres.py (+ postgres_schema.py)
     schema.py     migrations: the schema created and upgraded
+    migrating.py  the upgrade: pending migrations in one transaction, in batches, compacted
     packing.py    how bytes are kept small (zstd bodies with a trained dictionary, page deltas)
+    checking.py   `check`: the archive's integrity, read back; removing.py: `delete`
+    copying.py    `copy`: a whole archive into another, either engine
 
 Writes happen in one write transaction per page saved, so a crash or a concurrent writer
 leaves either the previous state or the new one, never a mix.
@@ -20,8 +24,9 @@ leaves either the previous state or the new one, never a mix.
 from __future__ import annotations
 
 from liveblog_cli.archive.database import chosen_path, default_path, now_utc
+from liveblog_cli.archive.hashing import content_hash
 from liveblog_cli.archive.reading import Reading
-from liveblog_cli.archive.saving import FetchInfo, SaveReport, Saving, WalkSave, content_hash
+from liveblog_cli.archive.saving import FetchInfo, SaveReport, Saving, WalkSave
 from liveblog_cli.archive.scheduling import Scheduled, Scheduling
 from liveblog_cli.archive.search import Searching
 

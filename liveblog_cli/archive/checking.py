@@ -97,8 +97,8 @@ def pages_check(archive: Archive, on_item: Callable[[], None] | None = None) -> 
 def posts_check(archive: Archive, on_item: Callable[[], None] | None = None) -> Check:
     """Every post's stored parts decode to a post whose content hash is the one on record,
     and its current revision is in its history (and none newer)."""
+    from liveblog_cli.archive.hashing import content_hash
     from liveblog_cli.archive.packing import block_dict
-    from liveblog_cli.archive.saving import content_hash
     from liveblog_cli.model import Block
 
     check = Check("posts")

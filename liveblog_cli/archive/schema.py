@@ -721,7 +721,7 @@ STATE_INDEX = (
 
 @migration("018_post_fingerprint")
 def _post_fingerprint(db: Database) -> None:
-    """Each post keeps a fingerprint of what it was read from (saving.fingerprint): a re-save
+    """Each post keeps a fingerprint of what it was read from (hashing.fingerprint): a re-save
     that meets the same one knows the post unchanged without hashing what it says. Rows of
     older archives have none (NULL) and are compared in full, as before, until then."""
     db.execute(FINGERPRINT_COLUMN)

@@ -608,6 +608,8 @@ def _typed_blocks(
             block = _typed_block(raw)
             if block is None:
                 continue
+            # The fields decoded are all the post is read from (the rest falls back above).
+            block.source = raw
             first[block.id] = block
             ident = block.id
         sightings.setdefault(ident, []).append(raw.attributes or _NO_ATTRIBUTES)
