@@ -3,6 +3,7 @@ sourced into a real bash, completing commands, options and the archive's blog id
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
 import sys
@@ -48,8 +49,10 @@ def test_bash_completes_commands_options_and_blog_ids(tmp_path: Path) -> None:
     assert set(_complete(script, "liveblog d", tmp_path)) == {"delete"}
     assert "--key-events" in _complete(script, "liveblog show --k", tmp_path)
     blog = "uk-news/live/2026/jun/13/port-elstow-tall-ships-festival-live"
-    assert _complete(script, f"liveblog show --db {db} uk", tmp_path) == [blog]
-    assert _complete(script, f"liveblog --db {db} export uk", tmp_path) == [blog]
+    # Quoted as a shell line would be: a PostgreSQL URL holds "?" and "&".
+    quoted = shlex.quote(db)
+    assert _complete(script, f"liveblog show --db {quoted} uk", tmp_path) == [blog]
+    assert _complete(script, f"liveblog --db {quoted} export uk", tmp_path) == [blog]
     # No archive there: nothing offered, and nothing printed to the terminal.
     assert _complete(script, f"liveblog show --db {tmp_path}/none.db uk", tmp_path) == []
 
