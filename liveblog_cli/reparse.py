@@ -228,4 +228,12 @@ def reparse_blog(
     return report
 
 
+def reparse_notes(archive: Archive, on_page: Any = None) -> Iterator[tuple[str, int, int]]:
+    """Per blog (for `check`): posts checked and how many today's parser would rewrite or
+    add, nothing written."""
+    for blog_id, _ in archive.blog_ids():
+        report = reparse_blog(archive, blog_id, dry_run=True, on_page=on_page)
+        yield blog_id, report.checked, len(report.corrections)
+
+
 __all__ = ["Correction", "ReparseReport", "rebuild_blog", "rebuild_stale", "reparse_blog"]

@@ -453,7 +453,7 @@ def test_an_old_archive_migrates_in_batches_and_is_compacted(
     the file, left a third empty by the rewrite, is compacted (VACUUM) afterwards."""
     from conftest import run_cli
 
-    from liveblog_cli.archive import migrating
+    from liveblog_cli.archive import batches
 
     whole = str(tmp_path / "whole.db")
     sqlite_only(whole)
@@ -462,8 +462,8 @@ def test_an_old_archive_migrates_in_batches_and_is_compacted(
     _copy(whole, batched)
     with Archive(whole):  # one batch, every post a sample (as before batches)
         pass
-    monkeypatch.setattr(migrating, "BATCH", 50)
-    monkeypatch.setattr(migrating, "SAMPLE", 300)
+    monkeypatch.setattr(batches, "BATCH", 50)
+    monkeypatch.setattr(batches, "SAMPLE", 300)
     old_size = Path(batched).stat().st_size
     with Archive(batched) as archive:
         _holds_exactly(archive, versions)

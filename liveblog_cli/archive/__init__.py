@@ -12,7 +12,8 @@
     scheduling.py what is followed: due rows, leases, per-host turns, links found in feeds
     engine.py     what each engine provides: sqlite.py, postgres.py (+ postgres_schema.py)
     schema.py     migrations: the schema created and upgraded
-    migrating.py  the upgrade: pending migrations in one transaction, in batches, compacted
+    migrating.py  the upgrade: pending migrations in one transaction, then compacted
+    batches.py    what a step that rewrites a whole table needs: batches, samples, progress
     packing.py    how bytes are kept small (zstd bodies with a trained dictionary, page deltas)
     checking.py   `check`: the archive's integrity, read back; removing.py: `delete`
     copying.py    `copy`: a whole archive into another, either engine

@@ -9,7 +9,7 @@ Reads only; each check is a function giving a `Check`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -152,15 +152,6 @@ def counts_check(archive: Archive) -> Check:
     return check
 
 
-def reparse_notes(archive: Archive, on_page: Any = None) -> Iterator[tuple[str, int, int]]:
-    """Per blog: posts checked and how many today's parser would rewrite or add."""
-    from liveblog_cli.reparse import reparse_blog
-
-    for blog_id, _ in archive.blog_ids():
-        report = reparse_blog(archive, blog_id, dry_run=True, on_page=on_page)
-        yield blog_id, report.checked, len(report.corrections)
-
-
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -172,5 +163,4 @@ __all__ = [
     "engine_check",
     "pages_check",
     "posts_check",
-    "reparse_notes",
 ]

@@ -357,7 +357,7 @@ def _compact(db: Database) -> None:
         run(f"ALTER TABLE block_revisions ADD COLUMN {column}")
     # Read, packed and written a batch at a time (memory stays flat at any size): the
     # dictionary is trained on a sample spread over the posts, then every post is packed.
-    from liveblog_cli.archive.migrating import by_rowid, done_of, spread
+    from liveblog_cli.archive.batches import by_rowid, done_of, spread
 
     packer = Packer(conn)
     columns = "id, created_at, published_at, updated_at, key_event, pinned, summary, authors"
@@ -524,7 +524,7 @@ def _no_secret_headers(db: Database) -> None:
     (an archive is shared, exported and served)."""
     import json
 
-    from liveblog_cli.archive.migrating import by_rowid
+    from liveblog_cli.archive.batches import by_rowid
     from liveblog_cli.exchange import kept_headers
 
     secret = (

@@ -11,8 +11,7 @@ from __future__ import annotations
 import errno
 import functools
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,25 +163,6 @@ def internal_error(exc: BaseException) -> int:
     return EXIT_SOFTWARE
 
 
-@contextmanager
-def progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on a terminal (stderr), nothing when piped or in cron."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import Progress
-
-    from liveblog_cli.output import console
-
-    with Progress(console=console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=None)
-
-        def on_page(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total or None)
-
-        yield on_page
-
-
 __all__ = [
     "ROOT_DB",
     "SHAPES",
@@ -192,7 +172,6 @@ __all__ = [
     "open_archive",
     "parse_when",
     "parse_zone",
-    "progress",
     "read_input",
     "writes_output",
     "zone_named",

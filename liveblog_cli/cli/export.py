@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from liveblog_cli.cli.common import open_archive, parse_when, parse_zone, progress
+from liveblog_cli.cli.common import open_archive, parse_when, parse_zone
 from liveblog_cli.cli.completion import blog_ids
 from liveblog_cli.cli.options import (
     AsOfOption,
@@ -22,6 +22,7 @@ from liveblog_cli.cli.options import (
     UntilOption,
 )
 from liveblog_cli.errors import EXIT_DATAERR, NotFound, UsageError
+from liveblog_cli.output import progress
 
 if TYPE_CHECKING:
     from liveblog_cli.archive import Archive

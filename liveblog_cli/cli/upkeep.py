@@ -9,10 +9,11 @@ from typing import Annotated
 
 import typer
 
-from liveblog_cli.cli.common import open_archive, progress
+from liveblog_cli.cli.common import open_archive
 from liveblog_cli.cli.completion import blog_ids
 from liveblog_cli.cli.options import DbOption
 from liveblog_cli.errors import UsageError
+from liveblog_cli.output import progress
 
 
 def reparse(
@@ -182,6 +183,7 @@ def check(
     from liveblog_cli.archive import checking
     from liveblog_cli.errors import ArchiveError
     from liveblog_cli.output import write_json
+    from liveblog_cli.reparse import reparse_notes
     from liveblog_cli.untrusted import for_terminal as safe
     from liveblog_cli.words import counted
 
@@ -194,7 +196,7 @@ def check(
         notes: list[tuple[str, int, int]] = []
         if with_reparse:
             with progress("reparsing (nothing is written)") as on_page:
-                notes = list(checking.reparse_notes(archive, on_page))
+                notes = list(reparse_notes(archive, on_page))
         where = archive.path
     damaged = sum(c.found for c in checks)
     if as_json:

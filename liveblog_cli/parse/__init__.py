@@ -52,9 +52,9 @@ def sources() -> tuple[Source, ...]:
         bbc,
         generic,
         guardian_api,
-        guardian_dcr,
         guardian_html,
         guardian_scraped,
+        guardian_typed,
         jsonld,
         rendered,
         sourcefabric,
@@ -63,7 +63,7 @@ def sources() -> tuple[Source, ...]:
 
     return (
         guardian_api.CAPI,
-        guardian_dcr.DCR,
+        guardian_typed.DCR,
         bbc.PAGE_DATA,
         sourcefabric.POSTS,
         guardian_scraped.SCRAPED,
