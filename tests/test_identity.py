@@ -8,6 +8,7 @@ parsed under its own URL, under a host it does not claim, and with no URL at all
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -296,3 +297,42 @@ def _claim_agrees(claim: str | None, origin: str, reach: Reach) -> bool:
     if claim is None:
         return False
     return host_key(claim) == host_key(origin) or one_publisher(claim, origin, publishers(reach))
+
+
+def test_a_second_host_claiming_an_archived_blog_changes_nothing_in_it(tmp_path: Path) -> None:
+    """The attack through the archive: a blog fetched from its publisher, then a page on
+    another host claiming its URL (canonical link and pageId), with a fake post and none of
+    the real ones. The real blog gains no post, no edit, no deletion; the page is archived
+    under its own origin."""
+    from conftest import archive_db, sql
+    from liveserver import GuardianBlog, LiveServer, dcr_block
+
+    path = "/world/live/2024/may/01/the-real-blog"
+    real = GuardianBlog(path, [dcr_block(n) for n in range(5, 0, -1)], per_page=50)
+    fake = GuardianBlog(
+        path,
+        [dcr_block(99, text="FAKE: festival cancelled")],
+        canonical="https://www.theguardian.com" + path,
+    )
+    db = archive_db(tmp_path)
+    env = {"LIVEBLOG_GUARDIAN_HOSTS": "127.0.0.1"}  # the publisher; "localhost" is not
+    with LiveServer() as publisher, LiveServer() as stranger:
+        publisher.routes[path + ".json"] = real.route
+        stranger.routes[path] = fake.route
+        first = run_cli("fetch", publisher.url(path), "--db", db, "--delay", "0", env=env)
+        assert first.returncode == 0, first.stderr
+        blog_id = path.strip("/")
+        before = run_cli("export", blog_id, "--db", db).stdout
+        revisions = sql(db, "SELECT count(*) FROM block_revisions")
+        attack = f"http://localhost:{stranger.port}{path}"
+        second = run_cli("fetch", attack, "--db", db, "--delay", "0", env=env)
+    assert second.returncode == 0, second.stderr
+    assert run_cli("export", blog_id, "--db", db).stdout == before
+    assert b"FAKE" not in before
+    assert sql(db, "SELECT count(*) FROM block_revisions") == [(revisions[0][0] + 1,)]
+    assert sql(db, "SELECT count(*) FROM deletions WHERE blog_id = ?", blog_id) == [(0,)]
+    listed = json.loads(run_cli("list", "--json", "--db", db).stdout)
+    others = [b for b in listed if b["id"] != blog_id]
+    assert len(listed) == 2 and "localhost" in others[0]["id"], listed
+    fake_posts = run_cli("export", others[0]["id"], "--db", db).stdout
+    assert b"FAKE: festival cancelled" in fake_posts
