@@ -18,6 +18,7 @@ Typer-free: the quick path (`list`, `search`) reads the file too.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +58,26 @@ def config_path() -> Path:
     named = os.environ.get(VARIABLE)
     if named:
         return Path(named).expanduser()
-    from platformdirs import user_config_dir
+    return user_path("config") / "config.toml"
 
-    return Path(user_config_dir("liveblog", appauthor=False)) / "config.toml"
+
+_XDG = {"config": ("XDG_CONFIG_HOME", "~/.config"), "data": ("XDG_DATA_HOME", "~/.local/share")}
+
+
+def user_path(kind: str) -> Path:
+    """liveblog's directory of a user's `kind` of files ("config" or "data"), as platformdirs
+    puts it. On Linux its plain cases are read here (XDG variable unset, empty or an
+    absolute path): importing platformdirs is a tenth of the quick path's start-up, and
+    tests hold the two to the same answers."""
+    variable, fallback = _XDG[kind]
+    value = os.environ.get(variable, "")
+    if sys.platform == "linux" and (not value or (os.path.isabs(value) and value == value.strip())):
+        return Path(value or os.path.expanduser(fallback)) / "liveblog"
+    import platformdirs
+
+    if kind == "config":
+        return platformdirs.user_config_path("liveblog", appauthor=False)
+    return platformdirs.user_data_path("liveblog", appauthor=False)
 
 
 _LOADED: list[Config | None] = []

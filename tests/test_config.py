@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import SAMPLES, run_cli
 from liveserver import LiveServer, Reply
 
@@ -103,3 +104,23 @@ def test_a_wrong_setting_is_one_line_and_exit_78(tmp_path: Path) -> None:
     done = run_cli("list", "--db", str(db), env=missing)
     assert done.returncode == 78 and b"no such file" in done.stderr
     assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "value", [None, "", "  ", "/x/y", "/x/y ", " /x/y", "rel/path", "~/cfg", "/x/ü y"]
+)
+def test_the_user_directories_are_where_platformdirs_puts_them(
+    value: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quick path reads the plain XDG cases itself; every case gives platformdirs' answer."""
+    import platformdirs
+
+    from liveblog_cli.config import user_path
+
+    for variable in ("XDG_CONFIG_HOME", "XDG_DATA_HOME"):
+        if value is None:
+            monkeypatch.delenv(variable, raising=False)
+        else:
+            monkeypatch.setenv(variable, value)
+    assert user_path("config") == platformdirs.user_config_path("liveblog", appauthor=False)
+    assert user_path("data") == platformdirs.user_data_path("liveblog", appauthor=False)

@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 
 def default_path() -> Path:
     """Where the archive lives unless --db or LIVEBLOG_DB says otherwise."""
-    from platformdirs import user_data_path
+    from liveblog_cli.config import user_path
 
-    return user_data_path("liveblog", appauthor=False) / "archive.db"
+    return user_path("data") / "archive.db"
 
 
 def chosen_path(db: str | Path | None) -> str | Path:
