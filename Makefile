@@ -55,7 +55,7 @@ reliability-doc: install
 		LIVEBLOG_WORKER_SECONDS=40 $(BIN)/python -m pytest -q \
 		tests/test_reliability.py tests/test_hostile.py tests/test_parse_fuzz.py \
 		tests/test_record_order.py tests/test_import_bounds.py tests/test_schedule.py \
-		tests/test_discover.py
+		tests/test_discover.py tests/test_identity.py tests/test_serve.py
 
 formats-doc: install
 	LIVEBLOG_WRITE_DOCS=1 $(BIN)/python -m pytest -q tests/test_formats_doc.py

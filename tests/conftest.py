@@ -334,8 +334,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "",
         "This table is written by the test suite (`tests/test_reliability.py`,",
         "`tests/test_hostile.py`, `tests/test_parse_fuzz.py`, `tests/test_record_order.py`,",
-        "`tests/test_import_bounds.py`, `tests/test_schedule.py` and `tests/test_discover.py`)",
-        "at the end of a run in which",
+        "`tests/test_import_bounds.py`, `tests/test_schedule.py`, `tests/test_discover.py`,",
+        "`tests/test_identity.py` and `tests/test_serve.py`) at the end of a run in which",
         "every row's test passed; nobody types it. `make reliability-doc` makes it again.",
         "",
         f"- run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import corpus_file, run_cli
+from conftest import RELIABILITY_ROWS, corpus_file, record, run_cli
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +28,7 @@ GUARDIAN_URL = f"https://www.theguardian.com/{POLITICS_ID}"
 CORKBEO = "other/corkbeo-level3-live-2020-10-06.html"
 CORKBEO_URL = "https://www.corkbeo.ie/news/local-news/level-3-live-cork-ireland-19056312"
 REPUBBLICA = "other/repubblica-israele-hamas-2023-11-02.html"
+RELIABILITY_ROWS.append("second-host-claim")
 
 
 @pytest.fixture(autouse=True)
@@ -336,3 +337,11 @@ def test_a_second_host_claiming_an_archived_blog_changes_nothing_in_it(tmp_path:
     assert len(listed) == 2 and "localhost" in others[0]["id"], listed
     fake_posts = run_cli("export", others[0]["id"], "--db", db).stdout
     assert b"FAKE: festival cancelled" in fake_posts
+    record(
+        "second-host-claim",
+        "a page on another host claiming an archived Guardian blog's URL (canonical link and "
+        "pageId), a fake post and none of the real ones, fetched into the same archive",
+        1,
+        "the real blog's export byte-identical, 0 deletions; the page archived under its "
+        "own origin",
+    )

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import _cli_env
+from conftest import RELIABILITY_ROWS, _cli_env, record
 from helpers import make_block, make_blog
 
 from liveblog_cli.archive import Archive, FetchInfo, now_utc
@@ -36,6 +36,7 @@ TITLE = "Harbour festival – live"
 PAGE = "<html><body>Café on the quay</body></html>".encode("latin-1")
 READABLE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$")
 VIEWS = ("posts", "key_events", "edits", "post_deletions", "polls")
+RELIABILITY_ROWS.extend(["serve-foreign-host", "serve-page-text-bomb"])
 
 
 def blog(*blocks: Any) -> Any:
@@ -332,6 +333,13 @@ def test_page_text_of_a_crafted_frame_stays_small(tmp_path: Path) -> None:
     assert whole == site.MAX_BYTES
     assert delta <= site.MAX_BYTES
     assert peak < 300, f"peak {peak} MB"
+    record(
+        "serve-page-text-bomb",
+        "`page_text()` (serve's raw-page column) over a hand-made 4 GiB zstd frame and a delta "
+        "against it",
+        2,
+        f"{whole:,} bytes read, then stopped; peak memory {peak} MB (limit 300)",
+    )
 
 
 def test_built_read_only_and_immutable(archive: Path) -> None:
@@ -479,6 +487,13 @@ def test_serve_refuses_a_foreign_host_header(archive: Path, tmp_path: Path) -> N
             status, body = get(host)
             assert status == 200, host
             assert b"harbour" in body
+        record(
+            "serve-foreign-host",
+            "`liveblog serve` asked with a foreign Host header (evil.example, with the port, "
+            "127.0.0.1.nip.io, none): what a DNS-rebinding page sends",
+            4,
+            "403 and no archive data for 4 of 4; 127.0.0.1 and localhost served",
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)
