@@ -14,6 +14,7 @@ module's reading where those cannot say the same.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -322,15 +323,28 @@ def dcr_blocks(
             first[block.id] = block
             ident = block.id
         sightings.setdefault(ident, []).append(as_dict(as_dict(raw).get("attributes")))
+    return flagged(first, sightings, _said, key_event_ids, pinned_ids)
+
+
+def flagged(
+    first: dict[str, Block],
+    sightings: dict[str, list[Any]],
+    said: Callable[[list[Any], str], bool | None],
+    key_event_ids: frozenset[str],
+    pinned_ids: frozenset[str],
+) -> list[Block]:
+    """`first`'s blocks with their flags set from every sighting's attributes (`said` reads
+    one flag of a block's sightings, whatever shape they were decoded into), and from the
+    page's key-event and pinned lists where the attributes say nothing (`dcr_blocks`)."""
     for ident, block in first.items():
         seen = sightings[ident]
-        summary = _said(seen, "summary")
+        summary = said(seen, "summary")
         block.summary = summary is True
-        key_event = _said(seen, "keyEvent")
+        key_event = said(seen, "keyEvent")
         if key_event is None:
             key_event = ident in key_event_ids and not block.summary
         block.key_event = key_event
-        pinned = _said(seen, "pinned")
+        pinned = said(seen, "pinned")
         block.pinned = pinned if pinned is not None else ident in pinned_ids
     return list(first.values())
 

@@ -31,6 +31,7 @@ from liveblog_cli.parse.guardian_dcr import (
     blog_id_from_url,
     dcr_verdict,
     flag,
+    flagged,
     parse_dcr,
     plan,
 )
@@ -222,17 +223,7 @@ def _typed_blocks(
             first[block.id] = block
             ident = block.id
         sightings.setdefault(ident, []).append(raw.attributes or _NO_ATTRIBUTES)
-    for ident, block in first.items():
-        seen = sightings[ident]
-        summary = _typed_said(seen, "summary")
-        block.summary = summary is True
-        key_event = _typed_said(seen, "keyEvent")
-        if key_event is None:
-            key_event = ident in key_event_ids and not block.summary
-        block.key_event = key_event
-        pinned = _typed_said(seen, "pinned")
-        block.pinned = pinned if pinned is not None else ident in pinned_ids
-    return list(first.values())
+    return flagged(first, sightings, _typed_said, key_event_ids, pinned_ids)
 
 
 def _typed_ids(raw_blocks: list[TypedBlock]) -> frozenset[str]:
