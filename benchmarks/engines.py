@@ -330,6 +330,23 @@ def _writers_label(n: int) -> str:
     return f"{n} writer{'s' if n > 1 else ''}"
 
 
+def _measure(
+    loads: dict[tuple[str, int], Load],
+    engines: list[Engine],
+    kind: str,
+    writers: int,
+    posts: int,
+    duration: float,
+    rounds: int,
+) -> None:
+    """`writers` processes doing `kind` ("save" or "poll") on a fresh archive of each engine,
+    the engines in turn each round, added to `loads` under (engine, writers)."""
+    for n, engine in _each_round(engines, rounds):
+        location = engine.fresh(f"{kind}s_{writers}_{n}")
+        results = run_processes(kind, location, writers, {"posts": posts, "duration": duration})
+        loads.setdefault((engine.name, writers), Load(duration)).add(results)
+
+
 def bench_saves(engines: list[Engine], duration: float, rounds: int) -> None:
     print(
         f"  saves of new {SAVE_POSTS}-post blogs, each writer a process with its own blogs "
@@ -338,12 +355,7 @@ def bench_saves(engines: list[Engine], duration: float, rounds: int) -> None:
     )
     loads: dict[tuple[str, int], Load] = {}
     for writers in WRITERS:
-        for n, engine in _each_round(engines, rounds):
-            location = engine.fresh(f"saves_{writers}_{n}")
-            results = run_processes(
-                "save", location, writers, {"posts": SAVE_POSTS, "duration": duration}
-            )
-            loads.setdefault((engine.name, writers), Load(duration)).add(results)
+        _measure(loads, engines, "save", writers, SAVE_POSTS, duration, rounds)
         for engine in engines:
             load = loads[(engine.name, writers)]
             one = loads[(engine.name, 1)]
@@ -489,12 +501,7 @@ def bench_polls(engines: list[Engine], duration: float, rounds: int) -> None:
     )
     loads: dict[tuple[str, int], Load] = {}
     for writers in POLL_WRITERS:
-        for n, engine in _each_round(engines, rounds):
-            location = engine.fresh(f"polls_{writers}_{n}")
-            results = run_processes(
-                "poll", location, writers, {"posts": POLL_POSTS, "duration": duration}
-            )
-            loads.setdefault((engine.name, writers), Load(duration)).add(results)
+        _measure(loads, engines, "poll", writers, POLL_POSTS, duration, rounds)
         for engine in engines:
             load = loads[(engine.name, writers)]
             what = f"unchanged polls/s, {_writers_label(writers)}, {engine.name} (p95 / max)"
